@@ -1,0 +1,217 @@
+// Objects plus a change log in one SQLite file, after kine: one global, strictly increasing
+// revision (the log's row id is the resourceVersion), optimistic concurrency enforced by the
+// database (UPDATE ... WHERE rev = expected), watch replay from any revision still in the log,
+// and compaction that turns older revisions into 410 Gone.
+//
+// better-sqlite3 is synchronous and this process is the only writer (the file is opened in
+// exclusive locking mode), so a write commits and is broadcast in the same call: subscribers
+// see events in revision order with no polling and no gaps.
+import Database from 'better-sqlite3';
+import type { Database as DatabaseType } from 'better-sqlite3';
+import { EventRing } from './event-ring.ts';
+import type { StoredEvent, StoredEventType, StoredObject } from './types.ts';
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError } from './types.ts';
+
+const TYPE_CODE: Record<StoredEventType, number> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
+const CODE_TYPE: StoredEventType[] = ['ADDED', 'MODIFIED', 'DELETED'];
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; ':memory:' for a throw-away store. */
+  path: string;
+  /** Events kept in memory for fast watch replay. */
+  ringSize?: number;
+}
+
+export interface ListPage {
+  rows: StoredObject[];
+  /** The store's revision when the page was read. */
+  revision: number;
+}
+
+type Listener = (event: StoredEvent) => void;
+
+/** The upper bound of a key prefix range: every key that starts with `prefix` sorts below it. */
+export function prefixEnd(prefix: string): string {
+  return prefix + '\uffff';
+}
+
+export class SqliteStore {
+  private readonly db: DatabaseType;
+  private readonly ring: EventRing;
+  private readonly listeners = new Set<Listener>();
+  private revision: number;
+  private compacted: number;
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = openDatabase(options.path);
+    this.sql = prepareStatements(this.db);
+    this.revision = Number((this.sql.maxRev.get() as { rev: number | null }).rev ?? 0);
+    this.compacted = Number((this.sql.getMeta.get('compact_rev') as { value: number } | undefined)?.value ?? 0);
+    this.ring = new EventRing(options.ringSize ?? 20_000);
+  }
+
+  currentRevision(): number {
+    return this.revision;
+  }
+
+  compactRevision(): number {
+    return this.compacted;
+  }
+
+  get(key: string): StoredObject | undefined {
+    return this.sql.get.get(key) as StoredObject | undefined;
+  }
+
+  /** Inserts a new key. `render` receives the revision the object will carry. */
+  create(key: string, render: (rev: number) => string): StoredObject {
+    return this.write(() => {
+      if (this.sql.get.get(key)) throw new KeyExistsError(key);
+      const rev = this.revision + 1;
+      const value = render(rev);
+      this.sql.insertObject.run(key, rev, value);
+      this.sql.insertLog.run(rev, key, TYPE_CODE.ADDED, value, null);
+      return { key, rev, value, type: 'ADDED' as const, prev: undefined };
+    });
+  }
+
+  /** Replaces a key whose current revision is `expectedRev`; anything else is a conflict. */
+  update(key: string, expectedRev: number, render: (rev: number) => string): StoredObject {
+    return this.write(() => {
+      const current = this.sql.get.get(key) as StoredObject | undefined;
+      if (!current) throw new NotFoundError(key);
+      const rev = this.revision + 1;
+      const value = render(rev);
+      const changed = this.sql.updateObject.run(rev, value, key, expectedRev).changes;
+      if (changed !== 1) throw new ConflictError(key, current);
+      this.sql.insertLog.run(rev, key, TYPE_CODE.MODIFIED, value, current.value);
+      return { key, rev, value, type: 'MODIFIED' as const, prev: current.value };
+    });
+  }
+
+  /** Removes a key at `expectedRev`; `render` gives the final object the DELETED event carries. */
+  delete(key: string, expectedRev: number, render: (rev: number) => string): StoredObject {
+    return this.write(() => {
+      const current = this.sql.get.get(key) as StoredObject | undefined;
+      if (!current) throw new NotFoundError(key);
+      const changed = this.sql.deleteObject.run(key, expectedRev).changes;
+      if (changed !== 1) throw new ConflictError(key, current);
+      const rev = this.revision + 1;
+      const value = render(rev);
+      this.sql.insertLog.run(rev, key, TYPE_CODE.DELETED, value, current.value);
+      return { key, rev, value, type: 'DELETED' as const, prev: current.value };
+    });
+  }
+
+  /** Current objects whose key starts with `prefix`, in key order, after `startAfter`. */
+  list(prefix: string, options: { startAfter?: string; limit?: number } = {}): ListPage {
+    const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : prefix;
+    const limit = options.limit && options.limit > 0 ? options.limit : -1;
+    const stmt = options.startAfter !== undefined ? this.sql.listAfter : this.sql.listFrom;
+    const rows = stmt.all(from, prefixEnd(prefix), limit) as StoredObject[];
+    return { rows, revision: this.revision };
+  }
+
+  count(prefix: string): number {
+    return (this.sql.count.get(prefix, prefixEnd(prefix)) as { n: number }).n;
+  }
+
+  /**
+   * Every event after `rev`, oldest first. Throws CompactedError when `rev` is older than the
+   * log still holds, which the watch turns into 410 Gone.
+   */
+  eventsAfter(rev: number): StoredEvent[] {
+    if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
+    const fromRing = this.ring.after(rev);
+    if (fromRing) return fromRing;
+    const rows = this.sql.logAfter.all(rev) as { rev: number; key: string; type: number; value: string; prev: string | null }[];
+    return rows.map((r) => ({ rev: r.rev, key: r.key, type: CODE_TYPE[r.type]!, value: r.value, prev: r.prev ?? undefined }));
+  }
+
+  /** Listeners run synchronously after each commit, in revision order. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Drops log entries at or below `currentRevision() - retain`, in batches so writers are never
+   * held up for long. Returns the new compact revision.
+   */
+  compact(retain: number, batchSize = 5_000): number {
+    const target = this.revision - retain;
+    if (target <= this.compacted) return this.compacted;
+    let floor = this.compacted;
+    while (floor < target) {
+      const upTo = Math.min(target, floor + batchSize);
+      this.db.transaction(() => {
+        this.sql.deleteLog.run(upTo);
+        this.sql.setMeta.run('compact_rev', upTo);
+      })();
+      floor = upTo;
+    }
+    this.compacted = target;
+    this.ring.dropThrough(target);
+    return target;
+  }
+
+  close(): void {
+    this.listeners.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  private write(body: () => StoredEvent & StoredObject): StoredObject {
+    const event = this.db.transaction(body)();
+    this.revision = event.rev;
+    const { type, prev, ...stored } = event;
+    const published: StoredEvent = { rev: event.rev, key: event.key, type, value: event.value, prev };
+    this.ring.push(published);
+    for (const listener of this.listeners) listener(published);
+    return stored;
+  }
+}
+
+function openDatabase(path: string): DatabaseType {
+  const db = new Database(path);
+  try {
+    // Exclusive locking: a second server on the same data directory fails at once instead of
+    // interleaving revisions with ours.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode keeps every committed transaction across a process crash (kill -9);
+    // only a power loss can roll back the last few, which is what etcd's defaults also accept.
+    db.pragma('synchronous = NORMAL');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL, prev TEXT);
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    // Take the exclusive lock now, not at the first write.
+    db.exec('BEGIN IMMEDIATE; COMMIT;');
+  } catch (err) {
+    db.close();
+    if (err instanceof Error && /locked|busy/i.test(err.message)) {
+      throw new Error(`the database ${path} is in use by another API server (${err.message})`);
+    }
+    throw err;
+  }
+  return db;
+}
+
+function prepareStatements(db: DatabaseType) {
+  return {
+    get: db.prepare('SELECT key, rev, value FROM objects WHERE key = ?'),
+    insertObject: db.prepare('INSERT INTO objects (key, rev, value) VALUES (?, ?, ?)'),
+    updateObject: db.prepare('UPDATE objects SET rev = ?, value = ? WHERE key = ? AND rev = ?'),
+    deleteObject: db.prepare('DELETE FROM objects WHERE key = ? AND rev = ?'),
+    insertLog: db.prepare('INSERT INTO log (rev, key, type, value, prev) VALUES (?, ?, ?, ?, ?)'),
+    listFrom: db.prepare('SELECT key, rev, value FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+    listAfter: db.prepare('SELECT key, rev, value FROM objects WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+    count: db.prepare('SELECT count(*) AS n FROM objects WHERE key >= ? AND key < ?'),
+    logAfter: db.prepare('SELECT rev, key, type, value, prev FROM log WHERE rev > ? ORDER BY rev'),
+    deleteLog: db.prepare('DELETE FROM log WHERE rev <= ? AND rev < (SELECT max(rev) FROM log)'),
+    maxRev: db.prepare('SELECT max(rev) AS rev FROM log'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+  };
+}

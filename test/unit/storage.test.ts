@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { EventRing } from '../../src/apiserver/storage/event-ring.ts';
+import { SqliteStore } from '../../src/apiserver/storage/sqlite-store.ts';
+import { CompactedError, ConflictError, KeyExistsError, type StoredEvent } from '../../src/apiserver/storage/types.ts';
+
+const value = (name: string) => (rev: number) => JSON.stringify({ name, rev });
+
+describe('SqliteStore', () => {
+  it('gives every write the next revision and keeps the value it rendered', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const a = store.create('core/pods/ns/a', value('a'));
+    const b = store.create('core/pods/ns/b', value('b'));
+    const a2 = store.update('core/pods/ns/a', a.rev, value('a2'));
+    assert.deepEqual([a.rev, b.rev, a2.rev], [1, 2, 3]);
+    assert.deepEqual(JSON.parse(store.get('core/pods/ns/a')!.value), { name: 'a2', rev: 3 });
+    assert.equal(store.currentRevision(), 3);
+    store.close();
+  });
+
+  it('refuses a second create of a key and an update from a stale revision', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const a = store.create('k', value('a'));
+    assert.throws(() => store.create('k', value('again')), KeyExistsError);
+    store.update('k', a.rev, value('b'));
+    assert.throws(() => store.update('k', a.rev, value('c')), (err: unknown) => err instanceof ConflictError && err.current.rev === 2);
+    assert.throws(() => store.delete('k', a.rev, value('gone')), ConflictError);
+    assert.equal(store.currentRevision(), 2, 'failed writes consume no revision');
+    store.close();
+  });
+
+  it('lists a prefix in key order with paging', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    for (const k of ['core/pods/a/x', 'core/pods/b/y', 'core/pods/a/w', 'core/podsx/a/z']) store.create(k, value(k));
+    assert.deepEqual(store.list('core/pods/').rows.map((r) => r.key), ['core/pods/a/w', 'core/pods/a/x', 'core/pods/b/y']);
+    assert.deepEqual(store.list('core/pods/a/').rows.map((r) => r.key), ['core/pods/a/w', 'core/pods/a/x']);
+    const first = store.list('core/pods/', { limit: 2 });
+    assert.deepEqual(first.rows.map((r) => r.key), ['core/pods/a/w', 'core/pods/a/x']);
+    const rest = store.list('core/pods/', { startAfter: 'core/pods/a/x' });
+    assert.deepEqual(rest.rows.map((r) => r.key), ['core/pods/b/y']);
+    assert.equal(store.count('core/pods/'), 3);
+    store.close();
+  });
+
+  it('broadcasts each commit in revision order with the previous value', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const seen: StoredEvent[] = [];
+    store.subscribe((e) => seen.push(e));
+    const a = store.create('k', value('a'));
+    const b = store.update('k', a.rev, value('b'));
+    store.delete('k', b.rev, value('final'));
+    assert.deepEqual(seen.map((e) => [e.rev, e.type]), [[1, 'ADDED'], [2, 'MODIFIED'], [3, 'DELETED']]);
+    assert.equal(seen[1]!.prev, a.value);
+    assert.equal(seen[2]!.prev, b.value);
+    assert.equal(store.get('k'), undefined);
+    store.close();
+  });
+
+  it('replays events after a revision from memory and from the log, and 410s below the compact revision', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sedna-store-'));
+    try {
+      const path = join(dir, 'state.db');
+      let store = new SqliteStore({ path, ringSize: 4 });
+      let rev = store.create('k', value('0')).rev;
+      for (let i = 1; i < 10; i++) rev = store.update('k', rev, value(String(i))).rev;
+      assert.deepEqual(store.eventsAfter(7).map((e) => e.rev), [8, 9, 10], 'from the ring');
+      assert.deepEqual(store.eventsAfter(2).map((e) => e.rev), [3, 4, 5, 6, 7, 8, 9, 10], 'from the log table');
+      store.close();
+      store = new SqliteStore({ path, ringSize: 4 });
+      assert.equal(store.currentRevision(), 10, 'the revision survives a reopen');
+      assert.deepEqual(store.eventsAfter(8).map((e) => e.rev), [9, 10]);
+      assert.equal(store.compact(3, 2), 7);
+      assert.throws(() => store.eventsAfter(5), (err: unknown) => err instanceof CompactedError && err.compacted === 7);
+      assert.deepEqual(store.eventsAfter(7).map((e) => e.rev), [8, 9, 10]);
+      store.close();
+      store = new SqliteStore({ path });
+      assert.equal(store.compactRevision(), 7, 'the compact revision survives a reopen');
+      assert.equal(store.create('other', value('x')).rev, 11);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second store on the same file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sedna-store-'));
+    try {
+      const path = join(dir, 'state.db');
+      const first = new SqliteStore({ path });
+      assert.throws(() => new SqliteStore({ path }), /in use by another API server/);
+      first.create('k', value('still works'));
+      first.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EventRing', () => {
+  const event = (rev: number): StoredEvent => ({ rev, key: 'k', type: 'MODIFIED', value: '{}', prev: undefined });
+
+  it('answers only when it holds every event after the revision', () => {
+    const ring = new EventRing(3);
+    for (let rev = 1; rev <= 5; rev++) ring.push(event(rev));
+    assert.deepEqual(ring.after(2)?.map((e) => e.rev), [3, 4, 5]);
+    assert.deepEqual(ring.after(4)?.map((e) => e.rev), [5]);
+    assert.deepEqual(ring.after(5), []);
+    assert.equal(ring.after(1), undefined, 'revision 2 fell out of the ring');
+    ring.dropThrough(4);
+    assert.deepEqual(ring.after(4)?.map((e) => e.rev), [5]);
+    assert.equal(ring.after(3), undefined);
+  });
+});

@@ -1,0 +1,85 @@
+// The /scale subresource: an autoscaling/v1 Scale view of a workload's replicas, which `kubectl
+// scale` and autoscalers read and write.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../../api/meta.ts';
+import { badRequest, methodNotAllowed } from '../errors.ts';
+import { evalJsonPath } from '../jsonpath.ts';
+import type { GenericStore } from '../registry/generic-store.ts';
+import type { ResourceDef, ScaleSubresource } from '../registry/types.ts';
+import { formatLabelSelector } from '../selectors/labels.ts';
+import { mediaType, parseBody, readBody } from './body.ts';
+import { sendJson } from './respond.ts';
+import { patchFunction } from './resource-handler.ts';
+
+interface Scale {
+  apiVersion: 'autoscaling/v1';
+  kind: 'Scale';
+  metadata: KubeObject['metadata'];
+  spec: { replicas: number };
+  status: { replicas: number; selector?: string };
+}
+
+export async function handleScale(
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: URLSearchParams,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  store: GenericStore,
+): Promise<void> {
+  const scale = def.subresources.scale!;
+  const method = req.method ?? 'GET';
+  if (method === 'GET') return sendJson(res, 200, toScale(store.get(def, namespace, name), scale));
+  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed(method, `${def.plural}/scale`);
+  const type = mediaType(req);
+  const body = parseBody(await readBody(req), type);
+  const dryRun = q.getAll('dryRun').includes('All');
+  const updated = store.guaranteedUpdate(
+    def,
+    namespace,
+    name,
+    (current) => {
+      const currentScale = toScale(current, scale);
+      const next = (method === 'PUT' ? body : patchFunction(type, def)(currentScale, body)) as Partial<Scale>;
+      const replicas = next?.spec?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw badRequest(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+      }
+      const wanted = next.metadata?.resourceVersion;
+      setPath(current, scale.specReplicasPath, replicas);
+      if (method === 'PUT' && wanted) current.metadata.resourceVersion = wanted;
+      return current;
+    },
+    { dryRun },
+  );
+  sendJson(res, 200, toScale(updated, scale));
+}
+
+function toScale(obj: KubeObject, scale: ScaleSubresource): Scale {
+  const specReplicas = evalJsonPath(obj, scale.specReplicasPath)[0];
+  const statusReplicas = evalJsonPath(obj, scale.statusReplicasPath)[0];
+  const selector = scale.labelSelectorPath ? evalJsonPath(obj, scale.labelSelectorPath)[0] : undefined;
+  const spec = (obj.spec ?? {}) as { selector?: unknown };
+  const selectorText =
+    typeof selector === 'string' ? selector : spec.selector && typeof spec.selector === 'object' ? formatLabelSelector(spec.selector) : undefined;
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: typeof specReplicas === 'number' ? specReplicas : 0 },
+    status: { replicas: typeof statusReplicas === 'number' ? statusReplicas : 0, ...(selectorText ? { selector: selectorText } : {}) },
+  };
+}
+
+/** Writes a value at a simple `.a.b.c` path, creating objects on the way. */
+function setPath(obj: KubeObject, path: string, value: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let at = obj as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof at[part] !== 'object' || at[part] === null) at[part] = {};
+    at = at[part] as Record<string, unknown>;
+  }
+  at[parts[parts.length - 1]!] = value;
+}

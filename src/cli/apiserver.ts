@@ -1,0 +1,36 @@
+// `sedna apiserver`: runs the embedded API server until interrupted.
+import { ApiServer } from '../apiserver/server.ts';
+import { createLogger } from '../lib/logger.ts';
+import { runDemo } from './demo.ts';
+
+export interface ApiserverFlags {
+  dataDir: string;
+  port: number;
+  host: string;
+  advertise?: string[];
+  compactInterval: number;
+  compactRetain: number;
+  demo?: boolean;
+}
+
+export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
+  const log = createLogger('apiserver');
+  const server = new ApiServer({
+    dataDir: flags.dataDir,
+    port: flags.port,
+    host: flags.host,
+    ...(flags.advertise ? { advertise: flags.advertise } : {}),
+    compactIntervalMs: flags.compactInterval * 1000,
+    compactRetain: flags.compactRetain,
+    log,
+  });
+  await server.start();
+  process.stdout.write(`API server listening on ${server.address}\nkubeconfig: ${server.kubeconfigPath}\n`);
+  if (flags.demo) await runDemo(server, process.stdout);
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    void server.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -36,21 +36,21 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
     env: { ...process.env, SEDNA_LOG_LEVEL: process.env.SEDNA_LOG_LEVEL ?? 'warn' },
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
     let stdout = '';
     const onData = (d: Buffer): void => {
       stdout += d.toString();
       const match = /API server listening on (\S+)/.exec(stdout);
       if (match && stdout.includes('kubeconfig:')) {
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         resolveUrl(match[1]!);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`apiserver exited with ${code} before listening:\n${stderr}`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const kubeconfig = join(dataDir, 'kubeconfig');
   const cleanupDir = options.dataDir === undefined;
@@ -112,7 +112,7 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

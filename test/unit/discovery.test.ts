@@ -335,7 +335,7 @@ describe('OpenAPI v3', () => {
     assert.deepEqual(props.metadata?.allOf, [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }]);
     assert.equal(props.apiVersion?.type, 'string');
     assert.equal(props.kind?.type, 'string');
-    assert.deepEqual((props.spec?.required as string[]), ['url']);
+    assert.deepEqual((props.spec?.required), ['url']);
     assert.ok(schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']);
     assert.deepEqual(schemas['io.sedna.v1alpha1.DatasetList']?.['x-kubernetes-group-version-kind'], [{ group: 'sedna.io', version: 'v1alpha1', kind: 'DatasetList' }]);
   });

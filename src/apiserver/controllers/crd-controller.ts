@@ -67,7 +67,7 @@ export class CrdController {
     return undefined;
   }
 
-  private async sync(name: string): Promise<void> {
+  private sync(name: string): void {
     const crd = this.store.tryGet(this.crdDef, undefined, name) as CustomResourceDefinition | undefined;
     if (!crd) return;
     if (crd.metadata.deletionTimestamp) return this.cleanUp(crd);

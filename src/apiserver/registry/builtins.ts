@@ -74,7 +74,8 @@ function podGracePeriod(obj: KubeObject, requested: number | undefined): number 
 }
 
 function str(value: unknown): string {
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
 function record(value: unknown): Record<string, unknown> {

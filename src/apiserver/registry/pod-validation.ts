@@ -21,7 +21,7 @@ export function validatePodSpec(value: unknown, path: string): FieldError[] {
   if (!Array.isArray(containers) || containers.length === 0) errors.push(FieldErrors.required(`${path}.containers`));
   else errors.push(...validateContainers(containers, `${path}.containers`));
   if (Array.isArray(spec.initContainers)) errors.push(...validateContainers(spec.initContainers, `${path}.initContainers`));
-  if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(String(spec.restartPolicy))) {
+  if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(spec.restartPolicy as string)) {
     errors.push(FieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }
   const grace = spec.terminationGracePeriodSeconds;

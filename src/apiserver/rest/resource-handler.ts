@@ -294,7 +294,7 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   } else if (orphan !== undefined) {
     options.propagationPolicy = orphan ? 'Orphan' : 'Background';
   }
-  if (grace !== undefined && grace !== null) options.gracePeriodSeconds = parseNonNegativeInt(String(grace), 'gracePeriodSeconds');
+  if (grace !== undefined && grace !== null) options.gracePeriodSeconds = parseNonNegativeInt(typeof grace === 'number' ? String(grace) : (grace as string), 'gracePeriodSeconds');
   const pre = body?.preconditions as DeleteOptions['preconditions'] | undefined;
   if (pre) options.preconditions = pre;
   return options;

@@ -135,7 +135,7 @@ export function goValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'object') return Array.isArray(value) ? '"array"' : '"object"';
-  return String(value);
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : JSON.stringify(String(value));
 }
 
 export const FieldErrors = {

@@ -135,8 +135,8 @@ export function goValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'object') return Array.isArray(value) ? '"array"' : '"object"';
-  if (typeof value === 'symbol' || typeof value === 'function') return '"object"';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return '"object"';
 }
 
 export const FieldErrors = {

@@ -148,7 +148,7 @@ export class ApiServer {
         if (verb === 'watch') this.trackWatch(res, info.resource);
         await handleResource(req, res, url, info, { store: this.store, podLogs: podLogDirectory(join(this.options.dataDir, 'logs')) });
       } else {
-        handleDocument(req, res, url, this.store.registry.all(), this.url);
+        handleDocument(req, res, url, this.store.registry.all(), this.url, this.store.registry.generation);
       }
     } catch (err) {
       const status = err instanceof StatusError ? err : internalError((err as Error).message);

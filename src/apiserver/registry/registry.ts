@@ -7,6 +7,7 @@ type ChangeListener = () => void;
 export class ResourceRegistry {
   private readonly byPath = new Map<string, ResourceDef>();
   private readonly listeners = new Set<ChangeListener>();
+  private changes = 0;
 
   constructor(initial: ResourceDef[] = []) {
     for (const def of initial) this.byPath.set(pathKey(def.group, def.version, def.plural), def);
@@ -48,12 +49,18 @@ export class ResourceRegistry {
     return [...this.byPath.values()];
   }
 
+  /** Grows whenever the set of served kinds changes; documents derived from it cache on it. */
+  get generation(): number {
+    return this.changes;
+  }
+
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   private changed(): void {
+    this.changes++;
     for (const listener of this.listeners) listener();
   }
 }

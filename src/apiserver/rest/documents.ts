@@ -18,7 +18,38 @@ import { sendJson } from './respond.ts';
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
-export function handleDocument(req: IncomingMessage, res: ServerResponse, url: URL, defs: ResourceDef[], serverUrl: string): void {
+/**
+ * OpenAPI documents are rebuilt only when the served kinds change: kubectl fetches the root (which
+ * hashes every group-version document) on each apply.
+ */
+class OpenApiCache {
+  private generation = -1;
+  private readonly entries = new Map<string, unknown>();
+
+  get(generation: number, key: string, build: () => unknown): unknown {
+    if (generation !== this.generation) {
+      this.entries.clear();
+      this.generation = generation;
+    }
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      entry = build();
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+const openapiCache = new OpenApiCache();
+
+export function handleDocument(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  defs: ResourceDef[],
+  serverUrl: string,
+  generation: number,
+): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw notFound();
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (HEALTH_PATHS.has(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
@@ -27,11 +58,14 @@ export function handleDocument(req: IncomingMessage, res: ServerResponse, url: U
   }
   if (path === '/version') return sendJson(res, 200, versionInfo());
   if (path === '/api' || path === '/apis') return discoveryRoot(req, res, path, defs, serverUrl);
-  if (path === '/openapi/v2') return openapiV2Document(req, res, defs);
-  if (path === '/openapi/v3') return sendJson(res, 200, openapiV3Root(defs));
+  if (path === '/openapi/v2') return openapiV2Document(req, res, () => openapiCache.get(generation, 'v2', () => openapiV2(defs)));
+  if (path === '/openapi/v3') return sendJson(res, 200, openapiCache.get(generation, 'v3', () => openapiV3Root(defs)));
   if (path.startsWith('/openapi/v3/')) {
     const gv = parseOpenapiV3Key(path.slice('/openapi/v3/'.length));
-    if (gv && servesGroupVersion(defs, gv.group, gv.version)) return sendJson(res, 200, openapiV3GroupVersion(defs, gv.group, gv.version));
+    if (gv && servesGroupVersion(defs, gv.group, gv.version)) {
+      const doc = openapiCache.get(generation, path, () => openapiV3GroupVersion(defs, gv.group, gv.version));
+      return sendJson(res, 200, doc);
+    }
     throw notFound();
   }
   const parts = path.split('/').filter(Boolean);
@@ -59,10 +93,10 @@ function discoveryRoot(req: IncomingMessage, res: ServerResponse, path: string, 
 }
 
 /** kubectl asks for the protobuf form first; we only speak JSON, and say so when JSON is not accepted. */
-function openapiV2Document(req: IncomingMessage, res: ServerResponse, defs: ResourceDef[]): void {
+function openapiV2Document(req: IncomingMessage, res: ServerResponse, document: () => unknown): void {
   const acceptsJson = parseAccept(req.headers.accept).some((r) => r.type === 'application/json' || r.type === '*/*');
   if (!acceptsJson) throw new StatusError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2');
-  sendJson(res, 200, openapiV2(defs));
+  sendJson(res, 200, document());
 }
 
 function servesGroupVersion(defs: ResourceDef[], group: string, version: string): boolean {

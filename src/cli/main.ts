@@ -30,4 +30,10 @@ program
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(apiserverCommand);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures (a data directory in use, a port taken) read as one line, not a stack.
+  process.stderr.write(`sedna: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -114,3 +114,22 @@ describe('EventRing', () => {
     assert.equal(ring.after(3), undefined);
   });
 });
+
+describe('SqliteStore.listAt', () => {
+  it('reads the objects of a prefix as they were at an earlier revision', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const a = store.create('p/a', value('a1'));
+    store.create('p/b', value('b1'));
+    const c = store.create('p/c', value('c1'));
+    const at = store.currentRevision();
+    store.update('p/a', a.rev, value('a2'));
+    store.delete('p/c', c.rev, value('c-gone'));
+    store.create('p/d', value('d1'));
+    const then = store.listAt('p/', at);
+    assert.deepEqual(then.rows.map((r) => [r.key, JSON.parse(r.value).name]), [['p/a', 'a1'], ['p/b', 'b1'], ['p/c', 'c1']]);
+    assert.deepEqual(store.listAt('p/', at, { startAfter: 'p/a', limit: 1 }).rows.map((r) => r.key), ['p/b']);
+    store.compact(1);
+    assert.throws(() => store.listAt('p/', at), CompactedError);
+    store.close();
+  });
+});

@@ -145,13 +145,18 @@ export class GenericStore {
     }
     const limit = options.limit && options.limit > 0 ? options.limit : undefined;
     const revision = token?.rv ?? this.storage.currentRevision();
+    // Later pages read the state as of the first page's revision, as kube-apiserver's do.
+    const readPage = (startAfter: string | undefined, want: number | undefined) => {
+      const page = { ...(startAfter !== undefined ? { startAfter } : {}), ...(want ? { limit: want } : {}) };
+      return revision < this.storage.currentRevision() ? this.storage.listAt(prefix, revision, page) : this.storage.list(prefix, page);
+    };
     const items: string[] = [];
     let startAfter = token?.key;
     let lastKey: string | undefined;
     let exhausted = false;
     while (!exhausted && (limit === undefined || items.length < limit)) {
       const want = limit === undefined ? undefined : Math.max(limit - items.length, matcher ? 256 : 0);
-      const page = this.storage.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), ...(want ? { limit: want } : {}) });
+      const page = readPage(startAfter, want);
       if (want === undefined || page.rows.length < want) exhausted = true;
       for (const row of page.rows) {
         lastKey = row.key;
@@ -165,10 +170,10 @@ export class GenericStore {
     }
     const result: ListResult = { items, resourceVersion: String(revision) };
     if (limit !== undefined && items.length >= limit && lastKey !== undefined) {
-      const remaining = this.storage.list(prefix, { startAfter: lastKey, limit: 1 }).rows.length;
+      const remaining = readPage(lastKey, undefined).rows.length;
       if (remaining > 0) {
         result.continue = encodeContinue({ key: lastKey, rv: revision });
-        if (!matcher) result.remainingItemCount = this.countAfter(prefix, lastKey);
+        if (!matcher) result.remainingItemCount = remaining;
       }
     }
     return result;
@@ -177,10 +182,6 @@ export class GenericStore {
   /** Parsed objects, for controllers. */
   listObjects(def: ResourceDef, namespace?: string, options: ListOptions = {}): KubeObject[] {
     return this.list(def, namespace, options).items.map((raw) => JSON.parse(raw) as KubeObject);
-  }
-
-  private countAfter(prefix: string, key: string): number {
-    return this.storage.list(prefix, { startAfter: key }).rows.length;
   }
 
   // ---- create ----------------------------------------------------------------------------

@@ -112,6 +112,37 @@ export class SqliteStore {
     return { rows, revision: this.revision };
   }
 
+  /**
+   * Objects under `prefix` as they were at revision `rev`, for the later pages of a paged list.
+   * An object unchanged since `rev` is read as it is; one changed since is read from the `prev`
+   * of its first change after `rev`, which the log keeps. `rev` must not be compacted.
+   */
+  listAt(prefix: string, rev: number, options: { startAfter?: string; limit?: number } = {}): ListPage {
+    if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
+    const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : undefined;
+    const low = from ?? prefix;
+    const end = prefixEnd(prefix);
+    const limit = options.limit && options.limit > 0 ? options.limit : -1;
+    const stmt = from !== undefined ? this.sql.unchangedAfter : this.sql.unchangedFrom;
+    const rows = stmt.all(low, end, rev, limit) as StoredObject[];
+    const changes = (from !== undefined ? this.sql.changesAfterKey : this.sql.changesFromKey).all(rev, low, end) as {
+      key: string;
+      type: number;
+      prev: string | null;
+    }[];
+    const seen = new Set<string>();
+    for (const change of changes) {
+      if (seen.has(change.key)) continue;
+      seen.add(change.key);
+      // A key whose first change after `rev` created it did not exist at `rev`.
+      if (change.type === TYPE_CODE.ADDED || change.prev === null) continue;
+      const prevRev = Number((JSON.parse(change.prev) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? 0);
+      rows.push({ key: change.key, rev: prevRev, value: change.prev });
+    }
+    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { rows: limit > 0 ? rows.slice(0, limit) : rows, revision: rev };
+  }
+
   count(prefix: string): number {
     return (this.sql.count.get(prefix, prefixEnd(prefix)) as { n: number }).n;
   }
@@ -208,6 +239,10 @@ function prepareStatements(db: DatabaseType) {
     listFrom: db.prepare('SELECT key, rev, value FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
     listAfter: db.prepare('SELECT key, rev, value FROM objects WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
     count: db.prepare('SELECT count(*) AS n FROM objects WHERE key >= ? AND key < ?'),
+    unchangedFrom: db.prepare('SELECT key, rev, value FROM objects WHERE key >= ? AND key < ? AND rev <= ? ORDER BY key LIMIT ?'),
+    unchangedAfter: db.prepare('SELECT key, rev, value FROM objects WHERE key > ? AND key < ? AND rev <= ? ORDER BY key LIMIT ?'),
+    changesFromKey: db.prepare('SELECT key, type, prev FROM log WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
+    changesAfterKey: db.prepare('SELECT key, type, prev FROM log WHERE rev > ? AND key > ? AND key < ? ORDER BY rev'),
     logAfter: db.prepare('SELECT rev, key, type, value, prev FROM log WHERE rev > ? ORDER BY rev'),
     deleteLog: db.prepare('DELETE FROM log WHERE rev <= ? AND rev < (SELECT max(rev) FROM log)'),
     maxRev: db.prepare('SELECT max(rev) AS rev FROM log'),

@@ -73,6 +73,11 @@ function podGracePeriod(obj: KubeObject, requested: number | undefined): number 
   return typeof grace === 'number' && grace > 0 ? grace : 0;
 }
 
+/** Every namespace carries its name as a label, so network policies and selectors can match it. */
+function labelWithName(obj: KubeObject): void {
+  obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
+}
+
 function str(value: unknown): string {
   if (typeof value === 'string') return value;
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
@@ -98,10 +103,12 @@ const namespace = builtin({
       // The "kubernetes" finalizer makes deletion wait for the namespace controller to empty it.
       obj.spec = { ...spec, finalizers: Array.isArray(spec.finalizers) ? spec.finalizers : ['kubernetes'] };
       obj.status = { phase: 'Active' };
+      labelWithName(obj);
     },
     // spec.finalizers changes only through /finalize.
     keepOnUpdate: (obj, old) => {
       obj.spec = { ...record(obj.spec), finalizers: record(old.spec).finalizers ?? [] };
+      labelWithName(obj);
     },
     pendingFinalizers: (obj) => {
       const finalizers = record(obj.spec).finalizers;

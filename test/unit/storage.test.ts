@@ -133,3 +133,20 @@ describe('SqliteStore.listAt', () => {
     store.close();
   });
 });
+
+describe('SqliteStore event delivery', () => {
+  it('delivers a write made inside a listener only after every listener saw the earlier event', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const first: number[] = [];
+    const second: number[] = [];
+    store.subscribe((e) => {
+      first.push(e.rev);
+      if (e.rev === 1) store.create('reaction', value('r'));
+    });
+    store.subscribe((e) => second.push(e.rev));
+    store.create('k', value('k'));
+    assert.deepEqual(first, [1, 2]);
+    assert.deepEqual(second, [1, 2]);
+    store.close();
+  });
+});

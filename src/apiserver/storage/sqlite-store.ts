@@ -39,6 +39,9 @@ export class SqliteStore {
   private readonly db: DatabaseType;
   private readonly ring: EventRing;
   private readonly listeners = new Set<Listener>();
+  /** Committed events not yet handed to every listener, oldest first. */
+  private readonly undelivered: StoredEvent[] = [];
+  private delivering = false;
   private revision: number;
   private compacted: number;
   private readonly sql: ReturnType<typeof prepareStatements>;
@@ -197,8 +200,26 @@ export class SqliteStore {
     const { type, prev, ...stored } = event;
     const published: StoredEvent = { rev: event.rev, key: event.key, type, value: event.value, prev };
     this.ring.push(published);
-    for (const listener of this.listeners) listener(published);
+    this.undelivered.push(published);
+    this.deliver();
     return stored;
+  }
+
+  /**
+   * Hands events to listeners strictly in revision order. A listener that writes (a controller
+   * reacting to a change) only queues its event here; the outermost call delivers it after every
+   * listener has seen the earlier one, so no watcher ever sees revisions out of order.
+   */
+  private deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.undelivered.shift(); event; event = this.undelivered.shift()) {
+        for (const listener of this.listeners) listener(event);
+      }
+    } finally {
+      this.delivering = false;
+    }
   }
 }
 

@@ -1,0 +1,49 @@
+// The in-process controllers the API server runs next to the store: garbage collection,
+// namespace cleanup, and the apps/v1 workload controllers. (The CRD controller is started by the
+// server itself, before anything else, so stored custom resources are servable at once.)
+import type { Logger } from '../../lib/logger.ts';
+import type { GenericStore } from '../registry/generic-store.ts';
+import { DeploymentController } from './deployment-controller.ts';
+import { GarbageCollector } from './garbage-collector.ts';
+import { NamespaceController } from './namespace-controller.ts';
+import { ReplicaSetController } from './replicaset-controller.ts';
+
+interface Controller {
+  start(): void;
+  stop(): void;
+  idle(): Promise<void>;
+  syncCount(): number;
+}
+
+export interface RunningControllers {
+  stop(): void;
+  /**
+   * Resolves once no controller has work left. Controllers feed each other (a Deployment's
+   * ReplicaSet makes pods, whose deletion wakes the GC...), so this waits until a full round of
+   * waiting saw no sync run anywhere. Delayed re-checks (addAfter timers) are not waited for.
+   */
+  idle(): Promise<void>;
+}
+
+export function startControllers(store: GenericStore, log: Logger): RunningControllers {
+  const controllers: Controller[] = [
+    new GarbageCollector(store, log.child({ controller: 'garbage-collector' })),
+    new NamespaceController(store, log.child({ controller: 'namespace' })),
+    new ReplicaSetController(store, log.child({ controller: 'replicaset' })),
+    new DeploymentController(store, log.child({ controller: 'deployment' })),
+  ];
+  for (const controller of controllers) controller.start();
+  const syncs = (): number => controllers.reduce((n, c) => n + c.syncCount(), 0);
+  return {
+    stop() {
+      for (const controller of controllers) controller.stop();
+    },
+    async idle() {
+      for (;;) {
+        const before = syncs();
+        await Promise.all(controllers.map((c) => c.idle()));
+        if (syncs() === before) return;
+      }
+    },
+  };
+}

@@ -1,0 +1,9 @@
+// The GM ⇄ LC link: the hub the GM runs, the client each node runs, and their shared parts.
+export { EdgeHub, UnknownNodeError, type EdgeHubOptions, type NodeConnectedHandler, type NodeDisconnectedHandler, type UpstreamHandler } from './hub.ts';
+export { EdgeClient, EdgeConnectError, type DownstreamHandler, type EdgeClientOptions } from './client.ts';
+export { FileNodeTokens, StaticNodeTokens, parseTokenFile, tokenMatches, type NodeTokenSource } from './tokens.ts';
+export { decodeContent, encodeContent, parseFrame, type ParsedFrame } from './frames.ts';
+export { Outbox, type OutboxOptions } from './outbox.ts';
+export { Inbox, type Receipt } from './inbox.ts';
+export type { HeartbeatOptions } from './link.ts';
+export type { BackoffOptions } from './backoff.ts';

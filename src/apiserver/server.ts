@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
 import { bearerTokenAuthenticator, type Authenticator } from './auth.ts';
@@ -52,6 +52,8 @@ export class ApiServer {
   private compactTimer: NodeJS.Timeout | undefined;
   private authenticate: Authenticator | undefined;
   private url = '';
+  /** Every open socket, TLS handshakes in progress included, so stop() can end them all. */
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly options: ApiServerOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -79,6 +81,10 @@ export class ApiServer {
     this.scheduleCompaction();
     this.server = createHttpsServer({ key: credentials.key, cert: credentials.cert }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port ?? 6443, host, () => resolve());
@@ -104,7 +110,9 @@ export class ApiServer {
       const server = this.server;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        // Open watches would hold close() for their whole timeout, and a socket still in its TLS
+        // handshake is not yet an HTTP connection closeAllConnections() knows about.
+        for (const socket of this.sockets) socket.destroy();
       });
     }
     this.storage.close();

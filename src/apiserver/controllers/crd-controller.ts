@@ -2,52 +2,39 @@
 // `kubectl apply` of a CR right after its CRD works), marks the CRD NamesAccepted and Established,
 // and on deletion removes every custom resource before letting the CRD go.
 import type { Condition, CustomResourceDefinition, KubeObject } from '../../api/meta.ts';
-import { WorkQueue } from '../../controller/work-queue.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { StatusError } from '../errors.ts';
 import { resourcesFromCrd } from '../registry/crd-resources.ts';
 import { type GenericStore, nowTimestamp } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
+import type { StoredEvent } from '../storage/types.ts';
+import { ignoreNotFound, StoreController } from './store-controller.ts';
 
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
-export class CrdController {
-  private readonly queue: WorkQueue;
+export class CrdController extends StoreController {
   private readonly crdDef: ResourceDef;
-  private unsubscribe: (() => void) | undefined;
+  private readonly crdPrefix: string;
 
-  constructor(
-    private readonly store: GenericStore,
-    private readonly log: Logger,
-  ) {
+  constructor(store: GenericStore, log: Logger) {
+    super(store, log, 'crd');
     this.crdDef = store.registry.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
-    this.queue = new WorkQueue({ onError: (key, err) => log.warn({ crd: key, err: String(err) }, 'crd sync failed') });
+    this.crdPrefix = store.prefix(this.crdDef);
   }
 
-  /** Registers every stored CRD's kinds synchronously, then keeps following changes. */
-  start(): void {
-    const prefix = this.store.prefix(this.crdDef);
-    for (const crd of this.store.listObjects(this.crdDef) as CustomResourceDefinition[]) {
-      this.serve(crd);
-      this.queue.add(crd.metadata.name!);
-    }
-    this.unsubscribe = this.store.storage.subscribe((event) => {
-      if (!event.key.startsWith(prefix)) return;
-      const crd = JSON.parse(event.value) as CustomResourceDefinition;
-      if (event.type === 'DELETED') this.store.registry.removeCrd(crd.spec.group, crd.spec.names.plural);
-      else this.serve(crd);
-      this.queue.add(crd.metadata.name!);
-    });
-    this.queue.run((name) => this.sync(name));
+  /** Registers every stored CRD's kinds synchronously, within start(). */
+  protected override initialKeys(): string[] {
+    const crds = this.store.listObjects(this.crdDef) as CustomResourceDefinition[];
+    for (const crd of crds) this.serve(crd);
+    return crds.map((crd) => crd.metadata.name!);
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.shutdown();
-  }
-
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Follows CRD changes at once, so a custom resource stored right after its CRD is accepted. */
+  protected override observe(event: StoredEvent): void {
+    if (!event.key.startsWith(this.crdPrefix)) return;
+    const crd = JSON.parse(event.value) as CustomResourceDefinition;
+    if (event.type === 'DELETED') this.store.registry.removeCrd(crd.spec.group, crd.spec.names.plural);
+    else this.serve(crd);
+    this.enqueue(crd.metadata.name!);
   }
 
   /** Makes the CRD's kinds servable, unless its names clash with another CRD's. */
@@ -67,7 +54,7 @@ export class CrdController {
     return undefined;
   }
 
-  private sync(name: string): void {
+  protected override sync(name: string): void {
     const crd = this.store.tryGet(this.crdDef, undefined, name) as CustomResourceDefinition | undefined;
     if (!crd) return;
     if (crd.metadata.deletionTimestamp) return this.cleanUp(crd);
@@ -141,11 +128,7 @@ export class CrdController {
   }
 
   private deleteQuietly(def: ResourceDef, obj: KubeObject): void {
-    try {
-      this.store.delete(def, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: 'Background' });
-    } catch (err) {
-      if (!(err instanceof StatusError && err.code === 404)) throw err;
-    }
+    ignoreNotFound(() => this.store.delete(def, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: 'Background' }));
   }
 }
 

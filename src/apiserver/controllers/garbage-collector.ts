@@ -14,12 +14,11 @@
 // - Orphan: an owner marked for deletion with the `orphan` finalizer has its references stripped
 //   from every dependent, then the finalizer goes.
 import type { KubeObject, OwnerReference } from '../../api/meta.ts';
-import { WorkQueue } from '../../controller/work-queue.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { StatusError } from '../errors.ts';
 import { FOREGROUND_FINALIZER, type GenericStore, ORPHAN_FINALIZER, type PropagationPolicy } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { StoredEvent } from '../storage/types.ts';
+import { ignoreNotFound, StoreController } from './store-controller.ts';
 
 interface GraphNode {
   uid: string;
@@ -44,95 +43,67 @@ type OwnerState =
   /** A cluster-scoped dependent naming a namespaced owner: never valid, never acted on. */
   | 'invalid';
 
-export class GarbageCollector {
-  private readonly queue: WorkQueue;
+export class GarbageCollector extends StoreController {
   private readonly nodes = new Map<string, GraphNode>();
   /** Owner uid -> uids of the objects whose ownerReferences name it. */
   private readonly dependents = new Map<string, Set<string>>();
   /** Dependents with an owner of an unknown kind, re-examined when the served kinds change. */
   private readonly unresolved = new Set<string>();
-  /** Uids noted by storage listeners, handed to the queue once the writing call stack is done. */
-  private readonly pending = new Set<string>();
   private defs = new Map<string, ResourceDef>();
-  private unsubscribe: (() => void) | undefined;
   private unwatchRegistry: (() => void) | undefined;
-  private syncs = 0;
 
-  constructor(
-    private readonly store: GenericStore,
-    private readonly log: Logger,
-  ) {
-    this.queue = new WorkQueue({ onError: (uid, err) => log.warn({ uid, err: String(err) }, 'garbage collection failed') });
+  constructor(store: GenericStore, log: Logger) {
+    super(store, log, 'uid', 'garbage collection failed');
   }
 
-  /** Scans every stored kind, then follows the storage log. Scan and subscription happen in one synchronous step. */
-  start(): void {
+  /** Scans every stored kind, then follows the storage log and the served kinds. */
+  override start(): void {
     this.defs = servedResources(this.store);
-    this.unsubscribe = this.store.storage.subscribe((event) => this.observe(event));
     this.unwatchRegistry = this.store.registry.onChange(() => this.kindsChanged());
-    for (const [resource, def] of this.defs) this.scan(resource, def);
-    this.queue.run((uid) => this.sync(uid));
+    super.start();
   }
 
-  stop(): void {
-    this.unsubscribe?.();
+  override stop(): void {
+    super.stop();
     this.unwatchRegistry?.();
-    this.queue.shutdown();
-  }
-
-  idle(): Promise<void> {
-    this.flush();
-    return this.queue.idle();
-  }
-
-  /** Syncs run so far; lets a caller tell whether work happened while it waited. */
-  syncCount(): number {
-    return this.syncs;
   }
 
   // ---- graph maintenance -----------------------------------------------------------------
 
-  /**
-   * Listeners only note uids. A sync started inside a storage listener would write while the
-   * store is still handing out the event that caused it, so the remaining listeners (watches)
-   * would see the newer event first.
-   */
-  private enqueue(uid: string): void {
-    if (this.pending.size === 0) queueMicrotask(() => this.flush());
-    this.pending.add(uid);
+  /** Builds the graph from every served kind; returns the uids that need a sync. */
+  protected override initialKeys(): string[] {
+    return [...this.defs].flatMap(([resource, def]) => this.scan(resource, def));
   }
 
-  private flush(): void {
-    const uids = [...this.pending];
-    this.pending.clear();
-    for (const uid of uids) this.queue.add(uid);
+  /** Adds every object of one kind to the graph; returns the uids that need a sync. */
+  private scan(resource: string, def: ResourceDef): string[] {
+    return this.store.listObjects(def).flatMap((obj) => (this.upsert(resource, obj) ? [obj.metadata.uid!] : []));
   }
 
-  private scan(resource: string, def: ResourceDef): void {
-    for (const obj of this.store.listObjects(def)) this.upsert(resource, obj);
-  }
-
-  private observe(event: StoredEvent): void {
+  protected override observe(event: StoredEvent): void {
     const resource = resourceOfKey(event.key);
     if (!this.defs.has(resource)) return;
     const obj = JSON.parse(event.value) as KubeObject;
     if (event.type === 'DELETED') this.remove(obj);
-    else this.upsert(resource, obj);
+    else if (this.upsert(resource, obj)) this.enqueue(obj.metadata.uid!);
   }
 
   /** A CRD came, changed or went: scan kinds not seen before, forget kinds no longer served. */
   private kindsChanged(): void {
     const before = this.defs;
     this.defs = servedResources(this.store);
-    for (const [resource, def] of this.defs) if (!before.has(resource)) this.scan(resource, def);
+    for (const [resource, def] of this.defs) {
+      if (!before.has(resource)) for (const uid of this.scan(resource, def)) this.enqueue(uid);
+    }
     for (const node of [...this.nodes.values()]) if (!this.defs.has(node.resource)) this.forget(node);
     for (const uid of this.unresolved) this.enqueue(uid);
   }
 
-  private upsert(resource: string, obj: KubeObject): void {
+  /** Records the object in the graph, waking owners that may have waited for it; returns whether it needs a sync. */
+  private upsert(resource: string, obj: KubeObject): boolean {
     const meta = obj.metadata;
     const uid = meta.uid;
-    if (!uid) return;
+    if (!uid) return false;
     const old = this.nodes.get(uid);
     const node: GraphNode = {
       uid,
@@ -153,7 +124,7 @@ export class GarbageCollector {
       if (this.nodes.get(owner)?.deleting) this.enqueue(owner);
     }
     for (const owner of newOwners) this.link(owner, uid);
-    if (this.needsSync(old, node)) this.enqueue(uid);
+    return this.needsSync(old, node);
   }
 
   /** Only changes the collector acts on wake it: new objects with owners, new owners, deletion state. */
@@ -210,8 +181,7 @@ export class GarbageCollector {
 
   // ---- sync ------------------------------------------------------------------------------
 
-  private sync(uid: string): void {
-    this.syncs++;
+  protected override sync(uid: string): void {
     const node = this.nodes.get(uid);
     const def = node && this.defs.get(node.resource);
     if (!node || !def) return;
@@ -332,13 +302,4 @@ function resourceOfKey(key: string): string {
 
 function hasGcFinalizer(finalizers: string[]): boolean {
   return finalizers.includes(ORPHAN_FINALIZER) || finalizers.includes(FOREGROUND_FINALIZER);
-}
-
-/** The object vanished between the read and the write: there is nothing left to do. */
-function ignoreNotFound(write: () => unknown): void {
-  try {
-    write();
-  } catch (err) {
-    if (!(err instanceof StatusError && err.code === 404)) throw err;
-  }
 }

@@ -7,13 +7,7 @@ import { DeploymentController } from './deployment-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
-
-interface Controller {
-  start(): void;
-  stop(): void;
-  idle(): Promise<void>;
-  syncCount(): number;
-}
+import type { StoreController } from './store-controller.ts';
 
 export interface RunningControllers {
   stop(): void;
@@ -26,7 +20,7 @@ export interface RunningControllers {
 }
 
 export function startControllers(store: GenericStore, log: Logger): RunningControllers {
-  const controllers: Controller[] = [
+  const controllers: StoreController[] = [
     new GarbageCollector(store, log.child({ controller: 'garbage-collector' })),
     new NamespaceController(store, log.child({ controller: 'namespace' })),
     new ReplicaSetController(store, log.child({ controller: 'replicaset' })),

@@ -6,13 +6,12 @@
 // pods a node agent is still stopping) are waited for: every deletion in the namespace wakes the
 // controller, and a periodic re-check covers whatever else.
 import type { Condition, KubeObject } from '../../api/meta.ts';
-import { WorkQueue } from '../../controller/work-queue.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { StatusError } from '../errors.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { StoredEvent } from '../storage/types.ts';
 import { mergeConditions } from './crd-controller.ts';
+import { ignoreNotFound, StoreController } from './store-controller.ts';
 
 const KUBERNETES_FINALIZER = 'kubernetes';
 
@@ -31,70 +30,32 @@ interface ContentReport {
   failures: string[];
 }
 
-export class NamespaceController {
-  private readonly queue: WorkQueue;
+export class NamespaceController extends StoreController {
   private readonly nsDef: ResourceDef;
   private readonly nsPrefix: string;
   private readonly recheckMs: number;
   /** Namespaces known to be terminating, so deletions of their content wake the controller. */
   private readonly terminating = new Set<string>();
-  /** Names noted by storage listeners, handed to the queue once the writing call stack is done. */
-  private readonly pending = new Set<string>();
-  private unsubscribe: (() => void) | undefined;
-  private syncs = 0;
 
-  constructor(
-    private readonly store: GenericStore,
-    private readonly log: Logger,
-    options: NamespaceControllerOptions = {},
-  ) {
+  constructor(store: GenericStore, log: Logger, options: NamespaceControllerOptions = {}) {
+    super(store, log, 'namespace');
     this.nsDef = store.registry.lookup('', 'v1', 'namespaces')!;
     this.nsPrefix = store.prefix(this.nsDef);
     this.recheckMs = options.recheckMs ?? 5_000;
-    this.queue = new WorkQueue({ onError: (name, err) => log.warn({ namespace: name, err: String(err) }, 'namespace sync failed') });
   }
 
-  start(): void {
-    this.unsubscribe = this.store.storage.subscribe((event) => this.observe(event));
-    for (const ns of this.store.listObjects(this.nsDef)) this.track(ns);
-    this.queue.run((name) => this.sync(name));
+  protected override initialKeys(): string[] {
+    return this.store
+      .listObjects(this.nsDef)
+      .filter((ns) => this.track(ns))
+      .map((ns) => ns.metadata.name!);
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.shutdown();
-  }
-
-  idle(): Promise<void> {
-    this.flush();
-    return this.queue.idle();
-  }
-
-  syncCount(): number {
-    return this.syncs;
-  }
-
-  /**
-   * Listeners only note names. A sync started inside a storage listener would write while the
-   * store is still handing out the event that caused it, so the remaining listeners (watches)
-   * would see the newer event first.
-   */
-  private enqueue(name: string): void {
-    if (this.pending.size === 0) queueMicrotask(() => this.flush());
-    this.pending.add(name);
-  }
-
-  private flush(): void {
-    const names = [...this.pending];
-    this.pending.clear();
-    for (const name of names) this.queue.add(name);
-  }
-
-  private observe(event: StoredEvent): void {
+  protected override observe(event: StoredEvent): void {
     if (event.key.startsWith(this.nsPrefix)) {
       const ns = JSON.parse(event.value) as KubeObject;
       if (event.type === 'DELETED') this.terminating.delete(ns.metadata.name!);
-      else this.track(ns);
+      else if (this.track(ns)) this.enqueue(ns.metadata.name!);
       return;
     }
     if (event.type !== 'DELETED' || this.terminating.size === 0) return;
@@ -102,14 +63,14 @@ export class NamespaceController {
     if (namespace && this.terminating.has(namespace)) this.enqueue(namespace);
   }
 
-  private track(ns: KubeObject): void {
-    if (!ns.metadata.deletionTimestamp) return;
+  /** Notes a terminating namespace; returns whether it is one. */
+  private track(ns: KubeObject): boolean {
+    if (!ns.metadata.deletionTimestamp) return false;
     this.terminating.add(ns.metadata.name!);
-    this.enqueue(ns.metadata.name!);
+    return true;
   }
 
-  private sync(name: string): void {
-    this.syncs++;
+  protected override sync(name: string): void {
     const ns = this.store.tryGet(this.nsDef, undefined, name);
     if (!ns?.metadata.deletionTimestamp) return;
     if (!specFinalizers(ns).includes(KUBERNETES_FINALIZER)) return;
@@ -219,12 +180,4 @@ function specFinalizers(ns: KubeObject): string[] {
 /** The namespace of a namespaced storage key (`group/plural/namespace/name`); '' for cluster-scoped ones. */
 function namespaceOfKey(key: string): string | undefined {
   return key.split('/')[2];
-}
-
-function ignoreNotFound(write: () => unknown): void {
-  try {
-    write();
-  } catch (err) {
-    if (!(err instanceof StatusError && err.code === 404)) throw err;
-  }
 }

@@ -15,6 +15,7 @@ import { buildTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 import { handleScale } from './scale.ts';
 import { servePodLog, type PodLogSource } from './pod-log.ts';
+import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from '../protobuf/decode.ts';
 
 export interface ResourceHandlerContext {
   store: GenericStore;
@@ -102,7 +103,7 @@ function get(req: IncomingMessage, res: ServerResponse, def: ResourceDef, namesp
   sendJson(res, 200, shaped(shape, def, [obj], { resourceVersion: obj.metadata.resourceVersion }, queryIncludeObject(req), false));
 }
 
-function list(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, def: ResourceDef, namespace: string | undefined, store: GenericStore): void {
+function list(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, def: ResourceDef, namespace: string | undefined, store: GenericStore): void | Promise<void> {
   const shape = negotiateShape(req.headers.accept);
   const limit = q.get('limit');
   const result = store.list(def, namespace, {
@@ -259,7 +260,10 @@ async function deleteCollection(
 
 async function readObjectBody(req: IncomingMessage, def: ResourceDef): Promise<KubeObject> {
   const type = mediaType(req);
-  if (type !== 'application/json' && type !== 'application/yaml' && type !== '*/*') throw unsupportedMediaType(type);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(await readBody(req), { apiVersion: apiVersionOf(def), kind: def.kind });
+  if (type !== 'application/json' && type !== 'application/yaml' && type !== '*/*') {
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_MEDIA_TYPE} (got ${JSON.stringify(type)})`);
+  }
   const body = parseBody(await readBody(req), type);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest(`the body of the request must be a JSON object describing a ${def.kind}`);

@@ -73,6 +73,21 @@ function podGracePeriod(obj: KubeObject, requested: number | undefined): number 
   return typeof grace === 'number' && grace > 0 ? grace : 0;
 }
 
+/** Kubernetes' PodSpec defaults, for pods and for the templates of workloads. */
+function defaultPodSpec(spec: Record<string, unknown>): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  for (const list of [spec.containers, spec.initContainers]) {
+    for (const container of Array.isArray(list) ? list : []) {
+      for (const port of Array.isArray(record(container).ports) ? (record(container).ports as unknown[]) : []) {
+        record(port).protocol ??= 'TCP';
+      }
+    }
+  }
+}
+
 /** Every namespace carries its name as a label, so network policies and selectors can match it. */
 function labelWithName(obj: KubeObject): void {
   obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
@@ -148,10 +163,7 @@ const pod = builtin({
     generationFrom: 'none',
     defaultOnCreate(obj) {
       const spec = record(obj.spec);
-      spec.restartPolicy ??= 'Always';
-      spec.terminationGracePeriodSeconds ??= 30;
-      spec.dnsPolicy ??= 'ClusterFirst';
-      spec.schedulerName ??= 'default-scheduler';
+      defaultPodSpec(spec);
       obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
     },
     gracePeriod: podGracePeriod,
@@ -184,7 +196,7 @@ const service = builtin({
   categories: ['all'],
   namespaced: true,
   nameRule: dnsLabelErrors,
-  strategy: { statusSubresource: true, generationFrom: 'none' },
+  strategy: { statusSubresource: true, generationFrom: 'none', defaultOnCreate: defaultServiceSpec },
   validate: (obj) => validateServiceSpec(obj),
 });
 
@@ -270,9 +282,7 @@ function defaultWorkload(obj: KubeObject, withStrategy: boolean): void {
   }
   const template = record(spec.template);
   const podSpec = record(template.spec);
-  podSpec.restartPolicy ??= 'Always';
-  podSpec.terminationGracePeriodSeconds ??= 30;
-  podSpec.dnsPolicy ??= 'ClusterFirst';
+  defaultPodSpec(podSpec);
 }
 
 const deployment = builtin({
@@ -392,6 +402,17 @@ function validateSecret(obj: KubeObject): FieldError[] {
     }
   }
   return [...errors, ...validateStringMap(obj.stringData, 'stringData')];
+}
+
+function defaultServiceSpec(obj: KubeObject): void {
+  const spec = record(obj.spec);
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  for (const port of Array.isArray(spec.ports) ? spec.ports : []) {
+    const p = record(port);
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+  }
 }
 
 function validateServiceSpec(obj: KubeObject): FieldError[] {

@@ -2,6 +2,7 @@
 // Per-kind behaviour comes from the ResourceDef's strategy; storage is the SQLite log. The HTTP
 // layer and the in-process controllers both go through this class, so they see the same rules.
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectMeta } from '../../api/meta.ts';
 import {
   alreadyExists,
@@ -16,8 +17,8 @@ import {
   FieldErrors,
   type FieldError,
 } from '../errors.ts';
-import { parseFieldSelector, type FieldSelector } from '../selectors/fields.ts';
-import { parseLabelSelector, type LabelSelectorMatcher } from '../selectors/labels.ts';
+import { parseFieldSelector } from '../selectors/fields.ts';
+import { parseLabelSelector } from '../selectors/labels.ts';
 import type { SqliteStore } from '../storage/sqlite-store.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, type StoredEvent } from '../storage/types.ts';
 import type { ResourceRegistry } from './registry.ts';
@@ -300,7 +301,7 @@ export class GenericStore {
 
   private commitUpdate(def: ResourceDef, old: KubeObject, rev: number, input: KubeObject, strategy: Strategy, options: WriteOptions): KubeObject {
     const obj = structuredClone(input);
-    carryServerMetadata(obj.metadata, old.metadata, def, old);
+    carryServerMetadata(obj.metadata, old.metadata, def);
     strategy.prepareForUpdate(obj, old);
     this.validateOrThrow(def, obj, strategy.validateUpdate(obj, old));
     const meta = obj.metadata;
@@ -343,7 +344,7 @@ export class GenericStore {
     const obj = JSON.parse(this.toVersion(def, stored.value)) as KubeObject;
     checkPreconditions(def, obj, options.preconditions);
     const meta = obj.metadata;
-    const finalizers = withPropagationFinalizer(meta.finalizers ?? [], options.propagationPolicy, def);
+    const finalizers = withPropagationFinalizer(meta.finalizers ?? [], options.propagationPolicy);
     const grace = this.gracePeriod(def, obj, options.gracePeriodSeconds);
     const pending = [...finalizers, ...this.pendingFinalizers(def, obj)];
     if (pending.length === 0 && grace === 0) {
@@ -513,8 +514,8 @@ export class GenericStore {
     if (pruned.length === 0) return;
     const mode = options.fieldValidation ?? 'Warn';
     if (mode === 'Strict') {
-      const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
-      throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(', ')}${name ? '' : ''}`);
+      const unknown = pruned.map((p) => `unknown field "${p}"`).join(', ');
+      throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown}`);
     }
     if (mode === 'Warn') for (const path of pruned) options.warnings?.push(`unknown field "${path}"`);
   }
@@ -553,7 +554,7 @@ export class GenericStore {
 }
 
 /** Fields only the server sets are copied from the stored object (BeforeUpdate). */
-function carryServerMetadata(meta: ObjectMeta, old: ObjectMeta, def: ResourceDef, oldObj: KubeObject): void {
+function carryServerMetadata(meta: ObjectMeta, old: ObjectMeta, def: ResourceDef): void {
   if (meta.uid && meta.uid !== old.uid) {
     throw conflict(groupResource(def), old.name!, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.uid}`);
   }
@@ -570,21 +571,11 @@ function carryServerMetadata(meta: ObjectMeta, old: ObjectMeta, def: ResourceDef
   }
   if (meta.managedFields === undefined && old.managedFields !== undefined) meta.managedFields = old.managedFields;
   if (meta.generateName === undefined && old.generateName !== undefined) meta.generateName = old.generateName;
-  void oldObj;
 }
 
+/** Equal as JSON (key order and undefined members do not count): such a write is a no-op. */
 function sameContent(a: KubeObject, b: KubeObject): boolean {
-  return JSON.stringify(a) === JSON.stringify(b) || isDeepEqualJson(a, b);
-}
-
-function isDeepEqualJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => isDeepEqualJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return JSON.stringify(a) === JSON.stringify(b) || isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
 }
 
 function checkPreconditions(def: ResourceDef, obj: KubeObject, pre: DeleteOptions['preconditions']): void {
@@ -603,8 +594,7 @@ function checkPreconditions(def: ResourceDef, obj: KubeObject, pre: DeleteOption
 }
 
 /** The deletion's propagation policy becomes a finalizer the garbage collector acts on. */
-function withPropagationFinalizer(finalizers: string[], policy: PropagationPolicy | undefined, def: ResourceDef): string[] {
-  void def;
+function withPropagationFinalizer(finalizers: string[], policy: PropagationPolicy | undefined): string[] {
   const rest = finalizers.filter((f) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
   if (policy === 'Orphan') return [...rest, ORPHAN_FINALIZER];
   if (policy === 'Foreground') return [...rest, FOREGROUND_FINALIZER];
@@ -619,4 +609,3 @@ function parseResourceVersion(rv: string): number {
 }
 
 export { ORPHAN_FINALIZER, FOREGROUND_FINALIZER };
-export type { LabelSelectorMatcher, FieldSelector };

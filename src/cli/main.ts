@@ -2,6 +2,7 @@
 // The `sedna` command.
 import { Command, InvalidArgumentError } from 'commander';
 import { apiserverCommand } from './apiserver.ts';
+import { gmCommand } from './gm.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -29,6 +30,21 @@ program
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(apiserverCommand);
+
+program
+  .command('gm')
+  .description('run the GlobalManager: feature controllers and the edge hub, while holding the sedna-gm Lease')
+  .option('--kubeconfig <file>', 'kubeconfig of the API server (overrides kubeConfig in the config file)')
+  .option('--config <file>', 'GM configuration file (sedna-gm.yaml)')
+  .option('--edge-port <port>', 'edge hub port (0 picks a free one; overrides websocket.port)', port)
+  .option('--edge-address <address>', 'edge hub address (overrides websocket.address)')
+  .option('--node-tokens <file>', 'YAML file of node: token pairs (overrides websocket.nodeTokens)')
+  .option('--metrics-port <port>', 'metrics port (0 picks a free one; overrides metrics.port)', port)
+  .option('--metrics-token-file <file>', 'bearer token /metrics requires (default: $SEDNA_GM_METRICS_TOKEN, else the kubeconfig token)')
+  .option('--identity <name>', 'leader-election identity (default: hostname_pid)')
+  .option('--lease-namespace <namespace>', 'namespace of the sedna-gm Lease (default: $POD_NAMESPACE, else config namespace, else default)')
+  .option('--lease-duration <seconds>', 'leader Lease duration', positiveInt)
+  .action(gmCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -126,7 +126,7 @@ describe('SqliteStore.listAt', () => {
     store.delete('p/c', c.rev, value('c-gone'));
     store.create('p/d', value('d1'));
     const then = store.listAt('p/', at);
-    assert.deepEqual(then.rows.map((r) => [r.key, JSON.parse(r.value).name]), [['p/a', 'a1'], ['p/b', 'b1'], ['p/c', 'c1']]);
+    assert.deepEqual(then.rows.map((r) => [r.key, (JSON.parse(r.value) as { name: string }).name]), [['p/a', 'a1'], ['p/b', 'b1'], ['p/c', 'c1']]);
     assert.deepEqual(store.listAt('p/', at, { startAfter: 'p/a', limit: 1 }).rows.map((r) => r.key), ['p/b']);
     store.compact(1);
     assert.throws(() => store.listAt('p/', at), CompactedError);

@@ -2,42 +2,11 @@
 // rules kinds pick from.
 import type { KubeObject } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
-import { labelValueErrors, qualifiedNameErrors } from '../selectors/labels.ts';
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+import { dnsLabelErrors, dnsSubdomainErrors, labelValueErrors, pathSegmentErrors, qualifiedNameErrors } from '../names.ts';
 
 export type NameRule = (name: string) => string[];
 
-export function dnsLabelErrors(value: string): string[] {
-  const out: string[] = [];
-  if (value.length > 63) out.push('must be no more than 63 characters');
-  if (!DNS1123_LABEL.test(value)) {
-    out.push(
-      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
-    );
-  }
-  return out;
-}
-
-export function dnsSubdomainErrors(value: string): string[] {
-  const out: string[] = [];
-  if (value.length > 253) out.push('must be no more than 253 characters');
-  if (!DNS1123_SUBDOMAIN.test(value)) {
-    out.push(
-      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-    );
-  }
-  return out;
-}
-
-/** Names of custom resources and most kinds only need to be valid path segments. */
-export function pathSegmentErrors(value: string): string[] {
-  if (value === '.' || value === '..') return [`may not be '${value}'`];
-  if (value.includes('/')) return ["may not contain '/'"];
-  if (value.includes('%')) return ["may not contain '%'"];
-  return [];
-}
+export { dnsLabelErrors, dnsSubdomainErrors, pathSegmentErrors };
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');

@@ -9,21 +9,8 @@ import type {
   JSONSchemaProps,
 } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
+import { dns1035LabelErrors } from '../names.ts';
 import { dnsSubdomainErrors, validateObjectMeta } from '../registry/validation.ts';
-
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-
-/** validation.IsDNS1035Label: what names, kinds and version names must look like. */
-export function dns1035LabelErrors(value: string): string[] {
-  const out: string[] = [];
-  if (value.length > 63) out.push('must be no more than 63 characters');
-  if (!DNS1035_LABEL.test(value)) {
-    out.push(
-      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
-    );
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Defaulting (SetDefaults_CustomResourceDefinition). Served and storage flags are the user's.

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/meta.ts';
 import { badRequest } from '../errors.ts';
-import { parseNonNegativeInt } from './resource-handler.ts';
+import { parseNonNegativeInt } from './options.ts';
 
 export interface PodLogSource {
   /** The file holding a container's output (current or previous run). */

@@ -1,15 +1,14 @@
 // The /scale subresource: an autoscaling/v1 Scale view of a workload's replicas, which `kubectl
 // scale` and autoscalers read and write.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/meta.ts';
 import { badRequest, methodNotAllowed } from '../errors.ts';
 import { evalJsonPath } from '../jsonpath.ts';
-import type { GenericStore } from '../registry/generic-store.ts';
-import type { ResourceDef, ScaleSubresource } from '../registry/types.ts';
+import type { ScaleSubresource } from '../registry/types.ts';
 import { formatLabelSelector } from '../selectors/labels.ts';
 import { mediaType, parseBody, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
-import { patchFunction } from './resource-handler.ts';
+import { patchFunction } from './patch-function.ts';
+import type { ResourceCall } from './call.ts';
 
 interface Scale {
   apiVersion: 'autoscaling/v1';
@@ -19,15 +18,7 @@ interface Scale {
   status: { replicas: number; selector?: string };
 }
 
-export async function handleScale(
-  req: IncomingMessage,
-  res: ServerResponse,
-  q: URLSearchParams,
-  def: ResourceDef,
-  namespace: string | undefined,
-  name: string,
-  store: GenericStore,
-): Promise<void> {
+export async function handleScale({ req, res, query: q, def, namespace, store }: ResourceCall, name: string): Promise<void> {
   const scale = def.subresources.scale!;
   const method = req.method ?? 'GET';
   if (method === 'GET') return sendJson(res, 200, toScale(store.get(def, namespace, name), scale));

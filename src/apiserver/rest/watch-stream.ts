@@ -2,30 +2,21 @@
 // cleanly at the timeout (clients resume from their last resourceVersion), with an ERROR event
 // carrying a Status when the resourceVersion is too old, and drops a watcher that stops reading
 // rather than buffering without bound.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/meta.ts';
 import type { StatusError } from '../errors.ts';
-import type { GenericStore } from '../registry/generic-store.ts';
-import { apiVersionOf, type ResourceDef } from '../registry/types.ts';
+import { apiVersionOf } from '../registry/types.ts';
 import { negotiateShape } from './negotiate.ts';
-import { queryIncludeObject, shaped, parseNonNegativeInt } from './resource-handler.ts';
+import { shaped } from './shape.ts';
+import { includeObjectOption, parseNonNegativeInt } from './options.ts';
+import type { ResourceCall } from './call.ts';
 
 /** A watcher this far behind is cut off; it re-lists or resumes on its own. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 30_000;
 
-export function serveWatch(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  def: ResourceDef,
-  namespace: string | undefined,
-  name: string | undefined,
-  store: GenericStore,
-): void {
-  const q = url.searchParams;
+export function serveWatch({ req, res, query: q, def, namespace, store }: ResourceCall, name: string | undefined): void {
   const shape = negotiateShape(req.headers.accept);
-  const includeObject = shape.kind === 'object' ? 'Object' : queryIncludeObject(req);
+  const includeObject = shape.kind === 'object' ? 'Object' : includeObjectOption(q);
   const fieldSelector = [q.get('fieldSelector'), name ? `metadata.name=${name}` : ''].filter(Boolean).join(',');
   const timeoutSeconds = q.get('timeoutSeconds') ? parseNonNegativeInt(q.get('timeoutSeconds')!, 'timeoutSeconds') : defaultTimeoutSeconds();
   const bookmarks = q.get('allowWatchBookmarks') === 'true';

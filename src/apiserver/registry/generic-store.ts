@@ -23,7 +23,7 @@ import type { SqliteStore } from '../storage/sqlite-store.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, type StoredEvent } from '../storage/types.ts';
 import type { ResourceRegistry } from './registry.ts';
 import { apiVersionOf, groupResource, type ResourceDef, type Strategy } from './types.ts';
-import { checkListSelectors, objectMatcher, type ObjectMatcher } from './matching.ts';
+import { checkListSelectors, objectMatcher, rawLabelPrefilter, type ObjectMatcher } from './matching.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -139,6 +139,7 @@ export class GenericStore {
     const fields = options.fieldSelector ? parseFieldSelector(options.fieldSelector) : undefined;
     checkListSelectors(def, fields);
     const matcher = objectMatcher(def, labels, fields);
+    const prefilter = rawLabelPrefilter(labels);
     const prefix = this.prefix(def, namespace);
     const token = options.continue ? decodeContinue(options.continue) : undefined;
     if (token && token.rv < this.storage.compactRevision()) {
@@ -161,6 +162,7 @@ export class GenericStore {
       if (want === undefined || page.rows.length < want) exhausted = true;
       for (const row of page.rows) {
         lastKey = row.key;
+        if (prefilter && !prefilter(row.value)) continue;
         const value = this.toVersion(def, row.value);
         if (matcher && !matcher(JSON.parse(value) as KubeObject)) continue;
         items.push(value);

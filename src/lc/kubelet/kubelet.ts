@@ -1,0 +1,287 @@
+// The embedded kubelet: the LocalController runs one per node. It registers the Node, renews its
+// Lease, watches the pods bound to it (fieldSelector spec.nodeName=<node>), runs each as local
+// processes (pod-worker.ts), reports their status through the pure podStatusFor (PATCH /status
+// only on change) and finishes graceful deletions (SIGTERM → grace → SIGKILL → delete with
+// grace 0).
+import { mkdirSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { parseKey } from '../../controller/controller.ts';
+import { EventRecorder } from '../../controller/events.ts';
+import { SharedInformer } from '../../controller/informer.ts';
+import { isApiError, requestJson } from '../../controller/rest.ts';
+import { keyOf } from '../../controller/store.ts';
+import { WorkQueue } from '../../controller/work-queue.ts';
+import { type Logger, silentLogger } from '../../lib/logger.ts';
+import type { KeyLookup } from './env.ts';
+import { DEFAULT_IMAGE_RUNTIMES, type ImageRuntimes } from './images.ts';
+import { NodeAgent } from './node.ts';
+import { type BackoffOptions, PodWorker } from './pod-worker.ts';
+import { allocateHostPorts, HOST_PORTS_ANNOTATION } from './ports.ts';
+import { podStatusFor } from './status.ts';
+import type { Pod } from './types.ts';
+
+export interface KubeletOptions {
+  kubeConfig: k8s.KubeConfig;
+  nodeName: string;
+  /** Container logs go to <podLogDir>/<namespace>/<pod>/<container>.log (the API server's <data dir>/logs). */
+  podLogDir: string;
+  /** Per-pod directories (emptyDir, configMap and secret volumes, working dirs) under <workDir>/pods/<uid>. */
+  workDir: string;
+  /** Passed to every container as LC_SERVER. */
+  lcServerUrl: string;
+  /** Merged over DEFAULT_IMAGE_RUNTIMES; see images.ts. */
+  imageRuntimes?: ImageRuntimes;
+  logger?: Logger;
+  clock?: () => Date;
+  /** Extra Node labels, e.g. { 'node-role.kubernetes.io/edge': '' }. */
+  labels?: Record<string, string>;
+  capacity?: Record<string, string>;
+  leaseDurationSeconds?: number;
+  leaseRenewIntervalMs?: number;
+  /** How often the Node's condition heartbeats are refreshed (the Lease carries liveness). */
+  nodeStatusIntervalMs?: number;
+  crashBackoff?: BackoffOptions;
+  configRetryMs?: number;
+  /** Stop every pod's processes on stop() (default true: the processes are the LC's children). */
+  stopPodsOnStop?: boolean;
+  /** Grace for processes on stop() and for pods deleted outright (default 2 s). */
+  stopGraceMs?: number;
+}
+
+const MERGE_PATCH = 'application/merge-patch+json';
+
+export class Kubelet {
+  private readonly logger: Logger;
+  private readonly clock: () => Date;
+  private readonly node: NodeAgent;
+  private readonly informer: SharedInformer<Pod>;
+  private readonly queue: WorkQueue;
+  private readonly workers = new Map<string, PodWorker>();
+  /** The last pod the API server returned to a status PATCH, newer than the cache for a moment. */
+  private readonly patched = new Map<string, Pod>();
+  private readonly imageRuntimes: ImageRuntimes;
+  private readonly core: k8s.CoreV1Api;
+  private readonly events: EventRecorder;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly options: KubeletOptions) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'kubelet', node: options.nodeName });
+    this.clock = options.clock ?? (() => new Date());
+    this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.events = new EventRecorder(options.kubeConfig, { component: 'kubelet', host: options.nodeName, logger: this.logger, now: this.clock });
+    this.imageRuntimes = { ...DEFAULT_IMAGE_RUNTIMES, ...options.imageRuntimes };
+    this.node = new NodeAgent({
+      kubeConfig: options.kubeConfig,
+      nodeName: options.nodeName,
+      labels: options.labels ?? {},
+      ...(options.capacity ? { capacity: options.capacity } : {}),
+      leaseDurationSeconds: options.leaseDurationSeconds ?? 40,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.informer = new SharedInformer<Pod>(options.kubeConfig, {
+      path: '/api/v1/pods',
+      fieldSelector: `spec.nodeName=${options.nodeName}`,
+      logger: this.logger,
+    });
+    this.queue = new WorkQueue({
+      concurrency: 8,
+      baseDelayMs: 200,
+      maxDelayMs: 10_000,
+      onError: (key, err) => this.logger.warn({ err, pod: key }, 'pod sync failed; retrying'),
+    });
+  }
+
+  get nodeName(): string {
+    return this.options.nodeName;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    mkdirSync(this.options.podLogDir, { recursive: true });
+    mkdirSync(this.options.workDir, { recursive: true });
+    await this.node.register();
+    await this.node.renewLease();
+    this.scheduleLease();
+    this.scheduleNodeStatus();
+    const enqueue = (pod: Pod): void => this.queue.add(keyOf(pod));
+    this.informer.onAdd(enqueue);
+    this.informer.onUpdate((_old, pod) => enqueue(pod));
+    this.informer.onDelete(enqueue);
+    this.informer.start();
+    this.queue.run((key) => this.sync(key));
+    await this.informer.waitForSync();
+    this.logger.info('kubelet started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started || this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.leaseTimer);
+    clearTimeout(this.statusTimer);
+    this.queue.shutdown();
+    await this.informer.stop();
+    if (this.options.stopPodsOnStop ?? true) {
+      await Promise.all([...this.workers.values()].map((w) => w.terminate(this.options.stopGraceMs ?? 2_000)));
+    }
+    this.workers.clear();
+    await this.events.flush();
+    await this.node.postStatus('Unknown', false, 'KubeletStopped', 'Kubelet stopped posting node status.').catch((err: unknown) => this.logger.warn({ err }, 'could not mark the node not ready'));
+    this.logger.info('kubelet stopped');
+  }
+
+  /** The pid of each running container of a pod (for diagnostics and tests). */
+  pids(namespace: string, name: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.workers.get(`${namespace}/${name}`)?.processStates() ?? []) if (s.state === 'running' && s.pid !== undefined) out[s.name] = s.pid;
+    return out;
+  }
+
+  private scheduleLease(): void {
+    this.leaseTimer = setTimeout(() => {
+      void this.node
+        .renewLease()
+        .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'))
+        .finally(() => {
+          if (!this.stopped) this.scheduleLease();
+        });
+    }, this.options.leaseRenewIntervalMs ?? 10_000);
+  }
+
+  private scheduleNodeStatus(): void {
+    this.statusTimer = setTimeout(() => {
+      void this.node
+        .postStatus('True')
+        .catch((err: unknown) => this.logger.warn({ err }, 'node status update failed'))
+        .finally(() => {
+          if (!this.stopped) this.scheduleNodeStatus();
+        });
+    }, this.options.nodeStatusIntervalMs ?? 60_000);
+  }
+
+  private readonly lookup: KeyLookup = async (kind, namespace, name) => {
+    const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
+    try {
+      const obj = await requestJson<{ data?: Record<string, string> }>(this.options.kubeConfig, {
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`,
+        timeoutMs: 15_000,
+      });
+      const data = obj.data ?? {};
+      if (kind === 'ConfigMap') return { ...data };
+      return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    } catch (err) {
+      if (isApiError(err, 404)) return undefined;
+      throw err;
+    }
+  };
+
+  private podPath(namespace: string, name: string): string {
+    return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+  }
+
+  private async sync(key: string): Promise<void> {
+    if (this.stopped) return;
+    const { namespace, name } = parseKey(key);
+    const pod = this.informer.lister.get(namespace, name);
+    let worker = this.workers.get(key);
+
+    if (!pod || (worker && worker.uid !== pod.metadata.uid)) {
+      // Deleted outright, or replaced by a pod of the same name: stop what ran.
+      if (worker) {
+        this.workers.delete(key);
+        this.patched.delete(key);
+        await worker.terminate(this.options.stopGraceMs ?? 2_000);
+        worker.cleanup();
+        worker = undefined;
+      }
+      if (!pod) return;
+    }
+
+    if (pod.metadata.deletionTimestamp) {
+      await this.finishDeletion(key, pod, worker);
+      return;
+    }
+
+    if (!worker) {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') return; // finished before this kubelet started
+      const hostPorts = await allocateHostPorts(pod);
+      const annotation = JSON.stringify(hostPorts);
+      if (Object.keys(hostPorts).length > 0 && pod.metadata.annotations?.[HOST_PORTS_ANNOTATION] !== annotation) {
+        await requestJson(this.options.kubeConfig, {
+          method: 'PATCH',
+          path: this.podPath(namespace, name),
+          body: { metadata: { annotations: { [HOST_PORTS_ANNOTATION]: annotation } } },
+          contentType: MERGE_PATCH,
+          timeoutMs: 15_000,
+        });
+      }
+      worker = new PodWorker(pod, {
+        podLogDir: this.options.podLogDir,
+        workDir: this.options.workDir,
+        imageRuntimes: this.imageRuntimes,
+        lcServerUrl: this.options.lcServerUrl,
+        lookup: this.lookup,
+        logger: this.logger,
+        clock: this.clock,
+        backoff: this.options.crashBackoff ?? { initialMs: 10_000, maxMs: 300_000 },
+        configRetryMs: this.options.configRetryMs ?? 5_000,
+        hostPorts,
+        onChange: () => this.queue.add(key),
+        event: (type, reason, message) => void this.events.event({ ...(this.workers.get(key)?.currentPod ?? pod), apiVersion: 'v1', kind: 'Pod' }, type, reason, message),
+      });
+      this.workers.set(key, worker);
+      await worker.start();
+    } else {
+      worker.update(pod);
+    }
+    await this.reportStatus(key, pod, worker);
+  }
+
+  private async reportStatus(key: string, pod: Pod, worker: PodWorker): Promise<void> {
+    const last = this.patched.get(key);
+    const base = last && last.metadata.uid === pod.metadata.uid && Number(last.metadata.resourceVersion) > Number(pod.metadata.resourceVersion) ? last : pod;
+    const status = podStatusFor(base, worker.processStates(), this.clock());
+    if (!status) return;
+    const body: Record<string, unknown> = { ...status };
+    for (const field of Object.keys(base.status ?? {})) if (!(field in status)) body[field] = null;
+    const updated = await requestJson<Pod>(this.options.kubeConfig, {
+      method: 'PATCH',
+      path: `${this.podPath(pod.metadata.namespace!, pod.metadata.name!)}/status`,
+      body: { status: body },
+      contentType: MERGE_PATCH,
+      timeoutMs: 15_000,
+    });
+    this.patched.set(key, updated);
+  }
+
+  /** SIGTERM → deletionGracePeriodSeconds → SIGKILL, then the final delete with grace 0. */
+  private async finishDeletion(key: string, pod: Pod, worker: PodWorker | undefined): Promise<void> {
+    if (worker && !worker.isTerminating) {
+      const graceSeconds = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      this.logger.info({ pod: key, graceSeconds }, 'stopping pod');
+      await worker.terminate(graceSeconds * 1000);
+    } else if (worker) {
+      return; // another sync is already stopping it and will delete it
+    }
+    try {
+      // The uid precondition spares a new pod that took the name meanwhile.
+      await this.core.deleteNamespacedPod({
+        name: pod.metadata.name!,
+        namespace: pod.metadata.namespace!,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } },
+      });
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code !== 404 && code !== 409) throw err;
+    }
+    worker?.cleanup();
+    if (this.workers.get(key) === worker) this.workers.delete(key);
+    this.patched.delete(key);
+  }
+}

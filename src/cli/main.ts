@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { apiserverCommand } from './apiserver.ts';
 import { gmCommand } from './gm.ts';
+import { lcCommand } from './lc.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -45,6 +46,23 @@ program
   .option('--lease-namespace <namespace>', 'namespace of the sedna-gm Lease (default: $POD_NAMESPACE, else config namespace, else default)')
   .option('--lease-duration <seconds>', 'leader Lease duration', positiveInt)
   .action(gmCommand);
+
+program
+  .command('lc')
+  .description('run the LocalController of one node: the worker API and the durable link to the GM')
+  .requiredOption('--node <name>', 'this node\'s name (as the GM knows it)')
+  .requiredOption('--gm <url>', 'the GM edge hub: ws://HOST:PORT/, wss://… or HOST:PORT')
+  .option('--token <token>', 'this node\'s edge token (default: $SEDNA_NODE_TOKEN)')
+  .option('--token-file <file>', 'file holding this node\'s edge token')
+  .option('--port <port>', 'worker API port (0 picks a free one)', port, 9100)
+  .option('--address <address>', 'worker API address', '127.0.0.1')
+  .option('--data-dir <dir>', 'where the LC database lives', '/var/lib/sedna')
+  .option('--worker-token-file <file>', 'token workers outside loopback must present (Authorization: Bearer)')
+  .option('--require-worker-token', 'require the worker token from loopback callers too')
+  .option('--rootfs <dir>', 'prefix of node paths in CRs (Sedna\'s ROOTFS_MOUNT_DIR)')
+  .option('--dataset-poll <seconds>', 'dataset index poll period (a file watch reacts sooner)', positiveInt, 60)
+  .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM', positiveInt, 30_000)
+  .action(lcCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,7 +10,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { KindHandlers } from './handlers.ts';
 import { Inbox } from './inbox.ts';
 import { Link, type HeartbeatOptions } from './link.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type OutboxPersistence } from './outbox.ts';
 import { subscribe } from './subscribe.ts';
 
 export interface EdgeClientOptions {
@@ -28,6 +28,11 @@ export interface EdgeClientOptions {
   maxMessageBytes?: number;
   /** The outbox's stream name; a fresh one by default. */
   stream?: string;
+  /**
+   * Keeps upstream messages durable (with a `stream` that is persisted too, the hub's dedup then
+   * holds across a restart of the node agent). In memory only without it.
+   */
+  persistence?: OutboxPersistence;
   logger?: Logger;
   now?: () => number;
 }
@@ -62,7 +67,7 @@ export class EdgeClient {
   private running = false;
 
   constructor(private readonly options: EdgeClientOptions) {
-    this.outbox = new Outbox({ coalesce: false, stream: options.stream, now: options.now });
+    this.outbox = new Outbox({ coalesce: false, stream: options.stream, persistence: options.persistence, now: options.now });
     this.backoff = new Backoff(options.reconnect);
     this.logger = options.logger ?? createLogger('edge-client');
   }

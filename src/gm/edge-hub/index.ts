@@ -3,7 +3,7 @@ export { EdgeHub, UnknownNodeError, type EdgeHubOptions, type NodeConnectedHandl
 export { EdgeClient, EdgeConnectError, type DownstreamHandler, type EdgeClientOptions } from './client.ts';
 export { FileNodeTokens, StaticNodeTokens, parseTokenFile, tokenMatches, type NodeTokenSource } from './tokens.ts';
 export { decodeContent, encodeContent, parseFrame, type ParsedFrame } from './frames.ts';
-export { Outbox, type OutboxOptions } from './outbox.ts';
+export { Outbox, type OutboxOptions, type OutboxPersistence, type StoredOutboxEntry } from './outbox.ts';
 export { Inbox, type Receipt } from './inbox.ts';
 export type { HeartbeatOptions } from './link.ts';
 export type { BackoffOptions } from './backoff.ts';

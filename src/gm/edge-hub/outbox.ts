@@ -34,9 +34,32 @@ export interface OutboxEntry {
 /** Writes one frame on the current connection. */
 export type FrameWriter = (frame: DataFrame, entry: OutboxEntry) => void;
 
+/** A message as a persistent store keeps it: its id, header and encoded content. */
+export interface StoredOutboxEntry {
+  id: number;
+  header: MessageHeader;
+  content: string | null;
+}
+
+/**
+ * Makes an outbox durable (the LocalController keeps it in SQLite): entries are saved before they
+ * are written and removed once settled, and a restarted sender resumes with the saved entries and
+ * its id sequence, so under the same stream the receiver's dedup holds across the restart.
+ */
+export interface OutboxPersistence {
+  /** The entries saved earlier, in delivery order, and the lowest id never yet assigned. */
+  load(): { entries: StoredOutboxEntry[]; nextId: number };
+  /** Called before the entry is first written; throwing rejects the enqueue. */
+  save(entry: StoredOutboxEntry): void;
+  /** The entry with this id is settled (acknowledged, or replaced by a newer state). */
+  remove(id: number): void;
+}
+
 export interface OutboxOptions {
   /** Coalesce states of one resource (downstream only: upstream reports are events, not states). */
   coalesce: boolean;
+  /** Durable storage; in memory only without it. */
+  persistence?: OutboxPersistence;
   /** Names this outbox on the wire; a fresh one by default. */
   stream?: string;
   now?: () => number;
@@ -56,11 +79,14 @@ export class Outbox {
   /** The newest queued entry per resource, the only one a newer state may replace. */
   private readonly latest = new Map<string, OutboxEntry>();
   private writer: FrameWriter | undefined;
+  private readonly persistence: OutboxPersistence | undefined;
 
   constructor(options: OutboxOptions) {
     this.coalesce = options.coalesce;
     this.stream = options.stream ?? randomUUID();
     this.now = options.now ?? Date.now;
+    this.persistence = options.persistence;
+    if (this.persistence) this.restore(this.persistence);
   }
 
   /** Unacknowledged messages. */
@@ -85,6 +111,7 @@ export class Outbox {
   ack(id: number): boolean {
     const entry = this.byId.get(id);
     if (!entry) return false;
+    this.persistence?.remove(id);
     this.byId.delete(id);
     this.order.delete(entry);
     const key = resourceKey(entry.header);
@@ -116,8 +143,22 @@ export class Outbox {
     return [...this.order].map((entry) => ({ header: { ...entry.header }, content: decodeContent(entry.content) }));
   }
 
+  private restore(persistence: OutboxPersistence): void {
+    const { entries, nextId } = persistence.load();
+    for (const stored of entries) {
+      const entry: OutboxEntry = { id: stored.id, header: { ...stored.header }, content: stored.content, writtenAt: undefined, writes: 0 };
+      this.order.add(entry);
+      this.byId.set(entry.id, entry);
+      this.latest.set(resourceKey(entry.header), entry);
+      this.nextId = Math.max(this.nextId, entry.id + 1);
+    }
+    this.nextId = Math.max(this.nextId, nextId);
+  }
+
   private append(key: string, message: EdgeMessage): void {
-    const entry: OutboxEntry = { id: this.nextId++, header: { ...message.header }, content: encodeContent(message.content), writtenAt: undefined, writes: 0 };
+    const entry: OutboxEntry = { id: this.nextId, header: { ...message.header }, content: encodeContent(message.content), writtenAt: undefined, writes: 0 };
+    this.persistence?.save({ id: entry.id, header: entry.header, content: entry.content });
+    this.nextId++;
     this.order.add(entry);
     this.byId.set(entry.id, entry);
     this.latest.set(key, entry);
@@ -125,10 +166,14 @@ export class Outbox {
   }
 
   private replace(entry: OutboxEntry, message: EdgeMessage): void {
+    const header = { ...message.header };
+    const content = encodeContent(message.content);
+    this.persistence?.save({ id: this.nextId, header, content });
+    this.persistence?.remove(entry.id);
     this.byId.delete(entry.id);
     entry.id = this.nextId++;
-    entry.header = { ...message.header };
-    entry.content = encodeContent(message.content);
+    entry.header = header;
+    entry.content = content;
     entry.writtenAt = undefined;
     entry.writes = 0;
     this.byId.set(entry.id, entry);

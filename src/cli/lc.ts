@@ -1,0 +1,58 @@
+// `sedna lc`: the LocalController for one node. Prints `worker API listening on http://HOST:PORT`
+// on stdout once ready; logs JSON on stderr. The GM token may also come from $SEDNA_NODE_TOKEN,
+// the worker token from --worker-token-file (workers outside loopback must present it).
+import { readFileSync } from 'node:fs';
+import { LocalController } from '../lc/lc.ts';
+import { createLogger } from '../lib/logger.ts';
+
+export interface LcFlags {
+  node: string;
+  gm: string;
+  token?: string;
+  tokenFile?: string;
+  port: number;
+  address: string;
+  dataDir: string;
+  workerTokenFile?: string;
+  requireWorkerToken?: boolean;
+  rootfs?: string;
+  datasetPoll: number;
+  reconnectMax: number;
+}
+
+export async function lcCommand(flags: LcFlags): Promise<void> {
+  const log = createLogger('lc');
+  const token = flags.token ?? (flags.tokenFile ? readFileSync(flags.tokenFile, 'utf8').trim() : process.env.SEDNA_NODE_TOKEN);
+  if (!token) throw new Error('the node token is required: --token, --token-file or $SEDNA_NODE_TOKEN');
+  const workerToken = flags.workerTokenFile ? readFileSync(flags.workerTokenFile, 'utf8').trim() : undefined;
+  if (flags.requireWorkerToken && !workerToken) throw new Error('--require-worker-token needs --worker-token-file');
+  const lc = new LocalController({
+    nodeName: flags.node,
+    gmUrl: flags.gm,
+    token,
+    dataDir: flags.dataDir,
+    address: flags.address,
+    port: flags.port,
+    workerToken,
+    requireWorkerToken: flags.requireWorkerToken,
+    rootfs: flags.rootfs,
+    datasetPollMs: flags.datasetPoll * 1000,
+    reconnect: { initialDelayMs: Math.min(500, flags.reconnectMax), maxDelayMs: flags.reconnectMax },
+    logger: log,
+  });
+  const port = await lc.start();
+  const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address;
+  process.stdout.write(`worker API listening on http://${host}:${port}\n`);
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    void lc.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,88 @@
+// The LC's link to the GM: the edge client (node name + per-node token, acknowledgements, dedup,
+// heartbeat) over the durable outbox in SQLite. Every upstream message is committed before it is
+// written and deleted only when the GM acknowledges it; on every (re)connection everything
+// pending is written again in order; the outbox's stream name and id sequence live in the
+// database, so after an LC restart the hub still recognises (and drops) what it already processed.
+// Reconnects use jittered exponential backoff (Sedna: every 5 s, §3.4).
+import type { EdgeMessage } from '../api/edge-protocol.ts';
+import { EdgeClient, type BackoffOptions, type DownstreamHandler, type HeartbeatOptions } from '../gm/edge-hub/index.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { SqliteOutbox } from './outbox.ts';
+
+export interface GmLinkOptions {
+  /** `ws://host:port/`, `wss://…`, or Sedna's `GM_ADDRESS` form `host:port`. */
+  url: string;
+  nodeName: string;
+  token: string;
+  /** The durable outbox. */
+  outbox: SqliteOutbox;
+  ca?: string | Buffer;
+  reconnect?: BackoffOptions;
+  heartbeat?: HeartbeatOptions;
+  resendAfterMs?: number;
+  logger: Logger;
+}
+
+/** Accepts Sedna's bare `host:port` as well as a ws(s) URL. */
+export function gmUrl(address: string): string {
+  if (/^wss?:\/\//i.test(address)) return address;
+  if (/^https?:\/\//i.test(address)) return address.replace(/^http/i, 'ws');
+  return `ws://${address.replace(/\/*$/, '')}/`;
+}
+
+export class GmLink {
+  private readonly client: EdgeClient;
+
+  constructor(private readonly options: GmLinkOptions) {
+    this.client = new EdgeClient({
+      url: gmUrl(options.url),
+      nodeName: options.nodeName,
+      token: options.token,
+      ca: options.ca,
+      reconnect: options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 30_000 },
+      heartbeat: options.heartbeat,
+      resendAfterMs: options.resendAfterMs,
+      stream: options.outbox.stream(),
+      persistence: options.outbox,
+      logger: options.logger,
+    });
+    this.client.onConnectError((err) => {
+      if (err.statusCode === 401) options.logger.error({ node: options.nodeName }, 'the GM refused this node\'s credentials; check --node and --token');
+    });
+  }
+
+  /** Downstream messages of one resource kind (lower-case, as the GM sends them). */
+  onMessage(kind: string, handler: DownstreamHandler): void {
+    this.client.onMessage(kind, handler);
+  }
+
+  onConnected(listener: () => void): () => void {
+    return this.client.onConnected(listener);
+  }
+
+  onDisconnected(listener: (reason: string) => void): () => void {
+    return this.client.onDisconnected(listener);
+  }
+
+  /** Commits `message` to the outbox (throws if it cannot be stored) and sends it when connected. */
+  send(message: EdgeMessage): void {
+    this.client.send(message);
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Upstream messages not acknowledged yet. */
+  get pending(): number {
+    return this.client.pending;
+  }
+
+  start(): void {
+    this.client.start();
+  }
+
+  stop(graceMs?: number): Promise<void> {
+    return this.client.stop(graceMs);
+  }
+}

@@ -1,0 +1,70 @@
+// Worker reports (spec §4.2 body, appendix D `WorkerMessage`) and what each becomes upstream, as
+// Sedna's managers do it (§4.5, §4.6, §4.9): JI/FE relay `{phase, status, output:{models:null,
+// ownerInfo}}`; FL (and Reid/VA, which Sedna's LC dropped although the GM accepts them) relay the
+// results as `output.models`; IL/LL relay only for a job this LC holds, under the job's kind.
+// `dataset`, `model` and unknown owner kinds are accepted and dropped.
+import type { EdgeMessage } from '../api/edge-protocol.ts';
+
+export interface WorkerMessage {
+  name: string;
+  namespace: string;
+  ownerName: string;
+  ownerKind: string;
+  ownerInfo: Record<string, unknown> | null;
+  kind: string;
+  status: string;
+  results: Record<string, unknown>[] | null;
+}
+
+export class WorkerMessageError extends Error {}
+
+const STRING_FIELDS = ['name', 'namespace', 'ownerName', 'ownerKind', 'kind', 'status'] as const;
+
+/** Validates a decoded body; missing strings read as "" (as Go's decoder leaves them). */
+export function parseWorkerMessage(body: unknown): WorkerMessage {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WorkerMessageError('the body must be a JSON object');
+  const value = body as Record<string, unknown>;
+  const message: WorkerMessage = { name: '', namespace: '', ownerName: '', ownerKind: '', ownerInfo: null, kind: '', status: '', results: null };
+  for (const field of STRING_FIELDS) {
+    const v = value[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new WorkerMessageError(`${field} must be a string`);
+    message[field] = v;
+  }
+  const { ownerInfo, results } = value;
+  if (ownerInfo !== undefined && ownerInfo !== null) {
+    if (typeof ownerInfo !== 'object' || Array.isArray(ownerInfo)) throw new WorkerMessageError('ownerInfo must be an object');
+    message.ownerInfo = ownerInfo as Record<string, unknown>;
+  }
+  if (results !== undefined && results !== null) {
+    if (!Array.isArray(results) || results.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) throw new WorkerMessageError('results must be an array of objects');
+    message.results = results as Record<string, unknown>[];
+  }
+  return message;
+}
+
+/** Looks up a job this LC holds (IL/LL): its kind as stored, or undefined. */
+export type JobLookup = (ownerKind: string, namespace: string, name: string) => string | undefined;
+
+const RELAY_WITHOUT_MODELS: ReadonlySet<string> = new Set(['jointinferenceservice', 'featureextractionservice']);
+const RELAY_WITH_MODELS: ReadonlySet<string> = new Set(['federatedlearningjob', 'reidjob', 'videoanalyticsjob']);
+const LOCAL_JOBS: ReadonlySet<string> = new Set(['incrementallearningjob', 'lifelonglearningjob']);
+
+/** The upstream message for a worker report, or undefined when it is dropped. */
+export function upstreamFor(message: WorkerMessage, lookupJob: JobLookup): EdgeMessage | undefined {
+  const kind = message.ownerKind;
+  let resourceKind = kind;
+  let models: Record<string, unknown>[] | null;
+  if (RELAY_WITHOUT_MODELS.has(kind)) models = null;
+  else if (RELAY_WITH_MODELS.has(kind)) models = message.results;
+  else if (LOCAL_JOBS.has(kind)) {
+    const jobKind = lookupJob(kind, message.namespace, message.ownerName);
+    if (jobKind === undefined) return undefined;
+    resourceKind = jobKind;
+    models = message.results;
+  } else return undefined;
+  return {
+    header: { namespace: message.namespace, resourceKind, resourceName: message.ownerName, operation: 'status' },
+    content: { phase: message.kind, status: message.status, output: { models, ownerInfo: message.ownerInfo } },
+  };
+}

@@ -1,0 +1,88 @@
+// Worker reports (spec §4.2, appendix D) and what each becomes upstream (§4.5, §4.6, §4.9), plus the
+// small helpers of the worker API and the GM link.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { gmUrl } from '../../src/lc/gm-link.ts';
+import { isLoopback } from '../../src/lc/server.ts';
+import { parseWorkerMessage, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
+
+const base: WorkerMessage = {
+  name: 'w',
+  namespace: 'ns',
+  ownerName: 'owner',
+  ownerKind: '',
+  ownerInfo: { a: 1 },
+  kind: 'train',
+  status: 'completed',
+  results: [{ format: 'pb', url: '/m.pb' }],
+};
+
+describe('upstreamFor', () => {
+  const known = (kind: string, namespace: string, name: string): string | undefined =>
+    namespace === 'ns' && name === 'owner' ? (kind === 'incrementallearningjob' ? 'IncrementalLearningJob' : 'LifelongLearningJob') : undefined;
+  const cases: [ownerKind: string, resourceKind: string | undefined, models: unknown][] = [
+    ['jointinferenceservice', 'jointinferenceservice', null],
+    ['featureextractionservice', 'featureextractionservice', null],
+    ['federatedlearningjob', 'federatedlearningjob', base.results],
+    ['reidjob', 'reidjob', base.results],
+    ['videoanalyticsjob', 'videoanalyticsjob', base.results],
+    ['incrementallearningjob', 'IncrementalLearningJob', base.results],
+    ['lifelonglearningjob', 'LifelongLearningJob', base.results],
+    ['dataset', undefined, undefined],
+    ['model', undefined, undefined],
+    ['FederatedLearningJob', undefined, undefined], // the routing key is exact, as in Sedna
+    ['', undefined, undefined],
+  ];
+  for (const [ownerKind, resourceKind, models] of cases) {
+    it(`${ownerKind || '(empty)'} → ${resourceKind ?? 'dropped'}`, () => {
+      const upstream = upstreamFor({ ...base, ownerKind }, known);
+      if (resourceKind === undefined) return assert.equal(upstream, undefined);
+      assert.deepEqual(upstream, {
+        header: { namespace: 'ns', resourceKind, resourceName: 'owner', operation: 'status' },
+        content: { phase: 'train', status: 'completed', output: { models, ownerInfo: { a: 1 } } },
+      });
+    });
+  }
+  it('IL/LL reports for a job this LC does not hold are dropped', () => {
+    assert.equal(upstreamFor({ ...base, ownerKind: 'incrementallearningjob', ownerName: 'other' }, known), undefined);
+  });
+});
+
+describe('parseWorkerMessage', () => {
+  it('fills missing fields as Go does', () => {
+    assert.deepEqual(parseWorkerMessage({ name: 'w' }), { name: 'w', namespace: '', ownerName: '', ownerKind: '', ownerInfo: null, kind: '', status: '', results: null });
+  });
+  const bad: [string, unknown][] = [
+    ['not an object', 'x'],
+    ['an array', []],
+    ['null', null],
+    ['name a number', { name: 1 }],
+    ['ownerInfo an array', { name: 'w', ownerInfo: [] }],
+    ['results an object', { name: 'w', results: {} }],
+    ['results with a non-object', { name: 'w', results: [1] }],
+  ];
+  for (const [name, body] of bad) it(`rejects: ${name}`, () => assert.throws(() => parseWorkerMessage(body), WorkerMessageError));
+});
+
+describe('helpers', () => {
+  const urls: [string, string][] = [
+    ['127.0.0.1:9000', 'ws://127.0.0.1:9000/'],
+    ['gm.sedna:9000/', 'ws://gm.sedna:9000/'],
+    ['ws://h:1/', 'ws://h:1/'],
+    ['wss://h:1/', 'wss://h:1/'],
+    ['http://h:1/', 'ws://h:1/'],
+    ['https://h:1/', 'wss://h:1/'],
+  ];
+  for (const [input, expected] of urls) it(`gmUrl(${input})`, () => assert.equal(gmUrl(input), expected));
+  const addresses: [string | undefined, boolean][] = [
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['192.0.2.2', false],
+    ['::ffff:10.0.0.1', false],
+    ['fd00::2', false],
+    [undefined, false],
+  ];
+  for (const [address, expected] of addresses) it(`isLoopback(${address})`, () => assert.equal(isLoopback(address), expected));
+});

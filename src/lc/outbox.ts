@@ -20,8 +20,15 @@ interface OutboxRow {
 
 export class SqliteOutbox implements OutboxPersistence {
   private readonly statements: Record<'insert' | 'remove' | 'list' | 'count' | 'sequence' | 'getMeta' | 'setMeta', Statement>;
+  /**
+   * Acknowledged ids whose rows are deleted together at the end of the event-loop turn: one
+   * transaction for a burst of acks instead of one each. Deferring a delete is safe: were the LC
+   * to die first, the message would be resent and the hub would drop it as a duplicate.
+   */
+  private readonly acknowledged: number[] = [];
+  private readonly removeBatch: () => void;
 
-  constructor(database: LcDatabase) {
+  constructor(private readonly database: LcDatabase) {
     const db = database.db;
     this.statements = {
       insert: db.prepare('INSERT INTO outbox (id, namespace, resource_kind, resource_name, operation, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -32,6 +39,9 @@ export class SqliteOutbox implements OutboxPersistence {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
+    this.removeBatch = db.transaction(() => {
+      for (const id of this.acknowledged.splice(0)) this.statements.remove.run(id);
+    });
   }
 
   /** The outbox's stream name: created once, then the same for the life of the data directory. */
@@ -44,6 +54,7 @@ export class SqliteOutbox implements OutboxPersistence {
   }
 
   load(): { entries: StoredOutboxEntry[]; nextId: number } {
+    this.flush();
     const rows = this.statements.list.all() as OutboxRow[];
     const seq = (this.statements.sequence.get() as { seq: number } | undefined)?.seq ?? 0;
     return { entries: rows.map((row) => ({ id: row.id, header: headerOf(row), content: row.content })), nextId: seq + 1 };
@@ -55,11 +66,19 @@ export class SqliteOutbox implements OutboxPersistence {
   }
 
   remove(id: number): void {
-    this.statements.remove.run(id);
+    if (this.acknowledged.length === 0) setImmediate(() => this.flush());
+    this.acknowledged.push(id);
+  }
+
+  /** Deletes the acknowledged rows now (also called before reading the table and on close). */
+  flush(): void {
+    // After the database closed, the rows stay: the messages are resent and dropped as duplicates.
+    if (this.acknowledged.length > 0 && this.database.db.open) this.removeBatch();
   }
 
   /** Messages committed but not yet acknowledged by the GM. */
   depth(): number {
+    this.flush();
     return (this.statements.count.get() as { n: number }).n;
   }
 

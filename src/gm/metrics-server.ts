@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { tokenMatches } from './edge-hub/index.ts';
+import { tokenMatches } from '../lib/token-match.ts';
 
 export class MetricsServer {
   private server: Server | undefined;

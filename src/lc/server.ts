@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
-import { tokenMatches } from '../gm/edge-hub/index.ts';
+import { tokenMatches } from '../lib/token-match.ts';
 import { parseWorkerMessage, WorkerMessageError, type WorkerMessage } from './workers.ts';
 
 export const DEFAULT_WORKER_PORT = 9100;

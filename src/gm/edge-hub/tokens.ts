@@ -2,7 +2,7 @@
 // port 9000 could read a node's objects (S3 keys included) and forge status for any resource.
 // Here every node has its own token; the source is pluggable so the GM can keep tokens in a
 // Kubernetes Secret (one key per node) as well as in a file.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { tokenMatches } from '../../lib/token-match.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 
@@ -73,16 +73,4 @@ export function parseTokenFile(path: string, text: string): Map<string, string> 
   return tokens;
 }
 
-// Compared as SHA-256 digests: equal lengths for timingSafeEqual, so neither the token's length
-// nor the position of the first wrong byte shows in the time taken.
-const UNKNOWN_NODE_DIGEST = digest(randomBytes(32).toString('hex'));
-
-/** Constant-time check; an unknown node costs the same as a wrong token. */
-export function tokenMatches(presented: string, expected: string | undefined): boolean {
-  const same = timingSafeEqual(digest(presented), expected === undefined ? UNKNOWN_NODE_DIGEST : digest(expected));
-  return same && expected !== undefined;
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
+export { tokenMatches };

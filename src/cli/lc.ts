@@ -1,8 +1,13 @@
 // `sedna lc`: the LocalController for one node. Prints `worker API listening on http://HOST:PORT`
 // on stdout once ready; logs JSON on stderr. The GM token may also come from $SEDNA_NODE_TOKEN,
 // the worker token from --worker-token-file (workers outside loopback must present it).
+// With --kubeconfig it also runs the embedded kubelet for its node: the Node is labelled
+// node-role.kubernetes.io/<role> (--node-role; default cloud for a node named cloud or cloud-*,
+// edge otherwise), pod logs go to --pod-log-dir (the API server's <data dir>/logs, so `kubectl logs`
+// works; default <data dir>/pod-logs), per-pod directories to <data dir>/kubelet.
 import { readFileSync } from 'node:fs';
-import { LocalController } from '../lc/lc.ts';
+import { join } from 'node:path';
+import { defaultNodeRole, type LcKubeletOptions, LocalController } from '../lc/lc.ts';
 import { createLogger } from '../lib/logger.ts';
 
 export interface LcFlags {
@@ -18,6 +23,9 @@ export interface LcFlags {
   rootfs?: string;
   datasetPoll: number;
   reconnectMax: number;
+  kubeconfig?: string;
+  podLogDir?: string;
+  nodeRole?: string;
 }
 
 export async function lcCommand(flags: LcFlags): Promise<void> {
@@ -26,6 +34,16 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
   if (!token) throw new Error('the node token is required: --token, --token-file or $SEDNA_NODE_TOKEN');
   const workerToken = flags.workerTokenFile ? readFileSync(flags.workerTokenFile, 'utf8').trim() : undefined;
   if (flags.requireWorkerToken && !workerToken) throw new Error('--require-worker-token needs --worker-token-file');
+  let kubelet: LcKubeletOptions | undefined;
+  if (flags.kubeconfig) {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(flags.kubeconfig);
+    const role = flags.nodeRole ?? defaultNodeRole(flags.node);
+    kubelet = { kubeConfig, podLogDir: flags.podLogDir ?? join(flags.dataDir, 'pod-logs'), labels: { [`node-role.kubernetes.io/${role}`]: '' } };
+  } else if (flags.podLogDir || flags.nodeRole) {
+    throw new Error('--pod-log-dir and --node-role need --kubeconfig (the embedded kubelet)');
+  }
   const lc = new LocalController({
     nodeName: flags.node,
     gmUrl: flags.gm,
@@ -39,6 +57,7 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
     datasetPollMs: flags.datasetPoll * 1000,
     reconnect: { initialDelayMs: Math.min(500, flags.reconnectMax), maxDelayMs: flags.reconnectMax },
     logger: log,
+    ...(kubelet ? { kubelet } : {}),
   });
   const port = await lc.start();
   const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address;

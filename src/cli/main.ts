@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The `sedna` command.
 import { Command, InvalidArgumentError } from 'commander';
-import { apiserverCommand } from './apiserver.ts';
-import { gmCommand } from './gm.ts';
-import { lcCommand } from './lc.ts';
+
+// Each command's module is loaded only when that command runs: a LocalController on an edge
+// device should not pay (in memory and start-up time) for the API server's or the GM's
+// dependencies, such as @kubernetes/client-node.
+type Flags<T extends (flags: never) => unknown> = Parameters<T>[0];
 
 function port(value: string): number {
   const n = Number(value);
@@ -30,7 +32,7 @@ program
   .option('--compact-interval <seconds>', 'how often old revisions are compacted', positiveInt, 60)
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
-  .action(apiserverCommand);
+  .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));
 
 program
   .command('gm')
@@ -45,7 +47,7 @@ program
   .option('--identity <name>', 'leader-election identity (default: hostname_pid)')
   .option('--lease-namespace <namespace>', 'namespace of the sedna-gm Lease (default: $POD_NAMESPACE, else config namespace, else default)')
   .option('--lease-duration <seconds>', 'leader Lease duration', positiveInt)
-  .action(gmCommand);
+  .action(async (flags: Flags<typeof import('./gm.ts').gmCommand>) => (await import('./gm.ts')).gmCommand(flags));
 
 program
   .command('lc')
@@ -62,7 +64,33 @@ program
   .option('--rootfs <dir>', 'prefix of node paths in CRs (Sedna\'s ROOTFS_MOUNT_DIR)')
   .option('--dataset-poll <seconds>', 'dataset index poll period (a file watch reacts sooner)', positiveInt, 60)
   .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM', positiveInt, 30_000)
-  .action(lcCommand);
+  .option('--kubeconfig <file>', 'also run the embedded kubelet for this node against this API server')
+  .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
+  .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')
+  .action(async (flags: Flags<typeof import('./lc.ts').lcCommand>) => (await import('./lc.ts')).lcCommand(flags));
+
+program
+  .command('up')
+  .description('run a local cluster: the API server, the GM and one LC (with its kubelet) per node, all state under DATA_DIR')
+  .option('--data-dir <dir>', 'where all state, logs and the kubeconfig live', '.sedna')
+  .option('--nodes <names>', 'comma-separated node names', 'cloud,edge-1,edge-2')
+  .option('--port <port>', 'API server HTTPS port (0 picks a free one)', port, 6443)
+  .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
+  .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
+  .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
+
+program
+  .command('down')
+  .description('stop what sedna up started in DATA_DIR (LCs, then the GM, then the API server)')
+  .option('--data-dir <dir>', 'the data directory of sedna up', '.sedna')
+  .option('--timeout <seconds>', 'grace before SIGKILL, per component', positiveInt, 20)
+  .action(async (flags: Flags<typeof import('./down.ts').downCommand>) => (await import('./down.ts')).downCommand(flags));
+
+program
+  .command('status')
+  .description('show the processes sedna up started in DATA_DIR, the nodes and the pods')
+  .option('--data-dir <dir>', 'the data directory of sedna up', '.sedna')
+  .action(async (flags: Flags<typeof import('./status.ts').statusCommand>) => (await import('./status.ts')).statusCommand(flags));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,14 +1,18 @@
 // The LocalController: the node agent between the GM and the workers on this node (spec §4). It
 // holds the durable link to the GM (src/lc/gm-link.ts), the worker HTTP API (server.ts), and the
 // managers for the objects the GM sends (datasets, models, and the learning jobs, which are kept in
-// the database for worker-report routing). The embedded kubelet is not part of this class.
+// the database for worker-report routing). With the `kubelet` option it also runs the embedded
+// kubelet for its node (src/lc/kubelet/), started after the worker API (its URL is the pods'
+// LC_SERVER) and stopped first, so stopping the LC stops its pods.
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { EdgeMessage } from '../api/edge-protocol.ts';
 import type { BackoffOptions, HeartbeatOptions } from '../gm/edge-hub/index.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { DatasetManager } from './datasets.ts';
 import { LcDatabase } from './db.ts';
 import { GmLink } from './gm-link.ts';
+import type { Kubelet, KubeletOptions } from './kubelet/index.ts';
 import { ModelManager } from './models.ts';
 import { isSednaObject, resourceKey, type SednaObject } from './objects.ts';
 import { SqliteOutbox } from './outbox.ts';
@@ -42,6 +46,16 @@ export interface LocalControllerOptions {
   resendAfterMs?: number;
   ca?: string | Buffer;
   logger?: Logger;
+  /** Run the embedded kubelet for this node against this API server. */
+  kubelet?: LcKubeletOptions;
+}
+
+/** The embedded kubelet's settings; nodeName and lcServerUrl come from the LC. */
+export type LcKubeletOptions = { kubeConfig: KubeConfig; podLogDir: string; workDir?: string } & Partial<Omit<KubeletOptions, 'nodeName' | 'lcServerUrl' | 'kubeConfig' | 'podLogDir' | 'workDir'>>;
+
+/** The Node role label: `cloud` for a node named cloud or cloud-*, `edge` otherwise. */
+export function defaultNodeRole(nodeName: string): 'cloud' | 'edge' {
+  return nodeName === 'cloud' || nodeName.startsWith('cloud-') ? 'cloud' : 'edge';
 }
 
 /** The learning-job kinds the GM sends, stored for routing worker reports (§4.5, §4.6). */
@@ -55,6 +69,7 @@ export class LocalController {
   private server: WorkerServer | undefined;
   private datasetManager: DatasetManager | undefined;
   private modelManager: ModelManager | undefined;
+  private kubeletInstance: Kubelet | undefined;
 
   constructor(private readonly options: LocalControllerOptions) {
     this.logger = options.logger ?? createLogger('lc');
@@ -108,7 +123,26 @@ export class LocalController {
       this.server = server;
       const port = await server.start();
       link.start();
-      this.logger.info({ node: options.nodeName, port, pending: link.pending }, 'local controller started');
+      if (options.kubelet) {
+        const { kubeConfig, podLogDir, workDir, ...rest } = options.kubelet;
+        const address = options.address ?? '127.0.0.1';
+        const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+        // Loaded only when this node runs pods: the kubelet brings the Kubernetes client, which a
+        // LocalController that only relays worker messages should not carry in memory.
+        const { Kubelet } = await import('./kubelet/index.ts');
+        const kubelet = new Kubelet({
+          logger: this.logger,
+          ...rest,
+          kubeConfig,
+          nodeName: options.nodeName,
+          podLogDir,
+          workDir: workDir ?? join(options.dataDir, 'kubelet'),
+          lcServerUrl: `http://${host}:${port}`,
+        });
+        this.kubeletInstance = kubelet;
+        await kubelet.start();
+      }
+      this.logger.info({ node: options.nodeName, port, pending: link.pending, kubelet: options.kubelet !== undefined }, 'local controller started');
       return port;
     } catch (err) {
       await this.stop();
@@ -117,6 +151,8 @@ export class LocalController {
   }
 
   async stop(): Promise<void> {
+    await this.kubeletInstance?.stop();
+    this.kubeletInstance = undefined;
     await this.server?.stop();
     this.server = undefined;
     await this.link?.stop();
@@ -147,6 +183,10 @@ export class LocalController {
 
   get models(): ModelManager | undefined {
     return this.modelManager;
+  }
+
+  get kubelet(): Kubelet | undefined {
+    return this.kubeletInstance;
   }
 
   get database(): LcDatabase | undefined {

@@ -2,6 +2,7 @@
 import { ApiServer } from '../apiserver/server.ts';
 import { createLogger } from '../lib/logger.ts';
 import { runDemo } from './demo.ts';
+import { stopOnSignal } from './stop-on-signal.ts';
 
 export interface ApiserverFlags {
   dataDir: string;
@@ -27,10 +28,5 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
   await server.start();
   process.stdout.write(`API server listening on ${server.address}\nkubeconfig: ${server.kubeconfigPath}\n`);
   if (flags.demo) await runDemo(server, process.stdout);
-  const shutdown = (signal: string): void => {
-    log.info({ signal }, 'shutting down');
-    void server.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignal(log, () => server.stop());
 }

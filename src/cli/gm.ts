@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { loadGmConfig, type GmConfigInput } from '../gm/config.ts';
 import { GlobalManager } from '../gm/gm.ts';
 import { createLogger } from '../lib/logger.ts';
+import { stopOnSignal } from './stop-on-signal.ts';
 
 export interface GmFlags {
   kubeconfig?: string;
@@ -39,16 +40,5 @@ export async function gmCommand(flags: GmFlags): Promise<void> {
     logger: log,
   });
   await gm.start();
-  const shutdown = (signal: string): void => {
-    log.info({ signal }, 'shutting down');
-    void gm.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignal(log, () => gm.stop());
 }

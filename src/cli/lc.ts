@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultNodeRole, type LcKubeletOptions, LocalController } from '../lc/lc.ts';
 import { createLogger } from '../lib/logger.ts';
+import { stopOnSignal } from './stop-on-signal.ts';
 
 export interface LcFlags {
   node: string;
@@ -62,16 +63,5 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
   const port = await lc.start();
   const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address;
   process.stdout.write(`worker API listening on http://${host}:${port}\n`);
-  const shutdown = (signal: string): void => {
-    log.info({ signal }, 'shutting down');
-    void lc.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignal(log, () => lc.stop());
 }

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitForApiServerUrl } from '../../test/helpers/apiserver.ts';
 import type { HttpsClient } from './http-client.ts';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -52,20 +53,7 @@ export async function startServer(): Promise<ServerProcess> {
       void stopServer().finally(() => process.exit(130));
     });
   }
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let stdout = '';
-    const onData = (d: Buffer): void => {
-      stdout += d.toString();
-      const match = /API server listening on (\S+)/.exec(stdout);
-      if (match && stdout.includes('kubeconfig:')) {
-        child.stdout.off('data', onData);
-        resolveUrl(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`apiserver exited with ${code} before listening:\n${stderr}`)));
-  });
-  child.stdout.resume();
+  const url = await waitForApiServerUrl(child, () => stderr);
   running.url = url;
   return running;
 }

@@ -16,6 +16,7 @@ import { machineBusyMs, processCpuMs } from '../apiserver/server-process.ts';
 import { max, mb, ms, now, percentile, ratio, us, verdict } from '../apiserver/stats.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { procStatusKb, startIdleNode, startLc, startTrivialServer, stop, stopLc, type LcProcess } from './processes.ts';
+import { until } from '../../test/helpers/wait.ts';
 
 const NODE = 'bench-edge-node';
 const TOKEN = `bench-token-${Math.random().toString(36).slice(2)}`;
@@ -36,13 +37,6 @@ function log(line: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** What reached the hub's handler, per phase: arrival count per sequence number and latencies. */
 class Arrivals {

@@ -37,20 +37,7 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let stdout = '';
-    const onData = (d: Buffer): void => {
-      stdout += d.toString();
-      const match = /API server listening on (\S+)/.exec(stdout);
-      if (match && stdout.includes('kubeconfig:')) {
-        child.stdout.off('data', onData);
-        resolveUrl(match[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`apiserver exited with ${code} before listening:\n${stderr}`)));
-  });
-  child.stdout.resume();
+  const url = await waitForApiServerUrl(child, () => stderr);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const kubeconfig = join(dataDir, 'kubeconfig');
   const cleanupDir = options.dataDir === undefined;
@@ -77,6 +64,26 @@ export async function startApiServer(options: StartOptions = {}): Promise<Runnin
   };
 }
 
+/** Resolves with the URL a starting `sedna apiserver` child prints once it listens. */
+export async function waitForApiServerUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  const stdoutStream = child.stdout!;
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let stdout = '';
+    const onData = (d: Buffer): void => {
+      stdout += d.toString();
+      const match = /API server listening on (\S+)/.exec(stdout);
+      if (match && stdout.includes('kubeconfig:')) {
+        stdoutStream.off('data', onData);
+        resolveUrl(match[1]!);
+      }
+    };
+    stdoutStream.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`apiserver exited with ${code} before listening:\n${stderr()}`)));
+  });
+  stdoutStream.resume();
+  return url;
+}
+
 export interface KubectlResult {
   code: number;
   stdout: string;
@@ -101,18 +108,4 @@ export async function kubectlOk(kubeconfig: string, args: string[], input?: stri
   return result.stdout;
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { eventually } from './wait.ts';

@@ -15,6 +15,7 @@ import type { DataFrame, EdgeMessage } from '../../src/api/edge-protocol.ts';
 import { ensureCredentials } from '../../src/apiserver/pki.ts';
 import { EdgeClient, EdgeConnectError, EdgeHub, FileNodeTokens, StaticNodeTokens, UnknownNodeError, type EdgeClientOptions, type EdgeHubOptions } from '../../src/gm/edge-hub/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOKENS = { 'edge-1': 'token-of-edge-1', 'edge-2': 'token-of-edge-2' };
 const NODE = 'edge-1';
@@ -103,13 +104,6 @@ function gate(): { opened: Promise<void>; open: () => void } {
 }
 
 /** For state with no event of its own (an ack landing in an outbox): checks on every turn. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function message(kind: string, name: string, operation: string, content: unknown, namespace = 'default'): EdgeMessage {
   return { header: { namespace, resourceKind: kind, resourceName: name, operation }, content };

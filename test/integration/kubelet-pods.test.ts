@@ -11,6 +11,7 @@ import { eventually, kubectl, kubectlOk, type RunningApiServer, startApiServer }
 import { parseTable } from '../helpers/kubectl-table.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { HOST_PORTS_ANNOTATION, Kubelet, type Pod } from '../../src/lc/kubelet/index.ts';
+import { isAlive } from '../../src/up/state.ts';
 
 const NODE = 'edge-kubelet-1';
 
@@ -47,14 +48,6 @@ function podManifest(
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('embedded kubelet', () => {
   let api: RunningApiServer;

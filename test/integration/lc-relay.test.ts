@@ -17,6 +17,7 @@ import { LcDatabase } from '../../src/lc/db.ts';
 import { LocalController, type LocalControllerOptions } from '../../src/lc/lc.ts';
 import { SqliteOutbox } from '../../src/lc/outbox.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { until } from '../helpers/wait.ts';
 
 const NODE = 'edge-1';
 const TOKEN = 'token-of-edge-1';
@@ -87,13 +88,6 @@ async function startLc(defer: Defer, hubPort: number, dataDir: string, options: 
   return lc;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Reply {
   status: number;

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CLI, eventually, kubectl, kubectlOk } from '../helpers/apiserver.ts';
 import { parseTable } from '../helpers/kubectl-table.ts';
 import type { Pod } from '../../src/lc/kubelet/index.ts';
-import type { UpState } from '../../src/up/state.ts';
+import { isAlive, type UpState } from '../../src/up/state.ts';
 
 interface Run {
   code: number | null;
@@ -28,19 +28,6 @@ function sedna(args: string[], timeoutMs: number): Promise<Run> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
 
 describe('sedna up / status / down', () => {
   let dir: string;

@@ -11,6 +11,7 @@ import { classifyUrl, DatasetFormatError, DatasetManager, MAX_LINE_BYTES, parseI
 import { LcDatabase } from '../../src/lc/db.ts';
 import { ModelManager } from '../../src/lc/models.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { until } from '../helpers/wait.ts';
 
 describe('scanLines (Go bufio.Scanner semantics)', () => {
   const cases: [name: string, input: string, expected: string[]][] = [
@@ -78,13 +79,6 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function dataset(name: string, url: string, format = 'txt'): Record<string, unknown> & { kind: string; metadata: { name: string; namespace: string } } {
   return { kind: 'Dataset', metadata: { name, namespace: 'default' }, spec: { url, format, nodeName: 'edge-1' } };

@@ -4,17 +4,9 @@
 // results as `output.models`; IL/LL relay only for a job this LC holds, under the job's kind.
 // `dataset`, `model` and unknown owner kinds are accepted and dropped.
 import type { EdgeMessage } from '../api/edge-protocol.ts';
+import type { WorkerMessage } from '../api/worker-message.ts';
 
-export interface WorkerMessage {
-  name: string;
-  namespace: string;
-  ownerName: string;
-  ownerKind: string;
-  ownerInfo: Record<string, unknown> | null;
-  kind: string;
-  status: string;
-  results: Record<string, unknown>[] | null;
-}
+export type { WorkerMessage } from '../api/worker-message.ts';
 
 export class WorkerMessageError extends Error {}
 

@@ -1,0 +1,13 @@
+// The body a worker posts to its LocalController, `POST /sedna/workers/{name}/info` (spec
+// control-plane §4.2, appendix D `WorkerMessage`): shared by the LC that parses it and the SDK
+// client that sends it.
+export interface WorkerMessage {
+  name: string;
+  namespace: string;
+  ownerName: string;
+  ownerKind: string;
+  ownerInfo: Record<string, unknown> | null;
+  kind: string;
+  status: string;
+  results: Record<string, unknown>[] | null;
+}

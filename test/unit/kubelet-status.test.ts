@@ -143,3 +143,128 @@ describe('podStatusFor', () => {
     assert.equal(status.startTime, '2020-01-01T00:00:00Z');
   });
 });
+
+describe('podStatusFor with init containers', () => {
+  function initPod(restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always', status?: Pod['status']): Pod {
+    const p = pod(restartPolicy, status);
+    p.spec!.initContainers = [
+      { name: 'fetch', image: 'kubeedge/sedna-storage-initializer:v0.3.0' },
+      { name: 'prep', image: 'node:20' },
+    ];
+    return p;
+  }
+  const done = (name: string, exitCode = 0, pid = 5): ContainerProcessState => ({
+    name,
+    state: 'terminated',
+    terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: T0, finishedAt: T1, pid },
+    restartCount: 0,
+  });
+  const cond = (status: Pod['status'], type: string) => status!.conditions!.find((c) => c.type === type)!;
+
+  it('before any process: Pending, every container waiting in PodInitializing, Initialized False', () => {
+    const status = podStatusFor(initPod(), undefined, T0)!;
+    const waiting = (name: string, image: string) => ({ name, state: { waiting: { reason: 'PodInitializing' } }, lastState: {}, ready: false, started: false, restartCount: 0, image, imageID: `local://${image}` });
+    assert.deepEqual(status, {
+      phase: 'Pending',
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:05Z' },
+        { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [fetch prep]', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:05Z' },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [main]', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:05Z' },
+        { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [main]', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:05Z' },
+        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:05Z' },
+      ],
+      ...ip,
+      startTime: '2026-01-02T03:04:05Z',
+      initContainerStatuses: [waiting('fetch', 'kubeedge/sedna-storage-initializer:v0.3.0'), waiting('prep', 'node:20')],
+      containerStatuses: [waiting('main', 'node:20')],
+    });
+  });
+
+  it('the first init container running: Pending, running but not ready; the second still PodInitializing', () => {
+    const status = podStatusFor(initPod(), [{ name: 'fetch', state: 'running', pid: 11, startedAt: T1, restartCount: 0 }], T1)!;
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(status.initContainerStatuses![0], {
+      name: 'fetch',
+      state: { running: { startedAt: '2026-01-02T03:04:10Z' } },
+      lastState: {},
+      ready: false,
+      started: true,
+      restartCount: 0,
+      image: 'kubeedge/sedna-storage-initializer:v0.3.0',
+      imageID: 'local://kubeedge/sedna-storage-initializer:v0.3.0',
+      containerID: 'process://11',
+    });
+    assert.deepEqual(status.initContainerStatuses![1]!.state, { waiting: { reason: 'PodInitializing' } });
+    assert.deepEqual(status.containerStatuses![0]!.state, { waiting: { reason: 'PodInitializing' } });
+  });
+
+  it('one init container done: ready, not started, terminated Completed; Initialized names only the rest', () => {
+    const status = podStatusFor(initPod(), [done('fetch'), { name: 'prep', state: 'running', pid: 12, startedAt: T1, restartCount: 0 }], T1)!;
+    assert.equal(status.phase, 'Pending');
+    const fetch = status.initContainerStatuses![0]!;
+    assert.equal(fetch.ready, true);
+    assert.equal(fetch.started, false);
+    assert.deepEqual(fetch.state, { terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-01-02T03:04:05Z', finishedAt: '2026-01-02T03:04:10Z', containerID: 'process://5' } });
+    assert.equal(cond(status, 'Initialized').message, 'containers with incomplete status: [prep]');
+  });
+
+  it('all init containers done: Initialized True (transition recorded), main waiting PodInitializing until it runs, then Running', () => {
+    const pending = podStatusFor(initPod(), undefined, T0)!;
+    const initialized = podStatusFor(initPod('Always', pending), [done('fetch'), done('prep', 0, 6)], T1)!;
+    assert.equal(initialized.phase, 'Pending');
+    assert.deepEqual(cond(initialized, 'Initialized'), { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:10Z' });
+    assert.deepEqual(initialized.containerStatuses![0]!.state, { waiting: { reason: 'PodInitializing' } });
+    const running = podStatusFor(initPod('Always', initialized), [done('fetch'), done('prep', 0, 6), { name: 'main', state: 'running', pid: 13, startedAt: T2, restartCount: 0 }], T2)!;
+    assert.equal(running.phase, 'Running');
+    assert.equal(cond(running, 'Initialized').lastTransitionTime, '2026-01-02T03:04:10Z', 'unchanged condition keeps its transition time');
+    assert.equal(cond(running, 'Ready').status, 'True');
+    assert.deepEqual(running.initContainerStatuses!.map((s) => s.ready), [true, true]);
+  });
+
+  it('a failed init container under OnFailure/Always waits in CrashLoopBackOff; the pod stays Pending', () => {
+    const last = { exitCode: 2, reason: 'Error', startedAt: T0, finishedAt: T1, pid: 8 };
+    for (const policy of ['OnFailure', 'Always'] as const) {
+      const status = podStatusFor(initPod(policy), [{ name: 'fetch', state: 'waiting', reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=fetch pod=p_default(u-1)', lastTermination: last, restartCount: 1 }], T1)!;
+      assert.equal(status.phase, 'Pending', policy);
+      const fetch = status.initContainerStatuses![0]!;
+      assert.deepEqual(fetch.state, { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=fetch pod=p_default(u-1)' } });
+      assert.equal(fetch.lastState.terminated!.exitCode, 2);
+      assert.equal(fetch.restartCount, 1);
+      assert.equal(cond(status, 'Initialized').status, 'False');
+    }
+  });
+
+  it('a failed init container under Never: Failed, Ready False PodFailed, the main container never leaves PodInitializing', () => {
+    const status = podStatusFor(initPod('Never'), [done('fetch', 1)], T1)!;
+    assert.equal(status.phase, 'Failed');
+    assert.equal(status.initContainerStatuses![0]!.state.terminated!.reason, 'Error');
+    assert.equal(status.initContainerStatuses![0]!.ready, false);
+    assert.deepEqual(cond(status, 'Initialized'), {
+      type: 'Initialized',
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [fetch prep]',
+      lastProbeTime: null,
+      lastTransitionTime: '2026-01-02T03:04:10Z',
+    });
+    assert.deepEqual(cond(status, 'Ready'), { type: 'Ready', status: 'False', reason: 'PodFailed', lastProbeTime: null, lastTransitionTime: '2026-01-02T03:04:10Z' });
+    assert.deepEqual(status.containerStatuses![0]!.state, { waiting: { reason: 'PodInitializing' } });
+  });
+
+  it('a pod that ran to completion: Succeeded, Initialized True PodCompleted', () => {
+    const status = podStatusFor(initPod('Never'), [done('fetch'), done('prep', 0, 6), done('main', 0, 7)], T2)!;
+    assert.equal(status.phase, 'Succeeded');
+    assert.equal(cond(status, 'Initialized').reason, 'PodCompleted');
+    assert.equal(cond(status, 'Ready').reason, 'PodCompleted');
+  });
+
+  it('an init container whose image is not mapped waits with ImageNotMapped; the pod stays Pending', () => {
+    const status = podStatusFor(initPod(), [{ name: 'fetch', state: 'waiting', reason: 'ImageNotMapped', message: 'image "x" is not mapped', restartCount: 0 }], T0)!;
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(status.initContainerStatuses![0]!.state, { waiting: { reason: 'ImageNotMapped', message: 'image "x" is not mapped' } });
+  });
+
+  it('a pod without init containers reports no initContainerStatuses', () => {
+    assert.equal('initContainerStatuses' in podStatusFor(pod(), undefined, T0)!, false);
+  });
+});

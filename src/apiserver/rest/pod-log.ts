@@ -22,15 +22,18 @@ export function podLogDirectory(dir: string): PodLogSource {
 }
 
 export async function servePodLog(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, pod: KubeObject, source: PodLogSource): Promise<void> {
-  const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+  const spec = pod.spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
+  const containers = (spec?.containers ?? []).map((c) => c.name);
+  const initContainers = (spec?.initContainers ?? []).map((c) => c.name);
   const name = pod.metadata.name!;
   let container = q.get('container') ?? undefined;
   if (!container) {
     if (containers.length !== 1) {
-      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+      const inits = initContainers.length > 0 ? ` or one of the init containers: [${initContainers.join(' ')}]` : '';
+      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${inits}`);
     }
     container = containers[0]!;
-  } else if (!containers.includes(container)) {
+  } else if (!containers.includes(container) && !initContainers.includes(container)) {
     throw badRequest(`container ${container} is not valid for pod ${name}`);
   }
   const previous = q.get('previous') === 'true';

@@ -9,6 +9,8 @@
 //   node                       → entrypoint [node]; `node` in a command is this Node binary
 //   sedna/*, kubeedge/sedna-example* → entrypoint [node, <this project>/bin/sedna.js]; `node` and
 //                                `sedna` in a command are mapped the same way
+//   kubeedge/sedna-storage-initializer → entrypoint [node, bin/sedna.js, storage-initializer], so
+//                                the init container the GM injects (args: src dst …) downloads here
 // An image that matches nothing is never run: its container waits with reason ImageNotMapped.
 import { resolve } from 'node:path';
 
@@ -40,6 +42,7 @@ export function defaultImageRuntimes(): ImageRuntimes {
     node: { entrypoint: node, binaries: { node } },
     'sedna/*': sedna,
     'kubeedge/sedna-example*': sedna,
+    'kubeedge/sedna-storage-initializer': { ...sedna, entrypoint: [...sedna.entrypoint, 'storage-initializer'] },
   };
 }
 

@@ -1,6 +1,8 @@
 // Runs one pod's containers as local processes: one process per container, stdout+stderr to
 // <podLogDir>/<ns>/<pod>/<container>.log (the previous run's file renamed to .previous.log on a
 // restart), restarts by restartPolicy with CrashLoopBackOff back-off, SIGTERM → grace → SIGKILL.
+// Init containers run the same way, one after another, each to completion, before any main
+// container starts; a failed one is retried unless restartPolicy is Never.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -49,6 +51,8 @@ export function podLogPath(podLogDir: string, pod: Pod): string {
 }
 
 export class PodWorker {
+  /** spec.initContainers, in order; each starts once the one before it succeeded. */
+  private initContainers: ContainerRunner[] = [];
   private readonly containers = new Map<string, ContainerRunner>();
   private pod: Pod;
   private terminating = false;
@@ -80,12 +84,13 @@ export class PodWorker {
 
   processStates(): ContainerProcessState[] {
     if (this.configError !== undefined) {
-      return (this.pod.spec?.containers ?? []).map((c) => ({ name: c.name, state: 'waiting', reason: 'CreateContainerConfigError', message: this.configError, restartCount: 0 }));
+      const all = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])];
+      return all.map((c) => ({ name: c.name, state: 'waiting', reason: 'CreateContainerConfigError', message: this.configError, restartCount: 0 }));
     }
-    return [...this.containers.values()].map((c) => c.snapshot());
+    return [...this.initContainers, ...this.containers.values()].map((c) => c.snapshot());
   }
 
-  /** Prepares volumes and starts every container. */
+  /** Prepares volumes and starts the first init container, or every container when there is none. */
   async start(): Promise<void> {
     const dir = podDir(this.deps.workDir, this.pod);
     mkdirSync(dir, { recursive: true });
@@ -104,10 +109,23 @@ export class PodWorker {
     }
     this.configError = undefined;
     if (this.terminating) return;
-    for (const container of this.pod.spec?.containers ?? []) {
-      const runner = new ContainerRunner(this.pod, container, volumes, dir, this.deps, () => this.pod);
-      this.containers.set(container.name, runner);
-    }
+    const initContainers = this.pod.spec?.initContainers ?? [];
+    // The real kubelet's waiting reason for a container not created yet.
+    const notCreated = initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
+    const runner = (container: Container, role: ContainerRole): ContainerRunner =>
+      new ContainerRunner(this.pod, container, volumes, dir, this.deps, () => this.pod, role, notCreated);
+    this.initContainers = initContainers.map((c, i) =>
+      runner(c, { init: true, onSucceeded: () => void this.startFrom(i + 1).catch((err: unknown) => this.deps.logger.error({ err }, 'pod start failed')) }),
+    );
+    for (const container of this.pod.spec?.containers ?? []) this.containers.set(container.name, runner(container, { init: false }));
+    await this.startFrom(0);
+  }
+
+  /** Starts init container `index`, or every main container once all init containers succeeded. */
+  private async startFrom(index: number): Promise<void> {
+    if (this.terminating) return;
+    const init = this.initContainers[index];
+    if (init) return init.start();
     for (const runner of this.containers.values()) await runner.start();
   }
 
@@ -115,7 +133,7 @@ export class PodWorker {
   async terminate(graceMs: number): Promise<void> {
     this.terminating = true;
     clearTimeout(this.retryTimer);
-    await Promise.all([...this.containers.values()].map((c) => c.stop(graceMs)));
+    await Promise.all([...this.initContainers, ...this.containers.values()].map((c) => c.stop(graceMs)));
   }
 
   /** Removes the pod's work directory and log directory. */
@@ -160,6 +178,9 @@ export class PodWorker {
   }
 }
 
+/** A main container, or an init container that reports its success so the next one can start. */
+type ContainerRole = { init: false } | { init: true; onSucceeded: () => void };
+
 class ContainerRunner {
   private state: ContainerProcessState;
   private child: ChildProcess | undefined;
@@ -176,8 +197,10 @@ class ContainerRunner {
     private readonly dir: string,
     private readonly deps: PodWorkerDeps,
     private readonly currentPod: () => Pod,
+    private readonly role: ContainerRole,
+    notCreatedReason: string,
   ) {
-    this.state = { name: container.name, state: 'waiting', reason: 'ContainerCreating', restartCount: 0 };
+    this.state = { name: container.name, state: 'waiting', reason: notCreatedReason, restartCount: 0 };
     this.logger = deps.logger.child({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: container.name });
   }
 
@@ -311,12 +334,18 @@ class ContainerRunner {
     });
   }
 
-  private onExit(record: TerminationRecord): void {
+  /** Whether restartPolicy asks for another run. An init container that succeeded is done for good. */
+  private restartsAfter(exitCode: number): boolean {
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
-    const restart = !this.stopped && (policy === 'Always' || (policy === 'OnFailure' && record.exitCode !== 0));
-    if (!restart) {
+    if (this.role.init) return policy !== 'Never' && exitCode !== 0;
+    return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+  }
+
+  private onExit(record: TerminationRecord): void {
+    if (this.stopped || !this.restartsAfter(record.exitCode)) {
       const { lastTermination, restartCount } = this.state;
       this.set({ name: this.container.name, state: 'terminated', terminated: record, restartCount, ...(lastTermination ? { lastTermination } : {}) });
+      if (this.role.init && record.exitCode === 0 && !this.stopped) this.role.onSucceeded();
       return;
     }
     const ranMs = record.finishedAt.getTime() - record.startedAt.getTime();

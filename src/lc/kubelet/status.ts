@@ -1,11 +1,14 @@
 // Pod status from process state, as a pure function: podStatusFor(pod, processStates, now) derives
-// phase, conditions and containerStatuses from what the kubelet's processes did (spawned, exited,
-// waiting to restart) and returns the new status, or undefined when it equals what the API server
-// already holds — so the kubelet PATCHes /status only on change (the kwok pattern, style anchor 5).
+// phase, conditions, initContainerStatuses and containerStatuses from what the kubelet's processes
+// did (spawned, exited, waiting to restart) and returns the new status, or undefined when it equals
+// what the API server already holds — so the kubelet PATCHes /status only on change (the kwok
+// pattern, style anchor 5). Init containers follow the real kubelet: the pod is Pending with its
+// main containers waiting in PodInitializing until every init container succeeded, and Failed when
+// one failed under restartPolicy Never.
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition } from '../../api/meta.ts';
 import { rfc3339, setCondition } from '../../controller/conditions.ts';
-import type { ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodPhase, PodStatus } from './types.ts';
+import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodPhase, PodStatus } from './types.ts';
 
 /** One finished run of a container's process. */
 export interface TerminationRecord {
@@ -25,7 +28,7 @@ export interface ContainerProcessState {
   name: string;
   /** waiting: not running and (re)start pending or impossible; running; terminated: done for good. */
   state: 'waiting' | 'running' | 'terminated';
-  /** For waiting: ContainerCreating, ImageNotMapped, CreateContainerConfigError, CrashLoopBackOff. */
+  /** For waiting: ContainerCreating, PodInitializing, ImageNotMapped, CreateContainerConfigError, CrashLoopBackOff. */
   reason?: string;
   message?: string;
   /** For running. */
@@ -54,47 +57,80 @@ export function podStatusFor(pod: Pod, processStates: readonly ContainerProcessS
 }
 
 export function computePodStatus(pod: Pod, processStates: readonly ContainerProcessState[] | undefined, now: Date, options: PodStatusOptions = {}): PodStatus {
+  const initContainers = pod.spec?.initContainers ?? [];
   const containers = pod.spec?.containers ?? [];
   const byName = new Map((processStates ?? []).map((s) => [s.name, s]));
-  const states = containers.map((c): ContainerProcessState => byName.get(c.name) ?? { name: c.name, state: 'waiting', reason: 'ContainerCreating', restartCount: 0 });
+  // The real kubelet's default for a container with no runtime state yet.
+  const notCreated = initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const stateOf = (c: Container): ContainerProcessState => byName.get(c.name) ?? { name: c.name, state: 'waiting', reason: notCreated, restartCount: 0 };
+  const initStates = initContainers.map(stateOf);
+  const states = containers.map(stateOf);
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
-  const phase = phaseOf(states, restartPolicy);
-  const containerStatuses: ContainerStatus[] = containers.map((c, i) => containerStatusOf(states[i]!, c.image ?? ''));
+  const init = initProgress(initStates, states, restartPolicy);
+  const phase: PodPhase = init.failed ? 'Failed' : init.initialized ? phaseOf(states, restartPolicy) : 'Pending';
+  const initContainerStatuses = initContainers.map((c, i) => containerStatusOf(initStates[i]!, c.image ?? '', 'init'));
+  const containerStatuses = containers.map((c, i) => containerStatusOf(states[i]!, c.image ?? '', 'main'));
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
-
-  const existing = pod.status?.conditions;
-  const terminal = phase === 'Succeeded' || phase === 'Failed';
-  const readyCondition = (type: string): Condition =>
-    terminal
-      ? { type, status: 'False', reason: 'PodCompleted' }
-      : unready.length === 0
-        ? { type, status: 'True' }
-        : { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
-  let conditions: Condition[] = [];
-  for (const condition of [
-    { type: 'PodReadyToStartContainers', status: 'True' } as Condition,
-    { type: 'Initialized', status: 'True' } as Condition,
-    readyCondition('Ready'),
-    readyCondition('ContainersReady'),
-    { type: 'PodScheduled', status: 'True' } as Condition,
-  ]) {
-    const previous = existing?.find((c) => c.type === condition.type);
-    const merged = setCondition(previous ? [previous] : [], { ...condition, lastProbeTime: null }, now)[0]!;
-    conditions = [...conditions, merged];
-  }
 
   const hostIP = options.hostIP ?? LOCAL_IP;
   const podIP = options.podIP ?? LOCAL_IP;
   return {
     phase,
-    conditions,
+    conditions: podConditions(pod.status?.conditions, phase, init, unready, now),
     hostIP,
     hostIPs: [{ ip: hostIP }],
     podIP,
     podIPs: [{ ip: podIP }],
     startTime: pod.status?.startTime ?? rfc3339(now),
+    ...(initContainers.length > 0 ? { initContainerStatuses } : {}),
     containerStatuses,
   };
+}
+
+interface InitProgress {
+  /** Every init container succeeded, or a main container already ran. */
+  initialized: boolean;
+  /** Init containers that have not succeeded, by name. */
+  incomplete: string[];
+  /** An init container failed and restartPolicy Never forbids another try: the pod failed. */
+  failed: boolean;
+}
+
+function initProgress(initStates: readonly ContainerProcessState[], states: readonly ContainerProcessState[], restartPolicy: string): InitProgress {
+  const succeeded = (s: ContainerProcessState): boolean => s.state === 'terminated' && s.terminated?.exitCode === 0;
+  const incomplete = initStates.filter((s) => !succeeded(s)).map((s) => s.name);
+  // As in the kubelet: once a main container has run, the pod counts as initialized.
+  const mainStarted = states.some((s) => s.state !== 'waiting' || s.lastTermination !== undefined);
+  const failed = restartPolicy === 'Never' && initStates.some((s) => s.state === 'terminated' && (s.terminated?.exitCode ?? 1) !== 0);
+  return { initialized: incomplete.length === 0 || mainStarted, incomplete, failed };
+}
+
+/** The pod conditions the kubelet owns, each keeping its lastTransitionTime while its status holds. */
+function podConditions(existing: readonly Condition[] | undefined, phase: PodPhase, init: InitProgress, unready: readonly string[], now: Date): Condition[] {
+  const wanted: Condition[] = [
+    { type: 'PodReadyToStartContainers', status: 'True' },
+    initializedCondition(phase, init),
+    readyCondition('Ready', phase, unready),
+    readyCondition('ContainersReady', phase, unready),
+    { type: 'PodScheduled', status: 'True' },
+  ];
+  return wanted.map((condition) => {
+    const previous = existing?.find((c) => c.type === condition.type);
+    return setCondition(previous ? [previous] : [], { ...condition, lastProbeTime: null }, now)[0]!;
+  });
+}
+
+function initializedCondition(phase: PodPhase, init: InitProgress): Condition {
+  const type = 'Initialized';
+  if (!init.initialized) return { type, status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${init.incomplete.join(' ')}]` };
+  return phase === 'Succeeded' ? { type, status: 'True', reason: 'PodCompleted' } : { type, status: 'True' };
+}
+
+function readyCondition(type: string, phase: PodPhase, unready: readonly string[]): Condition {
+  if (phase === 'Failed') return { type, status: 'False', reason: 'PodFailed' };
+  if (phase === 'Succeeded') return { type, status: 'False', reason: 'PodCompleted' };
+  if (unready.length === 0) return { type, status: 'True' };
+  return { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
 }
 
 function phaseOf(states: readonly ContainerProcessState[], restartPolicy: string): PodPhase {
@@ -132,7 +168,8 @@ export function containerID(pid: number): string {
   return `process://${pid}`;
 }
 
-function containerStatusOf(s: ContainerProcessState, image: string): ContainerStatus {
+/** An init container is ready once it succeeded; a main container while it runs. */
+function containerStatusOf(s: ContainerProcessState, image: string, kind: 'init' | 'main'): ContainerStatus {
   let state: ContainerState;
   let id: string | undefined;
   if (s.state === 'running') {
@@ -148,7 +185,7 @@ function containerStatusOf(s: ContainerProcessState, image: string): ContainerSt
     name: s.name,
     state,
     lastState: s.lastTermination ? { terminated: terminatedOf(s.lastTermination) } : {},
-    ready: s.state === 'running',
+    ready: kind === 'init' ? s.state === 'terminated' && s.terminated?.exitCode === 0 : s.state === 'running',
     started: s.state === 'running',
     restartCount: s.restartCount,
     image,

@@ -57,6 +57,8 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface PodSpec {
   nodeName?: string;
+  /** Run one after another, each to completion, before any of `containers` starts. */
+  initContainers?: Container[];
   containers: Container[];
   volumes?: Volume[];
   restartPolicy?: RestartPolicy;
@@ -113,6 +115,8 @@ export interface PodStatus {
   podIP?: string;
   podIPs?: { ip: string }[];
   startTime?: string;
+  /** Only when the spec has initContainers, in their order. */
+  initContainerStatuses?: ContainerStatus[];
   containerStatuses?: ContainerStatus[];
 }
 

@@ -14,7 +14,8 @@ import { internalError, StatusError, unauthorized } from './errors.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ApiServerMetrics } from './metrics.ts';
 import { ensureCredentials } from './pki.ts';
-import { builtinResources } from './registry/builtins.ts';
+import { makeBuiltinResources } from './registry/builtins.ts';
+import { ClusterIpAllocator, DEFAULT_SERVICE_CLUSTER_IP_RANGE } from './registry/cluster-ip.ts';
 import { GenericStore } from './registry/generic-store.ts';
 import { ResourceRegistry } from './registry/registry.ts';
 import { handleDocument } from './rest/documents.ts';
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   compactRetain?: number;
   /** Skip the built-in controllers (tests of the bare REST layer). */
   controllers?: boolean;
+  /** Where Service ClusterIPs come from (kube-apiserver's --service-cluster-ip-range); default 127.96.0.0/12, on loopback. */
+  serviceClusterIpRange?: string;
 }
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -58,7 +61,8 @@ export class ApiServer {
   constructor(private readonly options: ApiServerOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.storage = new SqliteStore({ path: join(options.dataDir, 'state.db') });
-    this.store = new GenericStore(this.storage, new ResourceRegistry(builtinResources));
+    const clusterIPs = new ClusterIpAllocator(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE, () => this.serviceClusterIps());
+    this.store = new GenericStore(this.storage, new ResourceRegistry(makeBuiltinResources({ clusterIPs })));
     this.crdController = new CrdController(this.store, options.log.child({ controller: 'crd' }));
   }
 
@@ -116,6 +120,15 @@ export class ApiServer {
       });
     }
     this.storage.close();
+  }
+
+  /** The ClusterIP of every stored Service, with its `<namespace>/<name>`. */
+  private *serviceClusterIps(): Generator<[string, string]> {
+    const def = this.store.registry.lookup('', 'v1', 'services')!;
+    for (const svc of this.store.listObjects(def)) {
+      const ip = (svc.spec as { clusterIP?: unknown } | undefined)?.clusterIP;
+      if (typeof ip === 'string' && ip !== '' && ip !== 'None') yield [ip, `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`];
+    }
   }
 
   private ensureSystemNamespaces(): void {

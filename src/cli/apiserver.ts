@@ -12,6 +12,8 @@ export interface ApiserverFlags {
   compactInterval: number;
   compactRetain: number;
   demo?: boolean;
+  /** Service ClusterIPs are allocated from this IPv4 CIDR (default 127.96.0.0/12, on loopback). */
+  serviceClusterIpRange?: string;
 }
 
 export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
@@ -23,6 +25,7 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     ...(flags.advertise ? { advertise: flags.advertise } : {}),
     compactIntervalMs: flags.compactInterval * 1000,
     compactRetain: flags.compactRetain,
+    ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
     log,
   });
   await server.start();

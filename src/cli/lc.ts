@@ -4,7 +4,8 @@
 // With --kubeconfig it also runs the embedded kubelet for its node: the Node is labelled
 // node-role.kubernetes.io/<role> (--node-role; default cloud for a node named cloud or cloud-*,
 // edge otherwise), pod logs go to --pod-log-dir (the API server's <data dir>/logs, so `kubectl logs`
-// works; default <data dir>/pod-logs), per-pod directories to <data dir>/kubelet.
+// works; default <data dir>/pod-logs), per-pod directories to <data dir>/kubelet. --service-proxy
+// (with --kubeconfig) also runs the embedded service proxy: one per machine serves every node.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultNodeRole, type LcKubeletOptions, LocalController } from '../lc/lc.ts';
@@ -27,6 +28,7 @@ export interface LcFlags {
   kubeconfig?: string;
   podLogDir?: string;
   nodeRole?: string;
+  serviceProxy?: boolean;
 }
 
 export async function lcCommand(flags: LcFlags): Promise<void> {
@@ -42,8 +44,8 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
     kubeConfig.loadFromFile(flags.kubeconfig);
     const role = flags.nodeRole ?? defaultNodeRole(flags.node);
     kubelet = { kubeConfig, podLogDir: flags.podLogDir ?? join(flags.dataDir, 'pod-logs'), labels: { [`node-role.kubernetes.io/${role}`]: '' } };
-  } else if (flags.podLogDir || flags.nodeRole) {
-    throw new Error('--pod-log-dir and --node-role need --kubeconfig (the embedded kubelet)');
+  } else if (flags.podLogDir || flags.nodeRole || flags.serviceProxy) {
+    throw new Error('--pod-log-dir, --node-role and --service-proxy need --kubeconfig (the embedded kubelet)');
   }
   const lc = new LocalController({
     nodeName: flags.node,
@@ -59,6 +61,7 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
     reconnect: { initialDelayMs: Math.min(500, flags.reconnectMax), maxDelayMs: flags.reconnectMax },
     logger: log,
     ...(kubelet ? { kubelet } : {}),
+    ...(flags.serviceProxy ? { serviceProxy: true } : {}),
   });
   const port = await lc.start();
   const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address;

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `sedna` command.
-import { Command, InvalidArgumentError } from 'commander';
+import { requireCjs } from '../lib/require-cjs.ts';
+
+const { Command, InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
 // Each command's module is loaded only when that command runs: a LocalController on an edge
 // device should not pay (in memory and start-up time) for the API server's or the GM's
@@ -31,6 +33,7 @@ program
   .option('--advertise <names...>', 'extra host names or addresses for the serving certificate')
   .option('--compact-interval <seconds>', 'how often old revisions are compacted', positiveInt, 60)
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
+  .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from (default 127.96.0.0/12, on loopback)')
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));
 
@@ -67,6 +70,7 @@ program
   .option('--kubeconfig <file>', 'also run the embedded kubelet for this node against this API server')
   .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
   .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')
+  .option('--service-proxy', 'kubelet: also run the embedded service proxy (ClusterIP:port → ready pods); one per machine')
   .action(async (flags: Flags<typeof import('./lc.ts').lcCommand>) => (await import('./lc.ts')).lcCommand(flags));
 
 program
@@ -91,6 +95,12 @@ program
   .description('show the processes sedna up started in DATA_DIR, the nodes and the pods')
   .option('--data-dir <dir>', 'the data directory of sedna up', '.sedna')
   .action(async (flags: Flags<typeof import('./status.ts').statusCommand>) => (await import('./status.ts')).statusCommand(flags));
+
+program
+  .command('storage-initializer')
+  .description('download models and datasets for a worker pod (the GM-injected init container): pairs of <src> <dst>; a dst starting with $INDIRECT_URL_MARK (default @) makes src an index file')
+  .argument('<src-dst-pairs...>', 's3://, obs://, http(s)://, file:// or /path sources, each followed by its destination folder')
+  .action(async (pairs: string[]) => (await import('./storage-initializer.ts')).storageInitializerCommand(pairs));
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { DatasetManager } from './datasets.ts';
 import { LcDatabase } from './db.ts';
 import { GmLink } from './gm-link.ts';
 import type { Kubelet, KubeletOptions } from './kubelet/index.ts';
+import type { ServiceProxy } from './kubelet/service-proxy.ts';
 import { ModelManager } from './models.ts';
 import { isSednaObject, resourceKey, type SednaObject } from './objects.ts';
 import { SqliteOutbox } from './outbox.ts';
@@ -48,6 +49,11 @@ export interface LocalControllerOptions {
   logger?: Logger;
   /** Run the embedded kubelet for this node against this API server. */
   kubelet?: LcKubeletOptions;
+  /**
+   * Also run the embedded service proxy (ClusterIP:port → ready pods) next to the kubelet. All
+   * nodes of one machine share its loopback, so one LC per machine runs it. Needs `kubelet`.
+   */
+  serviceProxy?: boolean;
 }
 
 /** The embedded kubelet's settings; nodeName and lcServerUrl come from the LC. */
@@ -70,6 +76,7 @@ export class LocalController {
   private datasetManager: DatasetManager | undefined;
   private modelManager: ModelManager | undefined;
   private kubeletInstance: Kubelet | undefined;
+  private proxyInstance: ServiceProxy | undefined;
 
   constructor(private readonly options: LocalControllerOptions) {
     this.logger = options.logger ?? createLogger('lc');
@@ -141,6 +148,9 @@ export class LocalController {
         });
         this.kubeletInstance = kubelet;
         await kubelet.start();
+        if (options.serviceProxy) await this.startServiceProxy(kubeConfig);
+      } else if (options.serviceProxy) {
+        throw new Error('the service proxy needs the kubelet (a kubeconfig)');
       }
       this.logger.info({ node: options.nodeName, port, pending: link.pending, kubelet: options.kubelet !== undefined }, 'local controller started');
       return port;
@@ -151,6 +161,8 @@ export class LocalController {
   }
 
   async stop(): Promise<void> {
+    await this.proxyInstance?.stop();
+    this.proxyInstance = undefined;
     await this.kubeletInstance?.stop();
     this.kubeletInstance = undefined;
     await this.server?.stop();
@@ -187,6 +199,18 @@ export class LocalController {
 
   get kubelet(): Kubelet | undefined {
     return this.kubeletInstance;
+  }
+
+  get serviceProxy(): ServiceProxy | undefined {
+    return this.proxyInstance;
+  }
+
+  /** Loaded only when asked for, like the kubelet. */
+  private async startServiceProxy(kubeConfig: KubeConfig): Promise<void> {
+    const { ServiceProxy } = await import('./kubelet/service-proxy.ts');
+    const proxy = new ServiceProxy({ kubeConfig, logger: this.logger });
+    this.proxyInstance = proxy;
+    await proxy.start();
   }
 
   get database(): LcDatabase | undefined {

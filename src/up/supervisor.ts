@@ -111,7 +111,8 @@ export class Supervisor {
       gm.state.url = hubUrl;
 
       out.write(`starting ${nodes.length} LCs: ${nodes.join(', ')}\n`);
-      const lcs = nodes.map((node) => {
+      // One service proxy serves every node: they all share this machine's loopback.
+      const lcs = nodes.map((node, index) => {
         const nodeDir = join(dir, 'nodes', node);
         mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
         const tokenFile = join(nodeDir, 'token');
@@ -120,6 +121,7 @@ export class Supervisor {
         const lc = this.spawn(`lc-${node}`, [
           'lc', '--node', node, '--gm', hubUrl, '--token-file', tokenFile, '--port', '0', '--data-dir', nodeDir,
           '--kubeconfig', join(apiDir, 'kubeconfig'), '--pod-log-dir', join(apiDir, 'logs'),
+          ...(index === 0 ? ['--service-proxy'] : []),
         ]);
         lc.state.node = node;
         lc.state.name = `lc/${node}`;

@@ -10,6 +10,8 @@ import type { ResourceDef, ScaleSubresource } from './types.ts';
 import { dnsLabelErrors, dnsSubdomainErrors, type NameRule, pathSegmentErrors, validateObjectMeta } from './validation.ts';
 import { validatePodSpec, validatePodUpdate, validateWorkloadSpec } from './pod-validation.ts';
 import { validateCrdObject } from './crd-object-validation.ts';
+import { ClusterIpAllocator, DEFAULT_SERVICE_CLUSTER_IP_RANGE } from './cluster-ip.ts';
+import { serviceRules } from './service.ts';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -187,18 +189,23 @@ const pod = builtin({
   },
 });
 
-const service = builtin({
-  group: '',
-  version: 'v1',
-  kind: 'Service',
-  plural: 'services',
-  shortNames: ['svc'],
-  categories: ['all'],
-  namespaced: true,
-  nameRule: dnsLabelErrors,
-  strategy: { statusSubresource: true, generationFrom: 'none', defaultOnCreate: defaultServiceSpec },
-  validate: (obj) => validateServiceSpec(obj),
-});
+/** Services get their ClusterIP from `clusterIPs`; see service.ts. */
+function serviceResource(clusterIPs: ClusterIpAllocator): ResourceDef {
+  const rules = serviceRules(clusterIPs);
+  return builtin({
+    group: '',
+    version: 'v1',
+    kind: 'Service',
+    plural: 'services',
+    shortNames: ['svc'],
+    categories: ['all'],
+    namespaced: true,
+    nameRule: dnsLabelErrors,
+    strategy: { statusSubresource: true, generationFrom: 'none', defaultOnCreate: rules.defaultOnCreate, keepOnUpdate: rules.keepOnUpdate },
+    validate: rules.validate,
+    validateUpdate: rules.validateUpdate,
+  });
+}
 
 const secret = builtin({
   group: '',
@@ -294,7 +301,7 @@ const deployment = builtin({
   categories: ['all'],
   namespaced: true,
   nameRule: dnsSubdomainErrors,
-  strategy: { statusSubresource: true, defaultOnCreate: (obj) => defaultWorkload(obj, true) },
+  strategy: { statusSubresource: true, defaults: (obj) => defaultWorkload(obj, true) },
   validate: (obj) => validateWorkloadSpec(obj.spec),
   validateUpdate: (obj, old) => immutableSelector(obj, old),
   subresources: { status: true, scale: deploymentScale },
@@ -309,7 +316,7 @@ const replicaSet = builtin({
   categories: ['all'],
   namespaced: true,
   nameRule: dnsSubdomainErrors,
-  strategy: { statusSubresource: true, defaultOnCreate: (obj) => defaultWorkload(obj, false) },
+  strategy: { statusSubresource: true, defaults: (obj) => defaultWorkload(obj, false) },
   validate: (obj) => validateWorkloadSpec(obj.spec),
   validateUpdate: (obj, old) => immutableSelector(obj, old),
   subresources: { status: true, scale: deploymentScale },
@@ -361,21 +368,22 @@ const crd = builtin({
   },
 });
 
-export const builtinResources: ResourceDef[] = [
-  namespace,
-  node,
-  pod,
-  service,
-  secret,
-  configMap,
-  serviceAccount,
-  event,
-  deployment,
-  replicaSet,
-  hpa,
-  lease,
-  crd,
-];
+export interface BuiltinOptions {
+  /** Hands out Service ClusterIPs; the API server's sees the stored Services. */
+  clusterIPs?: ClusterIpAllocator;
+}
+
+/** Every built-in kind; the API server passes an allocator that knows the stored Services. */
+export function makeBuiltinResources(options: BuiltinOptions = {}): ResourceDef[] {
+  const clusterIPs = options.clusterIPs ?? new ClusterIpAllocator(DEFAULT_SERVICE_CLUSTER_IP_RANGE, () => []);
+  return [namespace, node, pod, serviceResource(clusterIPs), secret, configMap, serviceAccount, event, deployment, replicaSet, hpa, lease, crd];
+}
+
+/**
+ * The built-in kinds with an allocator that sees no stored Services: for stores in tests that do
+ * not care whether two Services could draw the same ClusterIP.
+ */
+export const builtinResources: ResourceDef[] = makeBuiltinResources();
 
 function immutableSelector(obj: KubeObject, old: KubeObject): FieldError[] {
   const selector = JSON.stringify(record(obj.spec).selector);
@@ -402,35 +410,6 @@ function validateSecret(obj: KubeObject): FieldError[] {
     }
   }
   return [...errors, ...validateStringMap(obj.stringData, 'stringData')];
-}
-
-function defaultServiceSpec(obj: KubeObject): void {
-  const spec = record(obj.spec);
-  spec.type ??= 'ClusterIP';
-  spec.sessionAffinity ??= 'None';
-  for (const port of Array.isArray(spec.ports) ? spec.ports : []) {
-    const p = record(port);
-    p.protocol ??= 'TCP';
-    p.targetPort ??= p.port;
-  }
-}
-
-function validateServiceSpec(obj: KubeObject): FieldError[] {
-  const spec = record(obj.spec);
-  const errors: FieldError[] = [];
-  const type = spec.type ?? 'ClusterIP';
-  if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(str(type))) {
-    errors.push(FieldErrors.notSupported('spec.type', type, ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort']));
-  }
-  const ports = Array.isArray(spec.ports) ? spec.ports : [];
-  if (type !== 'ExternalName' && spec.clusterIP !== 'None' && ports.length === 0) errors.push(FieldErrors.required('spec.ports'));
-  ports.forEach((p, i) => {
-    const port = record(p).port;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      errors.push(FieldErrors.invalid(`spec.ports[${i}].port`, port ?? 0, 'must be between 1 and 65535, inclusive'));
-    }
-  });
-  return errors;
 }
 
 function validateHpa(obj: KubeObject): FieldError[] {

@@ -17,6 +17,12 @@ export interface StrategyOptions {
   generationFrom?: 'spec' | 'all' | 'none';
   /** Fills server-owned defaults on create (e.g. a pod's phase). */
   defaultOnCreate?: (obj: KubeObject) => void;
+  /**
+   * Defaulting of the API's optional fields, on every write as Kubernetes does when it decodes a
+   * request: a replaced pod template must come out the same as a created one, or controllers that
+   * compare templates (the Deployment controller's hash) see a difference that is not there.
+   */
+  defaults?: (obj: KubeObject) => void;
   validate?: (obj: KubeObject) => FieldError[];
   validateUpdate?: (obj: KubeObject, old: KubeObject) => FieldError[];
   allowCreateOnUpdate?: boolean;
@@ -39,10 +45,12 @@ export function makeStrategy(options: StrategyOptions): Strategy {
     prepareForCreate(obj) {
       if (options.statusSubresource && options.resetStatusOnCreate !== false) delete obj.status;
       if (generationFrom !== 'none') obj.metadata.generation = 1;
+      options.defaults?.(obj);
       options.defaultOnCreate?.(obj);
     },
     validate: (obj) => options.validate?.(obj) ?? [],
     prepareForUpdate(obj, old) {
+      options.defaults?.(obj);
       options.keepOnUpdate?.(obj, old);
       if (options.statusSubresource) {
         if (old.status === undefined) delete obj.status;

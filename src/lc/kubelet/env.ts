@@ -3,8 +3,14 @@
 // through the API by the caller-supplied `lookup`.
 import type { Container, Pod } from './types.ts';
 
-/** Data of a ConfigMap or (decoded) Secret, or undefined when it does not exist. */
-export type KeyLookup = (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+/**
+ * Data of a ConfigMap or (decoded) Secret, or undefined when it does not exist. The kubelet's
+ * lookup also carries `serviceEnv`: the variables every container of a pod gets from the cluster's
+ * Services (SEDNA_SERVICE_HOSTS and the service links), below whatever the pod spec sets.
+ */
+export type KeyLookup = ((kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => Promise<Record<string, string> | undefined>) & {
+  serviceEnv?: (pod: Pod) => Record<string, string>;
+};
 
 /** A missing Secret/ConfigMap/key that is not optional: the container cannot start. */
 export class ContainerConfigError extends Error {
@@ -13,7 +19,7 @@ export class ContainerConfigError extends Error {
 
 export async function containerEnv(pod: Pod, container: Container, lookup: KeyLookup, base: Record<string, string> = {}): Promise<Record<string, string>> {
   const namespace = pod.metadata.namespace ?? 'default';
-  const env: Record<string, string> = { ...base };
+  const env: Record<string, string> = { ...base, ...lookup.serviceEnv?.(pod) };
   const cache = new Map<string, Record<string, string> | undefined>();
   const get = async (kind: 'ConfigMap' | 'Secret', name: string): Promise<Record<string, string> | undefined> => {
     const key = `${kind}/${name}`;

@@ -2,8 +2,10 @@
 // Lease, watches the pods bound to it (fieldSelector spec.nodeName=<node>), runs each as local
 // processes (pod-worker.ts), reports their status through the pure podStatusFor (PATCH /status
 // only on change) and finishes graceful deletions (SIGTERM → grace → SIGKILL → delete with
-// grace 0).
+// grace 0). It also watches every Service and keeps <workDir>/service-hosts for its pods (in
+// place of cluster DNS; see service-hosts.ts), whose path and service links each container gets.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseKey } from '../../controller/controller.ts';
 import { EventRecorder } from '../../controller/events.ts';
@@ -17,6 +19,7 @@ import { DEFAULT_IMAGE_RUNTIMES, type ImageRuntimes } from './images.ts';
 import { NodeAgent } from './node.ts';
 import { type BackoffOptions, PodWorker } from './pod-worker.ts';
 import { allocateHostPorts, HOST_PORTS_ANNOTATION } from './ports.ts';
+import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
 import { podStatusFor } from './status.ts';
 import type { Pod } from './types.ts';
 
@@ -55,6 +58,8 @@ export class Kubelet {
   private readonly clock: () => Date;
   private readonly node: NodeAgent;
   private readonly informer: SharedInformer<Pod>;
+  private readonly services: SharedInformer<Service>;
+  private hostsWrite: NodeJS.Immediate | undefined;
   private readonly queue: WorkQueue;
   private readonly workers = new Map<string, PodWorker>();
   /** The last pod the API server returned to a status PATCH, newer than the cache for a moment. */
@@ -87,6 +92,7 @@ export class Kubelet {
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       logger: this.logger,
     });
+    this.services = new SharedInformer<Service>(options.kubeConfig, { path: '/api/v1/services', logger: this.logger });
     this.queue = new WorkQueue({
       concurrency: 8,
       baseDelayMs: 200,
@@ -99,6 +105,11 @@ export class Kubelet {
     return this.options.nodeName;
   }
 
+  /** The hosts file of the cluster's Services, passed to every container as SEDNA_SERVICE_HOSTS. */
+  get serviceHostsPath(): string {
+    return join(this.options.workDir, 'service-hosts');
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -108,6 +119,7 @@ export class Kubelet {
     await this.node.renewLease();
     this.scheduleLease();
     this.scheduleNodeStatus();
+    await this.startServices();
     const enqueue = (pod: Pod): void => this.queue.add(keyOf(pod));
     this.informer.onAdd(enqueue);
     this.informer.onUpdate((_old, pod) => enqueue(pod));
@@ -124,7 +136,8 @@ export class Kubelet {
     clearTimeout(this.leaseTimer);
     clearTimeout(this.statusTimer);
     this.queue.shutdown();
-    await this.informer.stop();
+    clearImmediate(this.hostsWrite);
+    await Promise.all([this.informer.stop(), this.services.stop()]);
     if (this.options.stopPodsOnStop ?? true) {
       await Promise.all([...this.workers.values()].map((w) => w.terminate(this.options.stopGraceMs ?? 2_000)));
     }
@@ -139,6 +152,35 @@ export class Kubelet {
     const out: Record<string, number> = {};
     for (const s of this.workers.get(`${namespace}/${name}`)?.processStates() ?? []) if (s.state === 'running' && s.pid !== undefined) out[s.name] = s.pid;
     return out;
+  }
+
+  /** Pods start only once the Services are known, so their service links are complete. */
+  private async startServices(): Promise<void> {
+    const changed = (): void => {
+      // One rewrite per burst of events (a re-list delivers every Service at once).
+      this.hostsWrite ??= setImmediate(() => {
+        this.hostsWrite = undefined;
+        this.writeHosts();
+      });
+    };
+    this.services.onAdd(changed);
+    this.services.onUpdate(changed);
+    this.services.onDelete(changed);
+    this.services.start();
+    await this.services.waitForSync();
+    this.writeHosts();
+  }
+
+  private writeHosts(): void {
+    try {
+      writeServiceHosts(this.serviceHostsPath, this.services.lister.list());
+    } catch (err) {
+      this.logger.warn({ err, path: this.serviceHostsPath }, 'could not write the service hosts file');
+    }
+  }
+
+  private serviceEnv(pod: Pod): Record<string, string> {
+    return { [SERVICE_HOSTS_ENV]: this.serviceHostsPath, ...serviceLinkEnv(pod, this.services.lister.list(pod.metadata.namespace ?? 'default')) };
   }
 
   private scheduleLease(): void {
@@ -163,7 +205,11 @@ export class Kubelet {
     }, this.options.nodeStatusIntervalMs ?? 60_000);
   }
 
-  private readonly lookup: KeyLookup = async (kind, namespace, name) => {
+  private readonly lookup: KeyLookup = Object.assign(async (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => this.readKeys(kind, namespace, name), {
+    serviceEnv: (pod: Pod) => this.serviceEnv(pod),
+  });
+
+  private async readKeys(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<Record<string, string> | undefined> {
     const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
     try {
       const obj = await requestJson<{ data?: Record<string, string> }>(this.options.kubeConfig, {
@@ -177,7 +223,7 @@ export class Kubelet {
       if (isApiError(err, 404)) return undefined;
       throw err;
     }
-  };
+  }
 
   private podPath(namespace: string, name: string): string {
     return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;

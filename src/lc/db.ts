@@ -4,8 +4,10 @@
 // and a small `meta` table holding the outbox's stream name.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
+import { requireCjs } from '../lib/require-cjs.ts';
+
+const Database = requireCjs('better-sqlite3') as typeof import('better-sqlite3');
 
 /** A stored object: Sedna's columns, JSON kept as text. */
 export interface ResourceRow {

@@ -1,5 +1,8 @@
 // The one logger: pino, JSON lines on stderr so stdout stays free for a command's own output.
-import { pino, type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
+import { requireCjs } from './require-cjs.ts';
+
+const { pino } = requireCjs('pino') as typeof import('pino');
 
 export type Logger = PinoLogger;
 

@@ -3,7 +3,8 @@
 // upstream messages in its own outbox until the GM acknowledges them (Sedna's LC blocked its
 // callers on a 100-message channel and could reorder on failure, §3.4, §6 item 17), processes
 // downstream messages one at a time and once per id, and pings so a dead GM is noticed.
-import { WebSocket } from 'ws';
+import type { WebSocket as WebSocketType } from 'ws';
+import { requireCjs } from '../../lib/require-cjs.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
@@ -12,6 +13,9 @@ import { Inbox } from './inbox.ts';
 import { Link, type HeartbeatOptions } from './link.ts';
 import { Outbox, type OutboxPersistence } from './outbox.ts';
 import { subscribe } from './subscribe.ts';
+
+const { WebSocket } = requireCjs('ws') as typeof import('ws');
+type WebSocket = WebSocketType;
 
 export interface EdgeClientOptions {
   /** `ws://host:9000/` or `wss://…` (Sedna's LC dials `ws://<GM_ADDRESS>/`). */

@@ -3,6 +3,7 @@
 // and starts them all only while it holds the leader Lease.
 import type { FeatureRegistration } from '../gm/feature.ts';
 import { createDatasetController, DATASET_KIND, DATASET_PLURAL, handleDatasetUpstream } from './dataset/controller.ts';
+import { createJointInferenceController, handleJointInferenceUpstream, JI_KIND, JI_PLURAL } from './jointinference/controller.ts';
 import { handleModelUpstream, MODEL_KIND, MODEL_PLURAL } from './model/controller.ts';
 
 export type { FeatureRegistration } from '../gm/feature.ts';
@@ -10,4 +11,5 @@ export type { FeatureRegistration } from '../gm/feature.ts';
 export const features: FeatureRegistration[] = [
   { kind: DATASET_KIND, plural: DATASET_PLURAL, createController: createDatasetController, handleUpstream: handleDatasetUpstream },
   { kind: MODEL_KIND, plural: MODEL_PLURAL, handleUpstream: handleModelUpstream },
+  { kind: JI_KIND, plural: JI_PLURAL, createController: createJointInferenceController, handleUpstream: handleJointInferenceUpstream },
 ];

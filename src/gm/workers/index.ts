@@ -1,0 +1,8 @@
+// Worker machinery the feature controllers share: labels, names, storage injection, workload
+// templates and idempotent apply.
+export * from './apply.ts';
+export * from './labels.ts';
+export * from './names.ts';
+export * from './storage.ts';
+export * from './templates.ts';
+export type * from './types.ts';

@@ -140,6 +140,9 @@ export class Kubelet {
     await Promise.all([this.informer.stop(), this.services.stop()]);
     if (this.options.stopPodsOnStop ?? true) {
       await Promise.all([...this.workers.values()].map((w) => w.terminate(this.options.stopGraceMs ?? 2_000)));
+    } else {
+      // The processes go on without us; their probes must not.
+      for (const worker of this.workers.values()) worker.detach();
     }
     this.workers.clear();
     await this.events.flush();

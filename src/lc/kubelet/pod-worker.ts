@@ -2,7 +2,10 @@
 // <podLogDir>/<ns>/<pod>/<container>.log (the previous run's file renamed to .previous.log on a
 // restart), restarts by restartPolicy with CrashLoopBackOff back-off, SIGTERM → grace → SIGKILL.
 // Init containers run the same way, one after another, each to completion, before any main
-// container starts; a failed one is retried unless restartPolicy is Never.
+// container starts; a failed one is retried unless restartPolicy is Never. Each run of a main
+// container with probes gets a ContainerProber (probes.ts): its readiness and startup results go
+// into the process state, and a failed liveness or startup probe kills the run (then restartPolicy
+// applies).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -10,6 +13,7 @@ import { constants as osConstants } from 'node:os';
 import type { Logger } from '../../lib/logger.ts';
 import { ContainerConfigError, containerEnv, expand, type KeyLookup } from './env.ts';
 import { containerArgv, type ImageRuntime, type ImageRuntimes, resolveImage } from './images.ts';
+import { ContainerProber, containerProbes, type ProbeKind, type ProbeTarget } from './probes.ts';
 import type { ContainerProcessState, TerminationRecord } from './status.ts';
 import type { Container, Pod } from './types.ts';
 
@@ -37,7 +41,7 @@ export interface PodWorkerDeps {
   hostPorts: Record<string, number>;
   /** Called whenever a container's state changed. */
   onChange: () => void;
-  /** Records a core/v1 Event on the pod (Started, Killing, BackOff, Failed), as the kubelet does. */
+  /** Records a core/v1 Event on the pod (Started, Killing, BackOff, Failed, Unhealthy), as the kubelet does. */
   event?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 }
 
@@ -136,6 +140,12 @@ export class PodWorker {
     await Promise.all([...this.initContainers, ...this.containers.values()].map((c) => c.stop(graceMs)));
   }
 
+  /** Stops probing without stopping the processes (for a kubelet that leaves its pods running). */
+  detach(): void {
+    clearTimeout(this.retryTimer);
+    for (const runner of [...this.initContainers, ...this.containers.values()]) runner.detachProbes();
+  }
+
   /** Removes the pod's work directory and log directory. */
   cleanup(): void {
     rmSync(podDir(this.deps.workDir, this.pod), { recursive: true, force: true });
@@ -188,6 +198,11 @@ class ContainerRunner {
   private restartTimer: NodeJS.Timeout | undefined;
   private crashes = 0;
   private stopped = false;
+  /** How this container's probes reach it; set once its config resolved. */
+  private probeTarget: ProbeTarget | undefined;
+  /** The current run's probes, while it runs. */
+  private prober: ContainerProber | undefined;
+  private probesDetached = false;
   private readonly logger: Logger;
 
   constructor(
@@ -205,7 +220,9 @@ class ContainerRunner {
   }
 
   snapshot(): ContainerProcessState {
-    return { ...this.state };
+    const prober = this.prober;
+    if (!prober || this.state.state !== 'running') return { ...this.state };
+    return { ...this.state, ready: prober.ready, started: prober.started };
   }
 
   private set(next: ContainerProcessState): void {
@@ -246,6 +263,12 @@ class ContainerRunner {
       this.container.args?.map((s) => mapPath(expand(s, env))),
     );
     const cwd = this.workingDir(runtime, mapPath);
+    this.probeTarget = {
+      container: this.container,
+      hostPorts: this.deps.hostPorts,
+      // The kubelet expands $(VAR) in an exec probe's command too.
+      exec: { argv: (command) => containerArgv(runtime, command.map((s) => mapPath(expand(s, env))), undefined), env, cwd },
+    };
     this.spawn(argv, env, cwd);
   }
 
@@ -309,16 +332,19 @@ class ContainerRunner {
         spawned = true;
         this.logger.info({ pid: child.pid, argv }, 'container started');
         this.deps.event?.('Normal', 'Started', `Started container ${this.container.name}`);
+        this.startProber(startedAt);
         this.set({ name: this.container.name, state: 'running', pid: child.pid!, startedAt, restartCount: this.state.restartCount, ...(this.state.lastTermination ? { lastTermination: this.state.lastTermination } : {}) });
       });
       child.once('error', (err) => {
         if (spawned) return;
         this.child = undefined;
+        this.stopProber();
         this.onExit({ exitCode: 128, reason: 'StartError', message: err.message, startedAt, finishedAt: this.deps.clock() });
         resolve();
       });
       child.once('exit', (code, signal) => {
         this.child = undefined;
+        this.stopProber();
         const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
         this.logger.info({ pid: child.pid, exitCode, signal }, 'container exited');
         this.onExit({
@@ -365,15 +391,58 @@ class ContainerRunner {
     }, delayMs);
   }
 
+  /** A new run starts unready: only main containers with probes get a prober (init containers have none). */
+  private startProber(startedAt: Date): void {
+    this.stopProber();
+    if (this.role.init || this.probesDetached || !this.probeTarget || Object.keys(containerProbes(this.container)).length === 0) return;
+    this.prober = new ContainerProber({
+      target: this.probeTarget,
+      startedAt,
+      clock: this.deps.clock,
+      logger: this.logger,
+      onChange: () => this.deps.onChange(),
+      onFailure: (kind, message) => this.deps.event?.('Warning', 'Unhealthy', `${PROBE_TITLES[kind]} probe failed: ${message}`),
+      onKill: (kind, message) => void this.killUnhealthy(kind, message).catch((err: unknown) => this.logger.error({ err }, 'killing an unhealthy container failed')),
+    });
+    this.prober.start();
+    this.logger.debug('probes started');
+  }
+
+  /** No more probes for this container, in this run or any later one. */
+  detachProbes(): void {
+    this.probesDetached = true;
+    this.stopProber();
+  }
+
+  private stopProber(): void {
+    this.prober?.stop();
+    this.prober = undefined;
+  }
+
+  /** A failed liveness or startup probe: kill the run; its exit then goes through restartPolicy. */
+  private async killUnhealthy(kind: ProbeKind, message: string): Promise<void> {
+    if (this.stopped) return;
+    const probe = kind === 'liveness' ? this.container.livenessProbe : this.container.startupProbe;
+    const graceSeconds = probe?.terminationGracePeriodSeconds ?? this.currentPod().spec?.terminationGracePeriodSeconds ?? 30;
+    this.logger.info({ probe: kind, message }, 'container unhealthy; killing it');
+    await this.kill(graceSeconds * 1000, `Container ${this.container.name} failed ${kind} probe, will be restarted`);
+  }
+
   /** SIGTERM, wait up to graceMs, SIGKILL; resolves once the process is gone. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    this.stopProber();
+    await this.kill(graceMs, `Stopping container ${this.container.name}`);
+  }
+
+  /** SIGTERM → graceMs → SIGKILL of the current run, with a Killing event. */
+  private async kill(graceMs: number, message: string): Promise<void> {
     const child = this.child;
     const exited = this.exited;
     if (!child || !exited) return;
-    this.deps.event?.('Normal', 'Killing', `Stopping container ${this.container.name}`);
+    this.deps.event?.('Normal', 'Killing', message);
     signal(child, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
@@ -386,6 +455,8 @@ class ContainerRunner {
     signal(child, 'SIGKILL');
   }
 }
+
+const PROBE_TITLES: Record<ProbeKind, string> = { readiness: 'Readiness', liveness: 'Liveness', startup: 'Startup' };
 
 function signal(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid === undefined) return;

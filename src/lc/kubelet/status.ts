@@ -4,7 +4,8 @@
 // what the API server already holds — so the kubelet PATCHes /status only on change (the kwok
 // pattern, style anchor 5). Init containers follow the real kubelet: the pod is Pending with its
 // main containers waiting in PodInitializing until every init container succeeded, and Failed when
-// one failed under restartPolicy Never.
+// one failed under restartPolicy Never. Probe results come in with the process state: a running
+// container is ready and started unless its `ready`/`started` (from probes.ts) say otherwise.
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition } from '../../api/meta.ts';
 import { rfc3339, setCondition } from '../../controller/conditions.ts';
@@ -34,6 +35,10 @@ export interface ContainerProcessState {
   /** For running. */
   pid?: number;
   startedAt?: Date;
+  /** For running, from its probes: false until the readiness probe passed (absent: ready). */
+  ready?: boolean;
+  /** For running, from its probes: false until the startup probe passed (absent: started). */
+  started?: boolean;
   /** For terminated: the final run. */
   terminated?: TerminationRecord;
   /** The run before the current state (lastState in the API). */
@@ -168,7 +173,7 @@ export function containerID(pid: number): string {
   return `process://${pid}`;
 }
 
-/** An init container is ready once it succeeded; a main container while it runs. */
+/** An init container is ready once it succeeded; a main container while it runs and its probes allow. */
 function containerStatusOf(s: ContainerProcessState, image: string, kind: 'init' | 'main'): ContainerStatus {
   let state: ContainerState;
   let id: string | undefined;
@@ -185,8 +190,8 @@ function containerStatusOf(s: ContainerProcessState, image: string, kind: 'init'
     name: s.name,
     state,
     lastState: s.lastTermination ? { terminated: terminatedOf(s.lastTermination) } : {},
-    ready: kind === 'init' ? s.state === 'terminated' && s.terminated?.exitCode === 0 : s.state === 'running',
-    started: s.state === 'running',
+    ready: kind === 'init' ? s.state === 'terminated' && s.terminated?.exitCode === 0 : s.state === 'running' && s.ready !== false,
+    started: s.state === 'running' && s.started !== false,
     restartCount: s.restartCount,
     image,
     imageID: image ? `local://${image}` : '',

@@ -33,6 +33,34 @@ export interface VolumeMount {
   readOnly?: boolean;
 }
 
+/** A port as a number, or the name of one of the container's ports. */
+export type ProbePort = number | string;
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+/** core/v1 Probe: one handler plus its timing. */
+export interface Probe {
+  exec?: { command?: string[] };
+  httpGet?: { path?: string; port: ProbePort; host?: string; scheme?: string; httpHeaders?: HTTPHeader[] };
+  tcpSocket?: { port: ProbePort; host?: string };
+  grpc?: { port: number; service?: string };
+  /** Default 0. */
+  initialDelaySeconds?: number;
+  /** Default 10. */
+  periodSeconds?: number;
+  /** Default 1. */
+  timeoutSeconds?: number;
+  /** Default 1; must be 1 for liveness and startup probes. */
+  successThreshold?: number;
+  /** Default 3. */
+  failureThreshold?: number;
+  /** Grace for a kill after a failed liveness or startup probe (default: the pod's). */
+  terminationGracePeriodSeconds?: number;
+}
+
 export interface Container {
   name: string;
   image?: string;
@@ -43,6 +71,9 @@ export interface Container {
   envFrom?: EnvFromSource[];
   ports?: ContainerPort[];
   volumeMounts?: VolumeMount[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
 }
 
 export interface Volume {

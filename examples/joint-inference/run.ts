@@ -1,0 +1,180 @@
+// The joint-inference scenario on the embedded system (what `npm start` runs):
+//   1. brings `sedna up` up under --data-dir (default .sedna) unless it is already running;
+//   2. writes the Dataset's index of the 10,000 Fashion-MNIST test images;
+//   3. applies resources.yaml (Dataset, the two Models, the JointInferenceService) through the API;
+//   4. waits for the edge worker to stream the test set (edge only, cloud only, joint) and write
+//      DATA_DIR/results/joint-inference.json;
+//   5. prints the table and whether the target holds (joint accuracy recovers ≥ 70% of the
+//      edge→cloud gap while offloading ≤ 30% of the images).
+// The system stays up afterwards for kubectl; `npx sedna down` stops it.
+//
+//   node --import tsx examples/joint-inference/run.ts [--data-dir .sedna] [--keep-streaming]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { readIdx } from '../../src/lib/datasources/idx.ts';
+import { isAlive, readUpState } from '../../src/up/state.ts';
+import { fashionMnistDir } from './fashion-mnist.ts';
+import { formatResults, meetsTarget, type ScenarioResults } from './results.ts';
+
+const EXAMPLE_DIR = import.meta.dirname;
+const PROJECT_ROOT = resolve(EXAMPLE_DIR, '../..');
+const SEDNA_CLI = join(PROJECT_ROOT, 'bin/sedna.js');
+const SERVICE = 'fashion-mnist-ji';
+const NAMESPACE = 'default';
+
+export interface ScenarioOptions {
+  dataDir: string;
+  /** After the measured run the edge worker keeps streaming (the failure tests use it). */
+  keepStreaming?: boolean;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Starts `sedna up --detach` under dataDir unless its processes are already running. */
+export async function ensureSystemUp(dataDir: string, log: (line: string) => void): Promise<void> {
+  const state = readUpState(dataDir);
+  if (state && isAlive(state.apiserver.pid, resolve(dataDir))) return;
+  log(`starting the embedded system under ${dataDir} (sedna up --detach)…`);
+  const child = spawn(process.execPath, [SEDNA_CLI, 'up', '--detach', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`sedna up failed (exit ${code}):\n${output}`);
+}
+
+/** The Dataset's txt index: one line per test image, `<idx file>#<record> <label>` (lib.md §4). */
+export async function writeTestIndex(file: string, datasetDir: string): Promise<number> {
+  const labels = await readIdx(join(datasetDir, 't10k-labels-idx1-ubyte.gz'));
+  const images = join(datasetDir, 't10k-images-idx3-ubyte.gz');
+  const lines = Array.from(labels.data, (label, i) => `${images}#${i} ${label}`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, lines.join('\n') + '\n');
+  return lines.length;
+}
+
+export function renderResources(template: string, values: Record<string, string>): string {
+  return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`resources.yaml uses \${${name}}, which the runner does not set`);
+    return value;
+  });
+}
+
+async function applyAll(kc: k8s.KubeConfig, yamlText: string): Promise<void> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  for (const doc of k8s.loadAllYaml(yamlText) as k8s.KubernetesObject[]) {
+    if (!doc) continue;
+    doc.metadata = { namespace: NAMESPACE, ...doc.metadata };
+    try {
+      const live = await api.read(doc as k8s.KubernetesObject & { metadata: { name: string; namespace: string } });
+      await api.replace({ ...doc, metadata: { ...doc.metadata, resourceVersion: live.metadata?.resourceVersion } });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 404) throw error;
+      await api.create(doc);
+    }
+  }
+}
+
+/** Deletes a previous run's service and waits until its workers are gone, so each run starts clean. */
+async function deletePreviousRun(kc: k8s.KubeConfig, timeoutMs: number): Promise<void> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const target = { group: 'sedna.io', version: 'v1alpha1', namespace: NAMESPACE, plural: 'jointinferenceservices', name: SERVICE };
+  try {
+    await custom.deleteNamespacedCustomObject({ ...target, propagationPolicy: 'Foreground' });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return;
+    throw error;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await custom.getNamespacedCustomObject(target);
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`the previous ${SERVICE} was not deleted within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+function recommendedThreshold(): string {
+  const manifest = JSON.parse(readFileSync(join(EXAMPLE_DIR, 'models/manifest.json'), 'utf8')) as { hardExampleMining?: { recommendedThreshold?: number | null } };
+  const threshold = manifest.hardExampleMining?.recommendedThreshold;
+  if (typeof threshold !== 'number') throw new Error('models/manifest.json has no hardExampleMining.recommendedThreshold; rerun train-models.ts');
+  return String(threshold);
+}
+
+async function waitForResults(file: string, timeoutMs: number, log: (line: string) => void): Promise<ScenarioResults> {
+  const deadline = Date.now() + timeoutMs;
+  let lastNote = 0;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`no results at ${file} after ${timeoutMs} ms; see the edge worker with: kubectl logs deployment/${SERVICE}-deployment-edge`);
+    if (Date.now() - lastNote > 10_000) {
+      lastNote = Date.now();
+      log('  waiting for the edge worker to stream the test set…');
+    }
+    await sleep(250);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as ScenarioResults;
+}
+
+export async function runJointInferenceScenario(options: ScenarioOptions): Promise<ScenarioResults> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir);
+  const timeoutMs = options.timeoutMs ?? 170_000;
+  await ensureSystemUp(dataDir, log);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(join(dataDir, 'kubeconfig'));
+  const exampleData = join(dataDir, 'examples/joint-inference');
+  const resultsDir = join(dataDir, 'results');
+  const resultsFile = join(resultsDir, 'joint-inference.json');
+  const datasetDir = fashionMnistDir();
+  const samples = await writeTestIndex(join(exampleData, 't10k-index.txt'), datasetDir);
+  log(`Dataset index: ${samples} Fashion-MNIST test images`);
+  await deletePreviousRun(kc, 60_000);
+  rmSync(resultsFile, { force: true });
+  mkdirSync(resultsDir, { recursive: true });
+  const yamlText = renderResources(readFileSync(join(EXAMPLE_DIR, 'resources.yaml'), 'utf8'), {
+    EXAMPLE_DIR,
+    DATA_DIR: exampleData,
+    RESULTS_DIR: resultsDir,
+    FASHION_MNIST_DIR: datasetDir,
+    HEM_THRESHOLD: recommendedThreshold(),
+    KEEP_STREAMING: String(options.keepStreaming ?? false),
+  });
+  await applyAll(kc, yamlText);
+  log(`applied Dataset fashion-mnist-test, Models fashion-mnist-edge-mlp and fashion-mnist-cloud-cnn, JointInferenceService ${SERVICE}`);
+  const results = await waitForResults(resultsFile, timeoutMs, log);
+  log('');
+  log(formatResults(results));
+  log(`(also in ${resultsFile})`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: '.sedna' }, 'keep-streaming': { type: 'boolean', default: false } } });
+  const results = await runJointInferenceScenario({ dataDir: values['data-dir'], keepStreaming: values['keep-streaming'] });
+  const dirArg = values['data-dir'] === '.sedna' ? '' : ` --data-dir ${values['data-dir']}`;
+  process.stdout.write(
+    [
+      '',
+      `The system is still up: export KUBECONFIG=${join(resolve(values['data-dir']), 'kubeconfig')}; kubectl get ji,deploy,pods`,
+      `Stop it with: npx sedna down${dirArg}`,
+      '',
+    ].join('\n'),
+  );
+  process.exitCode = meetsTarget(results).met ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`joint-inference scenario failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -62,6 +62,8 @@ export interface AggregationServerOptions {
   jobName?: string;
   /** One line per round; default console.log. */
   log?: (line: string) => void;
+  /** Called after each round with its summary and the new global model (e.g. to evaluate it); rounds go on while it runs. */
+  onRound?: (summary: RoundSummary, weights: ModelWeights) => void | Promise<void>;
   /** Appends one JSON line per round; default env ROUND_METRICS_FILE. */
   roundMetricsFile?: string;
   env?: Env;
@@ -115,6 +117,7 @@ export class AggregationServer {
   private readonly jobName: string;
   private readonly maxPayloadBytes: number;
   private readonly log: (line: string) => void;
+  private readonly onRound: AggregationServerOptions['onRound'];
   private readonly roundMetricsFile: string | undefined;
   private readonly clients = new Map<string, ClientConnection>();
   /** Clients that disconnected and have not come back: no longer expected. */
@@ -146,6 +149,9 @@ export class AggregationServer {
     this.log = options.log ?? ((line) => console.log(line));
     this.roundMetricsFile = options.roundMetricsFile ?? (env.ROUND_METRICS_FILE || undefined);
     this.globalWeights = options.initialWeights;
+    // Subscribers get the initial model at once, so every client starts round 1 from it.
+    if (options.initialWeights) this.globalData = { total_sample: 0, round_number: 0, exit_flag: 'continue', clients: [] };
+    this.onRound = options.onRound;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -361,6 +367,7 @@ export class AggregationServer {
       durationMs: Date.now() - (this.roundStartedAt ?? Date.now()),
     };
     this.record(summary);
+    this.reportRound(summary, next);
     if (exitFlag === 'ok') this.complete();
   }
 
@@ -379,6 +386,14 @@ export class AggregationServer {
     this.rounds.push(summary);
     this.log(`round ${summary.round}: clients ${summary.clients.join(',')} samples ${summary.samples} weights-bytes ${summary.bytesIn}`);
     if (this.roundMetricsFile) appendFileSync(this.roundMetricsFile, `${JSON.stringify(summary)}\n`);
+  }
+
+  /** The onRound hook; its failure is logged, never fatal to the aggregation. */
+  private reportRound(summary: RoundSummary, weights: ModelWeights): void {
+    if (!this.onRound) return;
+    Promise.resolve()
+      .then(() => this.onRound!(summary, weights))
+      .catch((error: unknown) => this.log(`aggregation: onRound hook for round ${summary.round} failed: ${(error as Error).message}`));
   }
 
   private complete(): void {

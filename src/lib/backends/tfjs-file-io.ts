@@ -1,6 +1,6 @@
 // Saves and loads tfjs LayersModels on disk without tfjs-node, in the layout tfjs-node writes:
 // <dir>/model.json (topology + weightsManifest) and <dir>/weights.bin.
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tfCore from '@tensorflow/tfjs-core';
 import * as tfLayers from '@tensorflow/tfjs-layers';
@@ -66,15 +66,30 @@ export async function saveLayersModel(model: tfLayers.LayersModel, dir: string):
   }
 }
 
-/** rename() cannot replace a non-empty folder, so the old one is moved aside first. */
+/**
+ * rename() cannot replace a non-empty folder, so the old one is moved aside first. Writers that
+ * share a disk (several workers saving the same model folder on one machine) may race: a writer
+ * that finds the target taken again retries, so the last complete model wins and none fails.
+ */
 async function replaceDir(source: string, target: string, aside: string): Promise<void> {
-  const targetExists = await stat(target).then(
-    () => true,
-    () => false,
-  );
-  if (targetExists) await rename(target, aside);
-  await rename(source, target);
-  if (targetExists) await rm(aside, { recursive: true, force: true });
+  for (let attempt = 0; ; attempt++) {
+    const moved = await rename(target, aside).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    try {
+      await rename(source, target);
+      if (moved) await rm(aside, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      if (moved) await rm(aside, { recursive: true, force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** The model's JSON file and the folder its weight paths are relative to, from either one. */

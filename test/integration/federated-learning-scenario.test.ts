@@ -1,0 +1,100 @@
+// The federated-learning example end to end on the embedded system (`sedna up` with a cloud and
+// three edge nodes): real Fashion-MNIST images split non-IID across the edges, the example's
+// aggregation and training workers run by the kubelets, weights over the aggregation Service.
+// Then the controller behaviours that need real workers: a training pod deleted mid-job is
+// recreated, rejoins and the job completes; deleting a job removes its pods and Service.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { JOB_NAME, kubeConfigFor, NODES, runFederatedLearningScenario, startFederatedJob, waitForJob } from '../../examples/federated-learning/run.ts';
+import { meetsTarget, type FederatedResults } from '../../examples/federated-learning/results.ts';
+import { startCluster, type LocalCluster } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/wait.ts';
+
+interface Pod {
+  metadata: { name: string; uid: string; ownerReferences?: { kind: string; name: string }[] };
+  status: { phase?: string };
+}
+
+const REJOIN_JOB = 'fl-rejoin';
+
+describe('federated learning on Fashion-MNIST, end to end (npm run example:federated-learning)', { timeout: 240_000 }, () => {
+  let cluster: LocalCluster;
+  let results: FederatedResults;
+
+  before(async () => {
+    cluster = await startCluster({ nodes: NODES, prefix: 'sedna-fl-scenario-' });
+    results = await runFederatedLearningScenario({ dataDir: cluster.dir, log: () => {} });
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('ends within 3 points of training the same model centrally on the union', () => {
+    const { met, gap } = meetsTarget(results);
+    assert.ok(met, `federated ${results.finalAccuracy}, centralized ${results.centralizedAccuracy}, gap ${gap}`);
+    assert.ok(results.centralizedAccuracy > 0.8, `a real baseline: ${results.centralizedAccuracy}`);
+    assert.equal(results.trainImages, 12_000);
+  });
+
+  it('writes rounds, accuracies and bytes to DATA_DIR/results/federated-learning.json', () => {
+    const file = join(cluster.dir, 'results/federated-learning.json');
+    assert.ok(existsSync(file));
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as FederatedResults;
+    assert.ok(saved.rounds.length >= 3);
+    saved.rounds.forEach((r, i) => {
+      assert.equal(r.round, i + 1);
+      assert.ok(r.accuracy > 0.1 && r.accuracy <= 1, `round ${r.round} accuracy ${r.accuracy}`);
+      // Three trainers' 784-128-10 weights in binary: ~3 × 407 kB, not JSON number arrays.
+      assert.ok(r.bytesSent > 300_000 && r.bytesSent < 1_500_000, `round ${r.round} bytes ${r.bytesSent}`);
+    });
+    assert.equal(saved.finalAccuracy, saved.rounds.at(-1)!.accuracy);
+    assert.equal(typeof saved.centralizedAccuracy, 'number');
+  });
+
+  it('a training pod deleted mid-job is recreated, rejoins, and the job completes', async () => {
+    await startFederatedJob(cluster.dir, { jobName: REJOIN_JOB, exitRound: 8 });
+    const aggregator = await podOf(REJOIN_JOB, 'aggregation');
+    await eventually(async () => ((await logs(aggregator.metadata.name)).includes('round 1:') ? true : undefined), 90_000, 'round 1 of the rejoin job');
+    const victim = await podOf(REJOIN_JOB, 'train');
+    const uidsBefore = new Set((await jobPods(REJOIN_JOB)).map((p) => p.metadata.uid));
+    await cluster.kc(['delete', 'pod', victim.metadata.name, '--wait=false']);
+    const recreated = await eventually(async () => {
+      const pods = await jobPods(REJOIN_JOB);
+      // Same name (Sedna's copy of the pod) or the slot's next pod: either way a new training pod.
+      return pods.find((p) => p.metadata.name.startsWith(`${REJOIN_JOB}-train-`) && !uidsBefore.has(p.metadata.uid));
+    }, 30_000, 'the deleted training pod recreated');
+    await waitForJob(kubeConfigFor(cluster.dir), REJOIN_JOB, 150_000);
+    const trainerLog = await logs(recreated.metadata.name);
+    assert.match(trainerLog, /finished after round 8/);
+    const workerName = /trainer (trainworker-\w+):/.exec(trainerLog)?.[1];
+    assert.ok(workerName, trainerLog);
+    const lastRound = (await logs(aggregator.metadata.name)).split('\n').find((l) => l.startsWith('round 8: clients'));
+    assert.ok(lastRound?.includes(workerName), `the rejoined ${workerName} is in the last round: ${lastRound}`);
+  });
+
+  it('kubectl delete fl removes every pod and the Service of the job', async () => {
+    assert.ok((await jobPods(JOB_NAME)).length > 0);
+    await cluster.kc(['delete', 'fl', JOB_NAME]);
+    await eventually(async () => ((await jobPods(JOB_NAME)).length === 0 ? true : undefined), 60_000, `the pods of ${JOB_NAME} gone`);
+    await eventually(async () => {
+      const services = await cluster.getJson<{ items: { metadata: { name: string } }[] }>(['get', 'services']);
+      return services.items.some((s) => s.metadata.name.startsWith(`${JOB_NAME}-`)) ? undefined : true;
+    }, 60_000, `the Service of ${JOB_NAME} gone`);
+  });
+
+  async function jobPods(job: string): Promise<Pod[]> {
+    const list = await cluster.getJson<{ items: Pod[] }>(['get', 'pods']);
+    return list.items.filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === 'FederatedLearningJob' && o.name === job));
+  }
+
+  async function podOf(job: string, type: 'aggregation' | 'train'): Promise<Pod> {
+    return eventually(async () => (await jobPods(job)).find((p) => p.metadata.name.startsWith(`${job}-${type}-`) && p.status.phase === 'Running'), 60_000, `a running ${type} pod of ${job}`);
+  }
+
+  async function logs(pod: string): Promise<string> {
+    return (await cluster.kubectl(['logs', pod])).stdout;
+  }
+});

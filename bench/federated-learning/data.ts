@@ -3,25 +3,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ClientUpdate } from '../../src/lib/aggregation/index.ts';
 import type { ModelWeights } from '../../src/lib/weights.ts';
+import { seededRandom } from '../../src/lib/random.ts';
 
 /** Four layers of mixed sizes, 1,000,000 parameters in all (a conv kernel, a dense matrix, …). */
 export const LAYER_SHAPES: number[][] = [[3, 3, 64, 128], [512, 1024], [100, 1000, 3], [32, 3187]];
 export const CLIENT_SAMPLE_COUNTS = [600, 1200, 350, 2000, 800, 975, 1500, 420, 3000, 1155];
 
-/** mulberry32: a tiny deterministic PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function clientWeights(seed: number): ModelWeights {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return LAYER_SHAPES.map((shape) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     // Weights of a trained network: roughly centred, |w| < 0.5.

@@ -18,6 +18,7 @@ import { CLIENT_SAMPLE_COUNTS, generateClients, LAYER_SHAPES, readFloat32Npy, wr
 import { variants } from './variants.ts';
 
 const RUNS = Number(process.env.BENCH_FL_RUNS ?? 21);
+const PHASES = Number(process.env.BENCH_FL_PHASES ?? 3);
 // Enough for V8's optimising tier to compile the loops (3 left FedAvg twice as slow as it is).
 const WARMUP_RUNS = 10;
 const CODEC_RUNS = 31;
@@ -70,10 +71,13 @@ interface NumpyResult {
   result: Float32Array;
 }
 
-function runNumpy(dir: string, updates: readonly ClientUpdate[]): NumpyResult {
+function writeNumpyInputs(dir: string, updates: readonly ClientUpdate[]): void {
+  writeStackedNpy(join(dir, 'stacked.npy'), updates);
+  writeCountsNpy(join(dir, 'counts.npy'), CLIENT_SAMPLE_COUNTS);
+}
+
+function runNumpy(dir: string): NumpyResult {
   const [stacked, counts, out] = ['stacked.npy', 'counts.npy', 'result.npy'].map((name) => join(dir, name)) as [string, string, string];
-  writeStackedNpy(stacked, updates);
-  writeCountsNpy(counts, CLIENT_SAMPLE_COUNTS);
   const child = spawnSync('python3', [join(HERE, 'numpy_average.py'), stacked, counts, out, String(RUNS)], { encoding: 'utf8', timeout: 5 * 60_000 });
   if (child.status !== 0) throw new Error(`python3 numpy_average.py failed (${child.status ?? child.signal}): ${child.stderr || child.error?.message}`);
   const lines = child.stdout.trim().split('\n');
@@ -99,23 +103,34 @@ function main(): string[] {
   const parameters = updates[0]!.weights.reduce((sum, layer) => sum + layer.data.length, 0);
   log(`${updates.length} clients × ${parameters.toLocaleString('en-US')} float32 in layers ${LAYER_SHAPES.map((s) => `[${s.join('×')}]`).join(' ')}; samples ${CLIENT_SAMPLE_COUNTS.join(', ')}`);
 
+  // Ours and numpy take turns, PHASES times, so both see the same machine load; each side's figure
+  // is the median of its phases' medians.
   const fedavg = new FedAvg();
   let ours: ModelWeights = [];
-  const oursMs = timeMedian(RUNS, () => (ours = fedavg.aggregate(undefined, updates)));
-  log(`FedAvg (src/lib/aggregation): ${ms(oursMs)} ms median of ${RUNS}`);
-  const variantMs: [string, number][] = Object.entries(variants).map(([name, run]) => [name, timeMedian(RUNS, () => run(updates))]);
-  for (const [name, millis] of variantMs) log(`  loop variant, ${name}: ${ms(millis)} ms`);
-
   const dir = mkdtempSync(join(tmpdir(), 'sedna-bench-fl-'));
-  let numpy: NumpyResult;
+  const oursPhases: number[] = [];
+  const numpyPhases: NumpyResult[] = [];
   try {
-    numpy = runNumpy(dir, updates);
+    writeNumpyInputs(dir, updates);
+    for (let phase = 0; phase < PHASES; phase++) {
+      oursPhases.push(timeMedian(RUNS, () => (ours = fedavg.aggregate(undefined, updates))));
+      numpyPhases.push(runNumpy(dir));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const [idiom, millis] of Object.entries(numpy.timings_ms)) log(`numpy ${numpy.numpy} ${idiom}: ${ms(millis)} ms median of ${RUNS}`);
-  const numpyMs = numpy.timings_ms[numpy.fastest]!;
-  const blas = Object.entries(numpy.timings_ms).find(([idiom]) => idiom.includes('BLAS'));
+  const oursMs = median(oursPhases);
+  log(`FedAvg (src/lib/aggregation): ${ms(oursMs)} ms, median of ${PHASES} phases × ${RUNS} runs (phases: ${oursPhases.map((x) => ms(x)).join(', ')} ms)`);
+  const variantMs: [string, number][] = Object.entries(variants).map(([name, run]) => [name, timeMedian(RUNS, () => run(updates))]);
+  for (const [name, millis] of variantMs) log(`  loop variant, ${name}: ${ms(millis)} ms`);
+  const numpy = numpyPhases.at(-1)!;
+  const numpyMedian = (idiom: string): number => median(numpyPhases.map((p) => p.timings_ms[idiom]!));
+  for (const idiom of Object.keys(numpy.timings_ms)) {
+    log(`numpy ${numpy.numpy} ${idiom}: ${ms(numpyMedian(idiom))} ms (phases: ${numpyPhases.map((p) => ms(p.timings_ms[idiom]!)).join(', ')} ms)`);
+  }
+  const numpyMs = numpyMedian(numpy.fastest);
+  const blasIdiom = Object.keys(numpy.timings_ms).find((idiom) => idiom.includes('BLAS'));
+  const blas: [string, number] | undefined = blasIdiom ? [blasIdiom, numpyMedian(blasIdiom)] : undefined;
 
   const difference = relativeDifference(flatten(ours), numpy.result);
   if (!(difference <= AGREEMENT)) throw new Error(`FedAvg and numpy disagree: max |ours − numpy| / max |numpy| = ${difference.toExponential(2)} > ${AGREEMENT}`);

@@ -45,5 +45,5 @@ export const variants: Record<string, Variant> = {
   'one pass per client, Float32Array accumulator': (updates) => perLayer(updates, passPerClientFloat32),
   'one pass per client, Float64Array accumulator': (updates) =>
     perLayer(updates, (out, inputs, shares) => passPerClientFloat64(out, new Float64Array(out.length), inputs, shares)),
-  '4 clients per pass into the Float32Array (shipped)': (updates) => perLayer(updates, weightedSumInto),
+  '5 clients per pass into the Float32Array (shipped)': (updates) => perLayer(updates, weightedSumInto),
 };

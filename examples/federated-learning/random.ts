@@ -1,20 +1,10 @@
 // Seeded randomness for the non-IID split, so every run (and the test) sees the same partition:
-// a 32-bit PRNG (mulberry32), standard normals (Box–Muller), Gamma by Marsaglia–Tsang and a
+// a 32-bit PRNG (mulberry32, from src/lib/random.ts), standard normals (Box–Muller), Gamma by Marsaglia–Tsang and a
 // Dirichlet as normalised Gammas.
 
-export type Random = () => number;
+import { seededRandom, type Random } from '../../src/lib/random.ts';
 
-/** mulberry32: uniform in [0, 1), fully determined by the seed. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random };
 
 /** A standard normal sample (Box–Muller; 1 − u keeps the log away from 0). */
 export function normal(random: Random): number {

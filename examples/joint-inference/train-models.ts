@@ -12,6 +12,7 @@ import { exportToOnnx } from '../../src/lib/backends/onnx-export.ts';
 import { initTensorflow, type Tf } from '../../src/lib/backends/tfjs.ts';
 import { saveLayersModel } from '../../src/lib/backends/tfjs-file-io.ts';
 import { fashionMnistDir, loadFashionMnist, PIXELS, type FashionMnist } from './fashion-mnist.ts';
+import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
 
 type Sequential = ReturnType<Tf['sequential']>;
 const CLASSES = 10;
@@ -63,28 +64,8 @@ const plans: Record<'edge' | 'cloud', TrainPlan> = {
   cloud: { name: 'cloud', build: buildCloudModel, inputShape: [28, 28, 1], epochs: 3, batchSize: 64, learningRate: 0.001 },
 };
 
-/** mulberry32: a tiny seeded PRNG so the shuffling is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
-function shuffledOrder(count: number, random: () => number): Uint32Array {
-  const order = Uint32Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
-  }
-  return order;
-}
-
-function gather(data: FashionMnist, order: Uint32Array): { images: Float32Array; labels: Int32Array } {
+function gather(data: FashionMnist, order: Int32Array): { images: Float32Array; labels: Int32Array } {
   const images = new Float32Array(order.length * PIXELS);
   const labels = new Int32Array(order.length);
   order.forEach((source, target) => {
@@ -100,7 +81,7 @@ async function train(tf: Tf, plan: TrainPlan, data: FashionMnist): Promise<Seque
   const random = seededRandom(SEED);
   for (let epoch = 1; epoch <= plan.epochs; epoch++) {
     const started = Date.now();
-    const batch = gather(data, shuffledOrder(data.count, random));
+    const batch = gather(data, shuffledIndices(data.count, random));
     const x = tf.tensor(batch.images, [data.count, ...plan.inputShape]);
     const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), CLASSES);
     const history = await model.fit(x, y, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0 });

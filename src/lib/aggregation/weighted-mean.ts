@@ -1,8 +1,9 @@
 // The sample-weighted mean of the clients' weights (Sedna's FedAvg, lib.md §8.2): the hot path of
-// every strategy. Per layer one tight loop over Float32Arrays; clients are folded in four at a time
-// so each output element is loaded and stored once per four clients (the partial sums stay in
-// float64 registers, the stores round to float32). Measured against one pass per client with a
-// Float32Array or a Float64Array accumulator: ~2x faster than either (bench/federated-learning).
+// every strategy. Per layer one tight loop over Float32Arrays; clients are folded in five at a time
+// (then four, two, one) so each output element is loaded and stored once per five clients (the
+// partial sums stay in float64 registers, the stores round to float32). Measured against one pass
+// per client with a Float32Array or a Float64Array accumulator: ~2x faster than either, and five
+// a pass ~10% faster than four for 10 clients (bench/federated-learning).
 import { shapeSize, type LayerWeights, type ModelWeights } from '../weights.ts';
 import type { ClientUpdate } from './types.ts';
 
@@ -68,6 +69,13 @@ export function weightedSumInto(out: Float32Array, inputs: readonly Float32Array
   let c = 0;
   // The first group writes, later groups add: no separate zeroing pass.
   let first = true;
+  for (; c + 5 <= clients; c += 5) {
+    const a = inputs[c]!, b = inputs[c + 1]!, d = inputs[c + 2]!, e = inputs[c + 3]!, f = inputs[c + 4]!;
+    const wa = coeffs[c]!, wb = coeffs[c + 1]!, wd = coeffs[c + 2]!, we = coeffs[c + 3]!, wf = coeffs[c + 4]!;
+    if (first) for (let i = 0; i < n; i++) out[i] = wa * a[i]! + wb * b[i]! + wd * d[i]! + we * e[i]! + wf * f[i]!;
+    else for (let i = 0; i < n; i++) out[i] = out[i]! + wa * a[i]! + wb * b[i]! + wd * d[i]! + we * e[i]! + wf * f[i]!;
+    first = false;
+  }
   for (; c + 4 <= clients; c += 4) {
     const a = inputs[c]!, b = inputs[c + 1]!, d = inputs[c + 2]!, e = inputs[c + 3]!;
     const wa = coeffs[c]!, wb = coeffs[c + 1]!, wd = coeffs[c + 2]!, we = coeffs[c + 3]!;

@@ -9,6 +9,7 @@ import type { LocalTrainOptions, TrainableEstimator } from '../estimator.ts';
 import { sameShapes, type ModelWeights } from '../weights.ts';
 import { initTensorflow, type Tf, type TfBackendName } from './tfjs.ts';
 import { loadLayersModel, saveLayersModel } from './tfjs-file-io.ts';
+import { seededRandom, shuffledIndices } from '../random.ts';
 
 /** `count` samples: features row-major in `x`, one class index per sample in `y`. */
 export interface ClassifierData {
@@ -87,7 +88,7 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
     let loss = NaN;
     try {
       for (let epoch = 0; epoch < epochs; epoch++) {
-        const order = shuffledIndices(data.count, seed + epoch);
+        const order = shuffledIndices(data.count, seededRandom(seed + epoch));
         loss = await this.trainEpoch(data, order, batchSize, optimizer, trainable, anchors);
       }
     } finally {
@@ -236,34 +237,10 @@ function lastActivation(model: tfLayers.LayersModel): string | undefined {
   return typeof activation === 'string' ? activation : undefined;
 }
 
-/** Fisher–Yates with mulberry32: the same seed, the same order. */
-function shuffledIndices(count: number, seed: number): Int32Array {
-  const order = rangeIndices(0, count);
-  const random = mulberry32(seed);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = order[i]!;
-    order[i] = order[j]!;
-    order[j] = tmp;
-  }
-  return order;
-}
-
 function rangeIndices(start: number, end: number): Int32Array {
   const indices = new Int32Array(end - start);
   for (let i = 0; i < indices.length; i++) indices[i] = start + i;
   return indices;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function describe(weights: ModelWeights): string {

@@ -17,9 +17,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { isAlive, readUpState } from '../../src/up/state.ts';
 import { fashionMnistDir } from '../joint-inference/fashion-mnist.ts';
-import { renderResources } from '../joint-inference/run.ts';
+import { applyObjects, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
 import type { CentralizedResult } from './centralized.ts';
 import { formatResults, meetsTarget, type FederatedResults } from './results.ts';
 import { parseRoundsFile, ROUNDS_FILE, type RoundRecord, type RoundsDone } from './rounds.ts';
@@ -27,9 +26,9 @@ import { EDGE_NODES, formatHistogram, indexFileFor, writeSplit } from './split.t
 
 const EXAMPLE_DIR = import.meta.dirname;
 const PROJECT_ROOT = resolve(EXAMPLE_DIR, '../..');
-const SEDNA_CLI = join(PROJECT_ROOT, 'bin/sedna.js');
 export const JOB_NAME = 'fashion-mnist-fl';
-export const NODES = ['cloud', ...EDGE_NODES].join(',');
+/** The aggregator runs on `cloud`, one trainer on each edge. */
+export const NEEDED_NODES = ['cloud', ...EDGE_NODES];
 const NAMESPACE = 'default';
 const FL = { group: 'sedna.io', version: 'v1alpha1', namespace: NAMESPACE, plural: 'federatedlearningjobs' };
 export const DEFAULT_TRAIN_IMAGES = 12_000;
@@ -59,25 +58,6 @@ interface Container {
 interface JobSpec {
   aggregationWorker: { template: { spec: { containers: Container[] } } };
   trainingWorkers: { template: { spec: { containers: Container[] } } }[];
-}
-
-/** Starts `sedna up --detach` with the cloud and three edge nodes unless it already runs. */
-export async function ensureSystemUp(dataDir: string, log: (line: string) => void): Promise<void> {
-  const state = readUpState(dataDir);
-  if (state && isAlive(state.apiserver.pid, resolve(dataDir))) return;
-  log(`starting the embedded system under ${dataDir} (sedna up --detach --nodes ${NODES})…`);
-  const child = spawn(process.execPath, [SEDNA_CLI, 'up', '--detach', '--data-dir', dataDir, '--nodes', NODES], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`sedna up failed (exit ${code}):\n${output}`);
-}
-
-export function kubeConfigFor(dataDir: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(join(resolve(dataDir), 'kubeconfig'));
-  return kc;
 }
 
 export function exampleDataDir(dataDir: string): string {
@@ -117,19 +97,6 @@ function jobSpec(docs: Doc[]): JobSpec {
   return docs.find((d) => d.kind === 'FederatedLearningJob')!.spec as unknown as JobSpec;
 }
 
-async function applyAll(kc: k8s.KubeConfig, docs: Doc[]): Promise<void> {
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  for (const doc of docs) {
-    try {
-      const live = await api.read(doc as k8s.KubernetesObject & { metadata: { name: string; namespace: string } });
-      await api.replace({ ...doc, metadata: { ...doc.metadata, resourceVersion: live.metadata?.resourceVersion } });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 404) throw error;
-      await api.create(doc);
-    }
-  }
-}
-
 /** Deletes a job (if it exists) and waits until it is gone, pods included (Foreground). */
 export async function deleteJob(kc: k8s.KubeConfig, name: string, timeoutMs = 60_000): Promise<void> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -158,7 +125,7 @@ export async function startFederatedJob(dataDir: string, overrides: JobOverrides
   const docs = exampleObjects(dataDir, overrides);
   await deleteJob(kc, overrides.jobName ?? JOB_NAME);
   mkdirSync(join(exampleDataDir(dataDir), 'model'), { recursive: true });
-  await applyAll(kc, docs);
+  await applyObjects(kc, docs);
   log(`applied Model fashion-mnist-fl-mlp, Datasets fashion-mnist-edge-{1,2,3}, FederatedLearningJob ${overrides.jobName ?? JOB_NAME}`);
   return docs;
 }
@@ -216,7 +183,7 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
   const timeoutMs = options.timeoutMs ?? 240_000;
-  await ensureSystemUp(dataDir, log);
+  await ensureSystemUp(dataDir, NEEDED_NODES, log);
   const kc = kubeConfigFor(dataDir);
   const trainImages = options.trainImages ?? Number(process.env['FL_TRAIN_IMAGES'] ?? DEFAULT_TRAIN_IMAGES);
   const shards = await writeSplit(exampleDataDir(dataDir), fashionMnistDir(), { nodes: EDGE_NODES, alpha: 0.5, total: trainImages, seed: SPLIT_SEED });
@@ -265,21 +232,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: '.sedna' }, 'train-images': { type: 'string' } } });
   const trainImages = values['train-images'] === undefined ? undefined : Number(values['train-images']);
   const results = await runFederatedLearningScenario({ dataDir: values['data-dir'], trainImages });
-  const dirArg = values['data-dir'] === '.sedna' ? '' : ` --data-dir ${values['data-dir']}`;
-  process.stdout.write(
-    [
-      '',
-      `The system is still up: export KUBECONFIG=${join(resolve(values['data-dir']), 'kubeconfig')}; kubectl get fl,pods`,
-      `Stop it with: npx sedna down${dirArg}`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(stillUpMessage(values['data-dir'], 'fl,pods'));
   process.exitCode = meetsTarget(results).met ? 0 : 1;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`federated-learning scenario failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.filename, 'federated-learning scenario', main);

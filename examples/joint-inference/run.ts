@@ -9,20 +9,17 @@
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
 //
 //   node --import tsx examples/joint-inference/run.ts [--data-dir .sedna] [--keep-streaming]
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { readIdx } from '../../src/lib/datasources/idx.ts';
-import { isAlive, readUpState } from '../../src/up/state.ts';
+import { applyObjects, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
 import { fashionMnistDir } from './fashion-mnist.ts';
 import { formatResults, meetsTarget, type ScenarioResults } from './results.ts';
 
 const EXAMPLE_DIR = import.meta.dirname;
-const PROJECT_ROOT = resolve(EXAMPLE_DIR, '../..');
-const SEDNA_CLI = join(PROJECT_ROOT, 'bin/sedna.js');
 const SERVICE = 'fashion-mnist-ji';
 const NAMESPACE = 'default';
 
@@ -34,19 +31,6 @@ export interface ScenarioOptions {
   log?: (line: string) => void;
 }
 
-/** Starts `sedna up --detach` under dataDir unless its processes are already running. */
-export async function ensureSystemUp(dataDir: string, log: (line: string) => void): Promise<void> {
-  const state = readUpState(dataDir);
-  if (state && isAlive(state.apiserver.pid, resolve(dataDir))) return;
-  log(`starting the embedded system under ${dataDir} (sedna up --detach)…`);
-  const child = spawn(process.execPath, [SEDNA_CLI, 'up', '--detach', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`sedna up failed (exit ${code}):\n${output}`);
-}
-
 /** The Dataset's txt index: one line per test image, `<idx file>#<record> <label>` (lib.md §4). */
 export async function writeTestIndex(file: string, datasetDir: string): Promise<number> {
   const labels = await readIdx(join(datasetDir, 't10k-labels-idx1-ubyte.gz'));
@@ -55,29 +39,6 @@ export async function writeTestIndex(file: string, datasetDir: string): Promise<
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, lines.join('\n') + '\n');
   return lines.length;
-}
-
-export function renderResources(template: string, values: Record<string, string>): string {
-  return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`resources.yaml uses \${${name}}, which the runner does not set`);
-    return value;
-  });
-}
-
-async function applyAll(kc: k8s.KubeConfig, yamlText: string): Promise<void> {
-  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-  for (const doc of k8s.loadAllYaml(yamlText) as k8s.KubernetesObject[]) {
-    if (!doc) continue;
-    doc.metadata = { namespace: NAMESPACE, ...doc.metadata };
-    try {
-      const live = await api.read(doc as k8s.KubernetesObject & { metadata: { name: string; namespace: string } });
-      await api.replace({ ...doc, metadata: { ...doc.metadata, resourceVersion: live.metadata?.resourceVersion } });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 404) throw error;
-      await api.create(doc);
-    }
-  }
 }
 
 /** Deletes a previous run's service and waits until its workers are gone, so each run starts clean. */
@@ -128,9 +89,8 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
   const timeoutMs = options.timeoutMs ?? 170_000;
-  await ensureSystemUp(dataDir, log);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(join(dataDir, 'kubeconfig'));
+  await ensureSystemUp(dataDir, ['cloud', 'edge-1'], log);
+  const kc = kubeConfigFor(dataDir);
   const exampleData = join(dataDir, 'examples/joint-inference');
   const resultsDir = join(dataDir, 'results');
   const resultsFile = join(resultsDir, 'joint-inference.json');
@@ -148,7 +108,7 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
     HEM_THRESHOLD: recommendedThreshold(),
     KEEP_STREAMING: String(options.keepStreaming ?? false),
   });
-  await applyAll(kc, yamlText);
+  await applyObjects(kc, k8s.loadAllYaml(yamlText) as k8s.KubernetesObject[]);
   log(`applied Dataset fashion-mnist-test, Models fashion-mnist-edge-mlp and fashion-mnist-cloud-cnn, JointInferenceService ${SERVICE}`);
   const results = await waitForResults(resultsFile, timeoutMs, log);
   log('');
@@ -160,21 +120,8 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: '.sedna' }, 'keep-streaming': { type: 'boolean', default: false } } });
   const results = await runJointInferenceScenario({ dataDir: values['data-dir'], keepStreaming: values['keep-streaming'] });
-  const dirArg = values['data-dir'] === '.sedna' ? '' : ` --data-dir ${values['data-dir']}`;
-  process.stdout.write(
-    [
-      '',
-      `The system is still up: export KUBECONFIG=${join(resolve(values['data-dir']), 'kubeconfig')}; kubectl get ji,deploy,pods`,
-      `Stop it with: npx sedna down${dirArg}`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(stillUpMessage(values['data-dir'], 'ji,deploy,pods'));
   process.exitCode = meetsTarget(results).met ? 0 : 1;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`joint-inference scenario failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.filename, 'joint-inference scenario', main);

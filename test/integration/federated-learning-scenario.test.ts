@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JOB_NAME, kubeConfigFor, NODES, runFederatedLearningScenario, startFederatedJob, waitForJob } from '../../examples/federated-learning/run.ts';
+import { JOB_NAME, NEEDED_NODES, runFederatedLearningScenario, startFederatedJob, waitForJob } from '../../examples/federated-learning/run.ts';
+import { kubeConfigFor } from '../../examples/shared/system.ts';
 import { meetsTarget, type FederatedResults } from '../../examples/federated-learning/results.ts';
 import { startCluster, type LocalCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -24,7 +25,7 @@ describe('federated learning on Fashion-MNIST, end to end (npm run example:feder
   let results: FederatedResults;
 
   before(async () => {
-    cluster = await startCluster({ nodes: NODES, prefix: 'sedna-fl-scenario-' });
+    cluster = await startCluster({ nodes: NEEDED_NODES.join(','), prefix: 'sedna-fl-scenario-' });
     results = await runFederatedLearningScenario({ dataDir: cluster.dir, log: () => {} });
   });
 

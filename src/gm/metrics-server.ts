@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { tokenMatches } from '../lib/token-match.ts';
+import { listen } from '../lib/net/listen.ts';
 
 export class MetricsServer {
   private server: Server | undefined;
@@ -20,13 +21,7 @@ export class MetricsServer {
 
   async start(port: number, address: string): Promise<number> {
     const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, port, address);
     this.server = server;
     return (server.address() as AddressInfo).port;
   }

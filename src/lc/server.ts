@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
 import { tokenMatches } from '../lib/token-match.ts';
 import { parseWorkerMessage, WorkerMessageError, type WorkerMessage } from './workers.ts';
+import { listen } from '../lib/net/listen.ts';
+import { isLoopback } from '../lib/net/loopback.ts';
 
 export const DEFAULT_WORKER_PORT = 9100;
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -43,13 +45,7 @@ export class WorkerServer {
   async start(): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
     server.on('clientError', (_err, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? DEFAULT_WORKER_PORT, this.options.address ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.options.port ?? DEFAULT_WORKER_PORT, this.options.address ?? '127.0.0.1');
     this.server = server;
     return this.port;
   }
@@ -154,12 +150,6 @@ export class WorkerServer {
   }
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  if (address === '::1') return true;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
 
 function acceptsJson(accept: string | undefined): boolean {
   if (!accept) return true;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gmUrl } from '../../src/lc/gm-link.ts';
-import { isLoopback } from '../../src/lc/server.ts';
+import { isLoopback } from '../../src/lib/net/loopback.ts';
 import { parseWorkerMessage, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
 
 const base: WorkerMessage = {

@@ -21,6 +21,8 @@ import { aggregationNameFromEnv, createAggregation, parseAggregationParameters, 
 import { listenAddress } from '../../lib/net/bind.ts';
 import { bearerToken, tokenMatches } from '../../lib/token-match.ts';
 import { encodeWeights, sameShapes, type ModelWeights } from '../../lib/weights.ts';
+import { listen } from '../../lib/net/listen.ts';
+import { isLoopback } from '../../lib/net/loopback.ts';
 import {
   decodeFrame,
   encodeControl,
@@ -165,13 +167,7 @@ export class AggregationServer {
     wss.on('connection', (socket: WebSocket) => this.accept(socket));
     const host = this.options.host ?? getParameter('AGG_BIND_IP', '127.0.0.1', env)!;
     const port = this.options.port ?? listenAddress(integerFromEnv(env, 'AGG_BIND_PORT', DEFAULT_PORT, 0), env);
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(port, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(http, port, host);
     this.http = http;
     this.wss = wss;
     return this.port;
@@ -440,9 +436,6 @@ function refuseUpgrade(socket: Socket, status: 401 | 404, reason: string): void 
   socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true;
-}
 
 /** `aggregation_parameters` (or upper case): a JSON object {key: value}. */
 function parametersFromEnv(env: Env): Record<string, string> {

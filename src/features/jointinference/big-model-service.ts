@@ -13,6 +13,8 @@ import { workerContext, type WorkerContext } from '../../lib/context.ts';
 import type { Estimator } from '../../lib/estimator.ts';
 import { listenAddress } from '../../lib/net/bind.ts';
 import { bearerToken, tokenMatches } from '../../lib/token-match.ts';
+import { listen } from '../../lib/net/listen.ts';
+import { isLoopback } from '../../lib/net/loopback.ts';
 
 export interface BigModelServiceOptions<I, O> {
   estimator: Estimator<I, O>;
@@ -75,13 +77,7 @@ export class BigModelService<I, O> {
     server.on('clientError', (_err, socket) => socket.destroy());
     const host = this.options.host ?? this.ctx.bigModelBindIp ?? '127.0.0.1';
     const port = this.options.port ?? listenAddress(this.ctx.bigModelBindPort);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, port, host);
     this.server = server;
     return this.port;
   }
@@ -172,8 +168,4 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   if (status === 413) res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address?.startsWith('::ffff:127.') === true || address?.startsWith('127.') === true;
 }

@@ -5,4 +5,4 @@ export * from './labels.ts';
 export * from './names.ts';
 export * from './storage.ts';
 export * from './templates.ts';
-export type * from './types.ts';
+export type * from '../../api/workloads.ts';

@@ -3,7 +3,7 @@
 // the storage-initializer init container; an "indirect" URL is an index file whose entries the
 // initializer fetches. Each URL's in-container location reaches the worker in an env var, and S3
 // credentials come from the URL's Secret. Pure functions over a pod template: nothing is mutated.
-import type { CoreSecret, EnvVar, VolumeMount, Volume, WorkerContainer, WorkerPodTemplate } from './types.ts';
+import type { CoreSecret, EnvVar, VolumeMount, Volume, WorkerContainer, WorkerPodTemplate } from '../../api/workloads.ts';
 import { convertK8sValidName } from './names.ts';
 
 export const DOWNLOAD_DIR = '/downloads';

@@ -8,7 +8,7 @@ import type { HPA, PodTemplateSpec } from '../../api/sedna/workloads.ts';
 import { controllerRef, type GroupVersionKind } from '../../controller/owner.ts';
 import { deploymentLabels, workerLabels } from './labels.ts';
 import { injectStorage, type WorkerMount } from './storage.ts';
-import type { Deployment, EnvVar, HorizontalPodAutoscaler, Service, WorkerContainer, WorkerPod, WorkerPodTemplate } from './types.ts';
+import type { Deployment, EnvVar, HorizontalPodAutoscaler, Service, WorkerContainer, WorkerPod, WorkerPodTemplate } from '../../api/workloads.ts';
 
 export interface WorkerParams {
   /** `Cloud`, `Edge`, `train`, … (lower-cased in names and labels, kept in `app.sedna.io`). */

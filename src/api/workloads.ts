@@ -1,8 +1,8 @@
-// The slice of the core/v1, apps/v1 and autoscaling/v2 shapes the GM builds for workers. Fields
-// the GM does not touch travel through the index signatures untouched, because a user's pod
+// The slice of the core/v1, apps/v1 and autoscaling/v2 shapes the GM builds for workers
+// (src/gm/workers). Fields the GM does not touch travel through the index signatures untouched, because a user's pod
 // template may carry anything a PodSpec allows.
-import type { KubeObject, LabelSelector, ObjectMeta } from '../../api/meta.ts';
-import type { HPA } from '../../api/sedna/workloads.ts';
+import type { KubeObject, LabelSelector, ObjectMeta } from './meta.ts';
+import type { HPA } from './sedna/workloads.ts';
 
 export interface EnvVarSource {
   fieldRef?: { fieldPath: string; apiVersion?: string };

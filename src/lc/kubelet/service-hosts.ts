@@ -6,16 +6,12 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { KubeObject } from '../../api/meta.ts';
 import type { Pod } from './types.ts';
+import type { ServicePort } from '../../api/workloads.ts';
+
+export type { ServicePort } from '../../api/workloads.ts';
 
 export { SERVICE_HOSTS_ENV } from '../../lib/net/lookup.ts';
 export const CLUSTER_DOMAIN = 'cluster.local';
-
-export interface ServicePort {
-  name?: string;
-  protocol?: string;
-  port: number;
-  targetPort?: number | string;
-}
 
 export interface Service extends KubeObject {
   spec?: {

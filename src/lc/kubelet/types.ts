@@ -1,17 +1,8 @@
 // The slice of the core/v1 Pod and Node shapes the embedded kubelet reads and writes.
 import type { Condition, KubeObject } from '../../api/meta.ts';
+import type { EnvVar } from '../../api/workloads.ts';
 
-export interface EnvVarSource {
-  fieldRef?: { fieldPath: string; apiVersion?: string };
-  secretKeyRef?: { name: string; key: string; optional?: boolean };
-  configMapKeyRef?: { name: string; key: string; optional?: boolean };
-}
-
-export interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: EnvVarSource;
-}
+export type { EnvVar, EnvVarSource } from '../../api/workloads.ts';
 
 export interface EnvFromSource {
   prefix?: string;

@@ -118,7 +118,7 @@ describe('storage initializer: downloads', () => {
     s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'models' }, { name: 'data' }] });
     const { port } = await s3.run();
     s3Env = { S3_ENDPOINT_URL: `http://127.0.0.1:${port}`, ACCESS_KEY_ID: 'S3RVER', SECRET_ACCESS_KEY: 'S3RVER' };
-    const put = (bucket: string, key: string, body: Buffer | string) => s3Client(s3Env).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const put = async (bucket: string, key: string, body: Buffer | string) => (await s3Client(s3Env)).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     await put('models', 'm1/model.pb', 'pb-bytes');
     await put('models', 'm1/pkg.tar.gz', files['/pkg.tar.gz']);
     await put('data', 'set/img/1.jpg', 'jpg-1');

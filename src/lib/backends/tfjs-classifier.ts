@@ -8,7 +8,6 @@ import type * as tfLayers from '@tensorflow/tfjs-layers';
 import type { LocalTrainOptions, TrainableEstimator } from '../estimator.ts';
 import { sameShapes, type ModelWeights } from '../weights.ts';
 import { initTensorflow, type Tf, type TfBackendName } from './tfjs.ts';
-import { loadLayersModel, saveLayersModel } from './tfjs-file-io.ts';
 import { seededRandom, shuffledIndices } from '../random.ts';
 
 /** `count` samples: features row-major in `x`, one class index per sample in `y`. */
@@ -70,6 +69,7 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
   /** A model saved with save() (or by tfjs-node). */
   static async load(path: string, options: TfjsClassifierOptions = {}): Promise<TfjsClassifier> {
     const tf = await initTensorflow(options.backend);
+    const { loadLayersModel } = await import('./tfjs-file-io.ts');
     return new TfjsClassifier(tf, await loadLayersModel(path), options);
   }
 
@@ -133,6 +133,7 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
   }
 
   async save(path: string): Promise<void> {
+    const { saveLayersModel } = await import('./tfjs-file-io.ts');
     await saveLayersModel(this.model, path);
   }
 

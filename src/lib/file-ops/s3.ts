@@ -2,7 +2,7 @@
 // http://s3.amazonaws.com; without a scheme https:// is assumed), credentials `ACCESS_KEY_ID` /
 // `SECRET_ACCESS_KEY`, path-style addressing (MinIO and most on-premise stores need it), one
 // client per endpoint and credentials for the life of the process.
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
@@ -18,13 +18,17 @@ export function s3Endpoint(env: Env = process.env): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
 }
 
-export function s3Client(env: Env = process.env): S3Client {
+/** The AWS SDK loads on first use: a worker that never touches s3:// never pays for it. */
+const sdk = (): Promise<typeof import('@aws-sdk/client-s3')> => import('@aws-sdk/client-s3');
+
+export async function s3Client(env: Env = process.env): Promise<S3Client> {
   const endpoint = s3Endpoint(env);
   const accessKeyId = env.ACCESS_KEY_ID ?? '';
   const secretAccessKey = env.SECRET_ACCESS_KEY ?? '';
   const cacheKey = JSON.stringify([endpoint, accessKeyId, secretAccessKey]);
   let client = clients.get(cacheKey);
   if (!client) {
+    const { S3Client } = await sdk();
     client = new S3Client({
       endpoint,
       forcePathStyle: true,
@@ -57,6 +61,7 @@ async function listKeys(client: S3Client, { bucket, key: prefix }: S3Location): 
   const keys: string[] = [];
   let token: string | undefined;
   do {
+    const { ListObjectsV2Command } = await sdk();
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -68,7 +73,7 @@ async function listKeys(client: S3Client, { bucket, key: prefix }: S3Location): 
 
 /** Downloads an object, or every object under a prefix; returns the written paths. */
 export async function s3Download(url: string, dst: string, env: Env = process.env): Promise<string[]> {
-  const client = s3Client(env);
+  const client = await s3Client(env);
   const location = parseS3Url(url);
   const keys = await listKeys(client, location);
   if (keys.length === 0) throw new Error(`Failed to fetch files. The path ${url} does not exist.`);
@@ -76,6 +81,7 @@ export async function s3Download(url: string, dst: string, env: Env = process.en
   const written: string[] = [];
   for (const key of keys) {
     const target = intoFolder ? join(dst, relativeKey(key, location.key)) : dst;
+    const { GetObjectCommand } = await sdk();
     const object = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }));
     if (!object.Body) throw new Error(`s3://${location.bucket}/${key} has no body`);
     await writeStreamAtomically(object.Body as Readable, target);
@@ -95,7 +101,7 @@ function relativeKey(key: string, prefix: string): string {
  * them at the bucket root; we keep it. Returns the keys written.
  */
 export async function s3Upload(src: string, url: string, env: Env = process.env): Promise<string[]> {
-  const client = s3Client(env);
+  const client = await s3Client(env);
   const { bucket, key } = parseS3Url(url);
   if (!(await isDirectory(src))) {
     const target = key === '' || key.endsWith('/') ? `${key}${basename(src)}` : key;
@@ -114,6 +120,7 @@ export async function s3Upload(src: string, url: string, env: Env = process.env)
 
 async function putFile(client: S3Client, bucket: string, key: string, file: string): Promise<void> {
   const { size } = await stat(file);
+  const { PutObjectCommand } = await sdk();
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size }));
 }
 

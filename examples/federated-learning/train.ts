@@ -10,7 +10,10 @@ import { buildMlp, classifierOptions, trainingSettings } from './model.ts';
 
 const ctx = workerContext();
 
-/** A per-worker shuffling seed, so the three trainers do not draw batches in lockstep. */
+/**
+ * A shuffling seed per Dataset: the three trainers do not draw batches in lockstep, and a run
+ * (or a trainer recreated mid-job) repeats exactly, whatever WORKER_NAME the job got.
+ */
 function seedFor(name: string): number {
   let hash = 7;
   for (const char of name) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) >>> 0;
@@ -21,7 +24,7 @@ async function main(): Promise<void> {
   if (!ctx.trainDatasetUrl) throw new Error('TRAIN_DATASET_URL is not set; this worker runs under a FederatedLearningJob');
   const settings = trainingSettings();
   const data = await loadIndexedImages([ctx.trainDatasetUrl]);
-  const classifier = await TfjsClassifier.create(buildMlp, classifierOptions(settings, seedFor(ctx.workerName)));
+  const classifier = await TfjsClassifier.create(buildMlp, classifierOptions(settings, seedFor(ctx.datasetName ?? ctx.workerName)));
   console.log(
     `trainer ${ctx.workerName}: ${data.count} images from ${ctx.trainDatasetUrl}; aggregator ${ctx.aggIp}:${ctx.aggPort}; ` +
       `${settings.optimizer} lr ${settings.learningRate}, batch ${settings.batchSize}, ${settings.epochs} epoch(s) a round`,

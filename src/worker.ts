@@ -1,7 +1,7 @@
 // The worker SDK: what a program running as a Sedna worker imports (`import … from 'sedna/worker'`).
 // Configuration comes from the environment the GM sets (lib.md §1); reports go to the node's
 // LocalController; feature classes wrap the user's model (an Estimator) into edge–cloud jobs.
-export { algorithmFromEnv, ConfigError, getParameter, workerContext, type AlgorithmConfig, type WorkerContext } from './lib/context.ts';
+export { algorithmFromEnv, ConfigError, getParameter, numberParameter, optionalNumberParameter, workerContext, type AlgorithmConfig, type NumberRule, type WorkerContext } from './lib/context.ts';
 export { InferenceReporter, LcClient, type TaskInfo, type WorkerMessage } from './lib/lc-client.ts';
 export { download, isRemote, joinPath, removePathPrefix, upload } from './lib/file-ops/index.ts';
 export { parseCsv, parseTxtIndex, readIdx, type DataSource } from './lib/datasources/index.ts';

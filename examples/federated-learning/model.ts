@@ -3,7 +3,7 @@
 // centralized baseline start from the very same weights (FedAvg averages models that share an
 // initialisation; different random starts would average into noise in round 1).
 import type { Tf } from '../../src/lib/backends/tfjs.ts';
-import type { TfjsClassifierOptions } from 'sedna/worker';
+import { numberParameter, type TfjsClassifierOptions } from 'sedna/worker';
 
 export const PIXELS = 784;
 export const HIDDEN_UNITS = 128;
@@ -29,21 +29,14 @@ export interface TrainingSettings {
 
 export const DEFAULT_SETTINGS: TrainingSettings = { epochs: 1, batchSize: 32, learningRate: 0.1, optimizer: 'sgd' };
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0)) throw new Error(`env ${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 export function trainingSettings(env: NodeJS.ProcessEnv = process.env): TrainingSettings {
   const optimizer = env['optimizer'] || DEFAULT_SETTINGS.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new Error(`env optimizer must be sgd or adam, got ${JSON.stringify(optimizer)}`);
   return {
-    epochs: positive(env, 'epochs', DEFAULT_SETTINGS.epochs),
-    batchSize: positive(env, 'batch_size', DEFAULT_SETTINGS.batchSize),
-    learningRate: positive(env, 'learning_rate', DEFAULT_SETTINGS.learningRate),
+    epochs: numberParameter('epochs', DEFAULT_SETTINGS.epochs, env, { positive: true }),
+    batchSize: numberParameter('batch_size', DEFAULT_SETTINGS.batchSize, env, { positive: true }),
+    learningRate: numberParameter('learning_rate', DEFAULT_SETTINGS.learningRate, env, { positive: true }),
     optimizer,
   };
 }

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { fashionMnistDir } from '../joint-inference/fashion-mnist.ts';
-import { applyObjects, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
+import { applyObjects, deleteAndWait, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
 import type { CentralizedResult } from './centralized.ts';
 import { formatResults, meetsTarget, type FederatedResults } from './results.ts';
 import { parseRoundsFile, ROUNDS_FILE, type RoundRecord, type RoundsDone } from './rounds.ts';
@@ -98,25 +98,8 @@ function jobSpec(docs: Doc[]): JobSpec {
 }
 
 /** Deletes a job (if it exists) and waits until it is gone, pods included (Foreground). */
-export async function deleteJob(kc: k8s.KubeConfig, name: string, timeoutMs = 60_000): Promise<void> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  try {
-    await custom.deleteNamespacedCustomObject({ ...FL, name, propagationPolicy: 'Foreground' });
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return;
-    throw error;
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await custom.getNamespacedCustomObject({ ...FL, name });
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return;
-      throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`FederatedLearningJob ${name} was not deleted within ${timeoutMs} ms`);
-    await sleep(200);
-  }
+export function deleteJob(kc: k8s.KubeConfig, name: string, timeoutMs = 60_000): Promise<void> {
+  return deleteAndWait(kc, { plural: FL.plural, name }, timeoutMs);
 }
 
 /** Writes the split (if not there yet for these settings) and applies the example's objects. */

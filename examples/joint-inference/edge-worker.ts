@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CloudClient, JointInference, ModelEstimator, parseTxtIndex, readIdx, workerContext } from 'sedna/worker';
+import { algorithmFromEnv, CloudClient, JointInference, ModelEstimator, parseTxtIndex, readIdx, workerContext } from 'sedna/worker';
 import { formatResults, summarize, type ScenarioResults } from './results.ts';
 
 interface Sample {
@@ -101,8 +101,7 @@ async function main(): Promise<void> {
 }
 
 function hemThreshold(): number | null {
-  const params = JSON.parse(process.env.HEM_PARAMETERS || '[]') as { key?: string; value?: string }[] | null;
-  const value = params?.find((p) => p.key === 'threshold_cross_entropy')?.value;
+  const value = algorithmFromEnv('HEM')?.param['threshold_cross_entropy'];
   return value === undefined ? null : Number(value);
 }
 

@@ -15,13 +15,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { readIdx } from '../../src/lib/datasources/idx.ts';
-import { applyObjects, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
+import { applyObjects, deleteAndWait, ensureSystemUp, kubeConfigFor, renderResources, runIfMain, stillUpMessage } from '../shared/system.ts';
 import { fashionMnistDir } from './fashion-mnist.ts';
 import { formatResults, meetsTarget, type ScenarioResults } from './results.ts';
 
 const EXAMPLE_DIR = import.meta.dirname;
 const SERVICE = 'fashion-mnist-ji';
-const NAMESPACE = 'default';
 
 export interface ScenarioOptions {
   dataDir: string;
@@ -39,29 +38,6 @@ export async function writeTestIndex(file: string, datasetDir: string): Promise<
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, lines.join('\n') + '\n');
   return lines.length;
-}
-
-/** Deletes a previous run's service and waits until its workers are gone, so each run starts clean. */
-async function deletePreviousRun(kc: k8s.KubeConfig, timeoutMs: number): Promise<void> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const target = { group: 'sedna.io', version: 'v1alpha1', namespace: NAMESPACE, plural: 'jointinferenceservices', name: SERVICE };
-  try {
-    await custom.deleteNamespacedCustomObject({ ...target, propagationPolicy: 'Foreground' });
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return;
-    throw error;
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await custom.getNamespacedCustomObject(target);
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return;
-      throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`the previous ${SERVICE} was not deleted within ${timeoutMs} ms`);
-    await sleep(200);
-  }
 }
 
 function recommendedThreshold(): string {
@@ -97,7 +73,7 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
   const datasetDir = fashionMnistDir();
   const samples = await writeTestIndex(join(exampleData, 't10k-index.txt'), datasetDir);
   log(`Dataset index: ${samples} Fashion-MNIST test images`);
-  await deletePreviousRun(kc, 60_000);
+  await deleteAndWait(kc, { plural: 'jointinferenceservices', name: SERVICE });
   rmSync(resultsFile, { force: true });
   mkdirSync(resultsDir, { recursive: true });
   const yamlText = renderResources(readFileSync(join(EXAMPLE_DIR, 'resources.yaml'), 'utf8'), {

@@ -3,6 +3,7 @@
 // closing lines that say the system is still up.
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { isAlive, readUpState } from '../../src/up/state.ts';
 
@@ -61,6 +62,39 @@ export async function applyObjects(kc: k8s.KubeConfig, docs: readonly k8s.Kubern
       if ((error as { code?: number }).code !== 404) throw error;
       await api.create(object);
     }
+  }
+}
+
+/** A sedna.io/v1alpha1 object in namespace `default`. */
+export interface SednaObjectRef {
+  plural: string;
+  name: string;
+}
+
+/**
+ * Deletes a previous run's object (if there is one) with Foreground propagation and waits until it
+ * is gone, its workers included, so every run starts clean.
+ */
+export async function deleteAndWait(kc: k8s.KubeConfig, { plural, name }: SednaObjectRef, timeoutMs = 60_000): Promise<void> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const target = { group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural, name };
+  const isNotFound = (error: unknown): boolean => (error as { code?: number }).code === 404;
+  try {
+    await custom.deleteNamespacedCustomObject({ ...target, propagationPolicy: 'Foreground' });
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await custom.getNamespacedCustomObject(target);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`${plural}/${name} was not deleted within ${timeoutMs} ms`);
+    await sleep(200);
   }
 }
 

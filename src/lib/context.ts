@@ -58,12 +58,31 @@ function asText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function numberParameter(name: string, fallback: number, env: Env): number {
+/** What a numeric parameter must be, beyond a finite number. */
+export interface NumberRule {
+  integer?: boolean;
+  /** Inclusive lower bound. */
+  min?: number;
+  /** Strictly greater than zero. */
+  positive?: boolean;
+}
+
+/** A numeric parameter found as getParameter finds it; unset → undefined; malformed → ConfigError naming it. */
+export function optionalNumberParameter(name: string, env: Env = process.env, rule: NumberRule = {}): number | undefined {
   const raw = getParameter(name, undefined, env);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const value = Number(raw.trim());
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${name} must be a number, got ${JSON.stringify(raw)}`);
+  const what = rule.integer ? 'an integer' : 'a number';
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${name} must be ${what}, got ${JSON.stringify(raw)}`);
+  if (rule.integer && !Number.isInteger(value)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  if (rule.min !== undefined && value < rule.min) throw new ConfigError(`${name} must be ${what} ≥ ${rule.min}, got ${JSON.stringify(raw)}`);
+  if (rule.positive && value <= 0) throw new ConfigError(`${name} must be ${what} > 0, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** optionalNumberParameter with a default for an unset parameter. */
+export function numberParameter(name: string, fallback: number, env: Env = process.env, rule: NumberRule = {}): number {
+  return optionalNumberParameter(name, env, rule) ?? fallback;
 }
 
 /** Sedna compares with the lower-cased string "true". */

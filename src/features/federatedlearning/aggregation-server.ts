@@ -16,7 +16,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConfigError, getParameter, type Env } from '../../lib/context.ts';
+import { getParameter, numberParameter, optionalNumberParameter, type Env } from '../../lib/context.ts';
 import { aggregationNameFromEnv, createAggregation, parseAggregationParameters, type AggregationStrategy, type ClientUpdate } from '../../lib/aggregation/index.ts';
 import { listenAddress } from '../../lib/net/bind.ts';
 import { bearerToken, tokenMatches } from '../../lib/token-match.ts';
@@ -140,14 +140,14 @@ export class AggregationServer {
     const env = options.env ?? process.env;
     this.aggregation = options.aggregation ?? aggregationNameFromEnv(env);
     this.strategy = options.strategy ?? createAggregation(this.aggregation, parametersFromEnv(env));
-    this.exitRound = Math.max(1, options.exitRound ?? integerFromEnv(env, 'exit_round', 3, 1));
-    this.participantsCount = options.participantsCount ?? integerFromEnv(env, 'participants_count', 1, 1);
-    this.roundDeadlineSeconds = options.roundDeadlineSeconds ?? numberFromEnv(env, 'round_deadline_seconds', 60);
-    this.minClients = options.minClients ?? integerFromEnv(env, 'min_clients', Math.ceil(this.participantsCount / 2), 1);
-    this.convergenceTolerance = options.convergenceTolerance ?? optionalNumberFromEnv(env, 'convergence_tolerance');
+    this.exitRound = Math.max(1, options.exitRound ?? numberParameter('exit_round', 3, env, { integer: true, min: 1 }));
+    this.participantsCount = options.participantsCount ?? numberParameter('participants_count', 1, env, { integer: true, min: 1 });
+    this.roundDeadlineSeconds = options.roundDeadlineSeconds ?? numberParameter('round_deadline_seconds', 60, env, { min: 0 });
+    this.minClients = options.minClients ?? numberParameter('min_clients', Math.ceil(this.participantsCount / 2), env, { integer: true, min: 1 });
+    this.convergenceTolerance = options.convergenceTolerance ?? optionalNumberParameter('convergence_tolerance', env, { min: 0 });
     this.token = options.token ?? (env.AGG_TOKEN || undefined);
     this.jobName = options.jobName ?? getParameter('JOB_NAME', 'sedna', env)!;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? integerFromEnv(env, 'AGG_MAX_PAYLOAD_BYTES', DEFAULT_MAX_PAYLOAD, 1);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? numberParameter('AGG_MAX_PAYLOAD_BYTES', DEFAULT_MAX_PAYLOAD, env, { integer: true, min: 1 });
     this.log = options.log ?? ((line) => console.log(line));
     this.roundMetricsFile = options.roundMetricsFile ?? (env.ROUND_METRICS_FILE || undefined);
     this.globalWeights = options.initialWeights;
@@ -166,7 +166,7 @@ export class AggregationServer {
     http.on('clientError', (_error, socket) => socket.destroy());
     wss.on('connection', (socket: WebSocket) => this.accept(socket));
     const host = this.options.host ?? getParameter('AGG_BIND_IP', '127.0.0.1', env)!;
-    const port = this.options.port ?? listenAddress(integerFromEnv(env, 'AGG_BIND_PORT', DEFAULT_PORT, 0), env);
+    const port = this.options.port ?? listenAddress(numberParameter('AGG_BIND_PORT', DEFAULT_PORT, env, { integer: true, min: 0 }), env);
     await listen(http, port, host);
     this.http = http;
     this.wss = wss;
@@ -443,20 +443,3 @@ function parametersFromEnv(env: Env): Record<string, string> {
   return parseAggregationParameters(env[variable], variable);
 }
 
-function optionalNumberFromEnv(env: Env, name: string): number | undefined {
-  const raw = getParameter(name, undefined, env);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function numberFromEnv(env: Env, name: string, fallback: number): number {
-  return optionalNumberFromEnv(env, name) ?? fallback;
-}
-
-function integerFromEnv(env: Env, name: string, fallback: number, min: number): number {
-  const value = optionalNumberFromEnv(env, name) ?? fallback;
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return value;
-}

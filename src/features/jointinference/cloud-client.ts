@@ -93,11 +93,15 @@ export class CloudClient {
             clearTimeout(timer);
             const text = Buffer.concat(chunks).toString('utf8');
             if (res.statusCode !== 200) return reject(new CloudError('rejected', `${this.url} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+            let body: unknown;
             try {
-              resolve((JSON.parse(text) as { result?: unknown }).result ?? null);
+              body = JSON.parse(text);
             } catch {
-              reject(new CloudError('rejected', `${this.url} answered with a body that is not JSON`));
+              return reject(new CloudError('rejected', `${this.url} answered with a body that is not JSON`));
             }
+            // No "result" field is a broken answer, not a null one: the edge must answer instead.
+            if (typeof body !== 'object' || body === null || !('result' in body)) return reject(new CloudError('rejected', `${this.url} answered without a "result" field`));
+            resolve(body.result);
           });
           res.on('error', (error) => reject(toCloudError(error, this.url)));
         },

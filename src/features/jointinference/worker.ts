@@ -9,7 +9,7 @@
 //   and counts the skipped offloads), then resumes by itself when the cloud is back;
 // The counters reported to the LC keep Sedna's meaning (an offload adds to both inferenceNumber
 // and hardExampleNumber), so dashboards built for Sedna read them the same way.
-import { workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
+import { numberParameter, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
 import type { Estimator } from '../../lib/estimator.ts';
 import { hemFromEnv, type HardExampleMining } from '../../lib/hem/index.ts';
 import { InferenceReporter, LcClient } from '../../lib/lc-client.ts';
@@ -76,7 +76,7 @@ export class JointInference<I, O> {
     this.hem = options.hardExampleMining ?? hemFromEnv(env);
     this.mode = miningMode(ctx.miningMode);
     if (this.mode === 'mining-then-inference' && !this.hem) throw new Error('Hard example mining algorithm is not set: MINING_MODE=mining-then-inference needs HEM_NAME');
-    const timeoutMs = options.cloudTimeoutMs ?? numberFromEnv(env, 'BIG_MODEL_TIMEOUT_MS', DEFAULT_CLOUD_TIMEOUT_MS);
+    const timeoutMs = options.cloudTimeoutMs ?? numberParameter('BIG_MODEL_TIMEOUT_MS', DEFAULT_CLOUD_TIMEOUT_MS, env, { positive: true });
     this.cloud =
       options.cloud ??
       new CloudClient({ host: ctx.bigModelIp ?? '127.0.0.1', port: ctx.bigModelPort, jobName: ctx.jobName, token: env.BIG_MODEL_TOKEN || undefined, timeoutMs });
@@ -148,12 +148,4 @@ export class JointInference<I, O> {
 function miningMode(value: string): MiningMode {
   if (value === 'inference-then-mining' || value === 'mining-then-inference') return value;
   throw new Error(`Invalid MINING_MODE: ${value} (expected inference-then-mining or mining-then-inference)`);
-}
-
-function numberFromEnv(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
-  return n;
 }

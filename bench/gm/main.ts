@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { requestJson } from '../../src/controller/index.ts';
-import { EdgeClient } from '../../src/gm/edge-hub/index.ts';
+import { EdgeClient } from '../../src/edgelink/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { CLI, eventually, kubectlOk, startApiServer } from '../../test/helpers/apiserver.ts';
 

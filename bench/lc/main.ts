@@ -10,7 +10,7 @@
 //   BENCH_LC_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/lc-prof" npm run bench:lc   (profile the LC)
 import { availableParallelism } from 'node:os';
 import { Registry } from 'prom-client';
-import { EdgeHub, StaticNodeTokens } from '../../src/gm/edge-hub/index.ts';
+import { EdgeHub, StaticNodeTokens } from '../../src/edgelink/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { machineBusyMs, processCpuMs } from '../apiserver/server-process.ts';
 import { max, mb, ms, now, percentile, ratio, us, verdict } from '../apiserver/stats.ts';

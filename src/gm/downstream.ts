@@ -8,7 +8,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { Operation, type EdgeMessage } from '../api/edge-protocol.ts';
 import type { Lister } from '../controller/index.ts';
 import type { Logger } from '../lib/logger.ts';
-import { UnknownNodeError } from './edge-hub/index.ts';
+import { UnknownNodeError } from '../edgelink/index.ts';
 
 /** What the GM needs from the hub; the EdgeHub provides it. */
 export interface DownstreamHub {

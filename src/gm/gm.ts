@@ -23,7 +23,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import type { GmConfig } from './config.ts';
 import { credentialInjector, type Secret } from './credentials.ts';
 import { DownstreamSync } from './downstream.ts';
-import { EdgeHub, FileNodeTokens, type NodeTokenSource } from './edge-hub/index.ts';
+import { EdgeHub, FileNodeTokens, type NodeTokenSource } from '../edgelink/index.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from './feature.ts';
 import { MetricsServer } from './metrics-server.ts';
 import { SecretNodeTokens } from './secret-tokens.ts';

@@ -3,7 +3,7 @@
 // Secret can connect within seconds without a GM restart.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { isApiError, requestJson } from '../controller/index.ts';
-import type { NodeTokenSource } from './edge-hub/index.ts';
+import type { NodeTokenSource } from '../edgelink/index.ts';
 
 interface Secret {
   data?: Record<string, string>;

@@ -5,9 +5,9 @@
 // database, so after an LC restart the hub still recognises (and drops) what it already processed.
 // Reconnects use jittered exponential backoff (Sedna: every 5 s, §3.4).
 import type { EdgeMessage } from '../api/edge-protocol.ts';
-import type { BackoffOptions } from '../gm/edge-hub/backoff.ts';
-import { EdgeClient, type DownstreamHandler } from '../gm/edge-hub/client.ts';
-import type { HeartbeatOptions } from '../gm/edge-hub/link.ts';
+import type { BackoffOptions } from '../edgelink/backoff.ts';
+import { EdgeClient, type DownstreamHandler } from '../edgelink/client.ts';
+import type { HeartbeatOptions } from '../edgelink/link.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SqliteOutbox } from './outbox.ts';
 

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { EdgeMessage } from '../api/edge-protocol.ts';
-import type { BackoffOptions, HeartbeatOptions } from '../gm/edge-hub/index.ts';
+import type { BackoffOptions, HeartbeatOptions } from '../edgelink/index.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { DatasetManager } from './datasets.ts';
 import { LcDatabase } from './db.ts';

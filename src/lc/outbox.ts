@@ -1,4 +1,4 @@
-// The durable upstream outbox: the edge client's outbox persistence (src/gm/edge-hub/outbox.ts)
+// The durable upstream outbox: the edge client's outbox persistence (src/edgelink/outbox.ts)
 // kept in the LC's database. A message is committed before it is first written and deleted when
 // the GM acknowledges it. Ids come from an AUTOINCREMENT column's sequence, so they are never
 // reused, and the stream name is stored once: together they let the hub drop, after an LC
@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { MessageHeader } from '../api/edge-protocol.ts';
-import type { OutboxPersistence, StoredOutboxEntry } from '../gm/edge-hub/index.ts';
+import type { OutboxPersistence, StoredOutboxEntry } from '../edgelink/index.ts';
 import type { LcDatabase } from './db.ts';
 
 interface OutboxRow {

@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import type { DataFrame, EdgeMessage } from '../../src/api/edge-protocol.ts';
 import { ensureCredentials } from '../../src/apiserver/pki.ts';
-import { EdgeClient, EdgeConnectError, EdgeHub, FileNodeTokens, StaticNodeTokens, UnknownNodeError, type EdgeClientOptions, type EdgeHubOptions } from '../../src/gm/edge-hub/index.ts';
+import { EdgeClient, EdgeConnectError, EdgeHub, FileNodeTokens, StaticNodeTokens, UnknownNodeError, type EdgeClientOptions, type EdgeHubOptions } from '../../src/edgelink/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { until } from '../helpers/wait.ts';
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
-import { EdgeClient, type EdgeConnectError } from '../../src/gm/edge-hub/index.ts';
+import { EdgeClient, type EdgeConnectError } from '../../src/edgelink/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { CLI, eventually, kubectl, kubectlOk, type RunningApiServer, startApiServer } from '../helpers/apiserver.ts';
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
-import { EdgeHub, StaticNodeTokens } from '../../src/gm/edge-hub/index.ts';
+import { EdgeHub, StaticNodeTokens } from '../../src/edgelink/index.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import { LocalController, type LocalControllerOptions } from '../../src/lc/lc.ts';
 import { SqliteOutbox } from '../../src/lc/outbox.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { DataFrame, EdgeMessage } from '../../src/api/edge-protocol.ts';
-import { Outbox } from '../../src/gm/edge-hub/index.ts';
+import { Outbox } from '../../src/edgelink/index.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import { SqliteOutbox } from '../../src/lc/outbox.ts';
 

@@ -1,7 +1,7 @@
 // The edge hub's Prometheus metrics. Gauges are read from the hub when scraped, so they can never
 // drift from its state. Make one per registry: prom-client refuses a name registered twice.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { DataFrame } from '../../api/edge-protocol.ts';
+import type { DataFrame } from '../api/edge-protocol.ts';
 import type { RefusalReason } from './auth.ts';
 import type { Receipt } from './inbox.ts';
 import type { LinkObserver } from './link.ts';

@@ -17,7 +17,7 @@
 // Since the node's controllers are level-triggered, skipping an intermediate state is harmless;
 // dropping a delete or the newest state would not be, and neither can happen.
 import { randomUUID } from 'node:crypto';
-import { Operation, type DataFrame, type EdgeMessage, type MessageHeader } from '../../api/edge-protocol.ts';
+import { Operation, type DataFrame, type EdgeMessage, type MessageHeader } from '../api/edge-protocol.ts';
 import { decodeContent, encodeContent } from './frames.ts';
 
 export interface OutboxEntry {

@@ -4,7 +4,7 @@
 //
 // The inbox belongs to the sender, not to a connection: a resend on a new connection queues behind
 // a copy still being processed from the old one, then finds its id done and is only acknowledged.
-import type { DataFrame } from '../../api/edge-protocol.ts';
+import type { DataFrame } from '../api/edge-protocol.ts';
 
 /** Processes one frame; resolves once it is done, rejects when it should be delivered again. */
 export type FrameProcessor = (frame: DataFrame) => Promise<void>;

@@ -2,7 +2,7 @@
 // port 9000 could read a node's objects (S3 keys included) and forge status for any resource.
 // Here every node has its own token; the source is pluggable so the GM can keep tokens in a
 // Kubernetes Secret (one key per node) as well as in a file.
-import { tokenMatches } from '../../lib/token-match.ts';
+import { tokenMatches } from '../lib/token-match.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 

@@ -7,8 +7,8 @@
 // (a peer that vanished without a FIN, §6 item 16): the socket is terminated, which ends the link,
 // and unacknowledged messages wait in the outbox for the next connection.
 import type { RawData, WebSocket } from 'ws';
-import type { DataFrame, EdgeMessage } from '../../api/edge-protocol.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { DataFrame, EdgeMessage } from '../api/edge-protocol.ts';
+import type { Logger } from '../lib/logger.ts';
 import { decodeContent, parseFrame } from './frames.ts';
 import type { Inbox, Receipt } from './inbox.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';

@@ -1,6 +1,6 @@
 // Encoding and strict decoding of the frames in src/api/edge-protocol.ts. A peer is trusted with
 // its identity only; every frame it sends is checked here before anything acts on it.
-import type { DataFrame, MessageHeader } from '../../api/edge-protocol.ts';
+import type { DataFrame, MessageHeader } from '../api/edge-protocol.ts';
 
 export type ParsedFrame =
   | { type: 'data'; frame: DataFrame }

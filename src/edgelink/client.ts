@@ -4,9 +4,9 @@
 // callers on a 100-message channel and could reorder on failure, §3.4, §6 item 17), processes
 // downstream messages one at a time and once per id, and pings so a dead GM is noticed.
 import type { WebSocket as WebSocketType } from 'ws';
-import { requireCjs } from '../../lib/require-cjs.ts';
-import type { EdgeMessage } from '../../api/edge-protocol.ts';
-import { createLogger, type Logger } from '../../lib/logger.ts';
+import { requireCjs } from '../lib/require-cjs.ts';
+import type { EdgeMessage } from '../api/edge-protocol.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { KindHandlers } from './handlers.ts';
 import { Inbox } from './inbox.ts';

@@ -3,7 +3,7 @@
 // gets a plain HTTP answer and a closed socket, never a WebSocket.
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AUTHORIZATION_HEADER, NODE_NAME_HEADER } from '../../api/edge-protocol.ts';
+import { AUTHORIZATION_HEADER, NODE_NAME_HEADER } from '../api/edge-protocol.ts';
 import { tokenMatches, type NodeTokenSource } from './tokens.ts';
 
 export type AuthResult = { ok: true; node: string } | { ok: false; status: 401 | 503; reason: RefusalReason; error?: unknown };

@@ -1,4 +1,5 @@
-// The GM ⇄ LC link: the hub the GM runs, the client each node runs, and their shared parts.
+// The GM ⇄ LC link: the hub the GM runs, the client each node runs, and their shared parts
+// (frames, acknowledgements, outboxes). Neither end imports the GM or the LC.
 export { EdgeHub, UnknownNodeError, type EdgeHubOptions, type NodeConnectedHandler, type NodeDisconnectedHandler, type UpstreamHandler } from './hub.ts';
 export { EdgeClient, EdgeConnectError, type DownstreamHandler, type EdgeClientOptions } from './client.ts';
 export { FileNodeTokens, StaticNodeTokens, parseTokenFile, tokenMatches, type NodeTokenSource } from './tokens.ts';

@@ -1,6 +1,7 @@
 // One error type for the whole API server. Every failure reaches the client as a meta/v1 Status,
 // because kubectl and the official clients print exactly its message, reason and causes.
 import type { Status, StatusCause, StatusDetails } from '../api/meta.ts';
+import { SelectorError } from '../api/selectors/error.ts';
 
 export class StatusError extends Error {
   readonly code: number;
@@ -92,6 +93,16 @@ export function invalid(kind: string, group: string, name: string, errors: Field
 
 export function badRequest(message: string): StatusError {
   return new StatusError(400, 'BadRequest', message);
+}
+
+/**
+ * The Status a failure is answered with: its own, 400 for a selector the shared parsers
+ * (src/api/selectors) refused, else undefined (the caller answers 500 and logs it).
+ */
+export function statusOf(err: unknown): StatusError | undefined {
+  if (err instanceof StatusError) return err;
+  if (err instanceof SelectorError) return badRequest(err.message);
+  return undefined;
 }
 
 export function methodNotAllowed(verb: string, what: string): StatusError {

@@ -10,7 +10,7 @@ import type { Logger } from '../lib/logger.ts';
 import { bearerTokenAuthenticator, type Authenticator } from './auth.ts';
 import { CrdController } from './controllers/crd-controller.ts';
 import { startControllers } from './controllers/index.ts';
-import { internalError, StatusError, unauthorized } from './errors.ts';
+import { internalError, statusOf, unauthorized } from './errors.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ApiServerMetrics } from './metrics.ts';
 import { ensureCredentials } from './pki.ts';
@@ -172,9 +172,9 @@ export class ApiServer {
         handleDocument(req, res, url, this.store.registry.all(), this.url, this.store.registry.generation);
       }
     } catch (err) {
-      const status = err instanceof StatusError ? err : internalError((err as Error).message);
-      if (!(err instanceof StatusError)) this.options.log.error({ err, path: url.pathname }, 'request failed');
-      sendStatusError(res, status);
+      const known = statusOf(err);
+      if (!known) this.options.log.error({ err, path: url.pathname }, 'request failed');
+      sendStatusError(res, known ?? internalError((err as Error).message));
     } finally {
       const resource = info?.resource ?? 'none';
       this.metrics.requests.inc({ verb, group: info?.group ?? '', resource, code: String(res.statusCode) });

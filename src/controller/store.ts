@@ -1,7 +1,7 @@
 // The informer's indexed cache and its event fan-out, with no I/O: the list/watch loop feeds it,
 // listers read it, and unit tests drive it directly as a fake informer.
 import type { KubeObject, LabelSelector } from '../api/meta.ts';
-import { labelSelectorFromObject, parseLabelSelector } from '../apiserver/selectors/labels.ts';
+import { labelSelectorFromObject, parseLabelSelector } from '../api/selectors/labels.ts';
 import { type Logger, silentLogger } from '../lib/logger.ts';
 
 /** Reads only the cache. Objects are shared and frozen: copy before changing one. */

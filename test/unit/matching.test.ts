@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rawLabelPrefilter } from '../../src/apiserver/registry/matching.ts';
-import { parseLabelSelector } from '../../src/apiserver/selectors/labels.ts';
+import { parseLabelSelector } from '../../src/api/selectors/labels.ts';
 
 const stored = (labels: Record<string, string>) => JSON.stringify({ metadata: { name: 'x', labels }, spec: { note: 'tier' } });
 

@@ -1,20 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatusError } from '../../src/apiserver/errors.ts';
-import { checkFieldsSupported, parseFieldSelector } from '../../src/apiserver/selectors/fields.ts';
+import { SelectorError } from '../../src/api/selectors/error.ts';
+import { statusOf } from '../../src/apiserver/errors.ts';
+import { checkFieldsSupported, parseFieldSelector } from '../../src/api/selectors/fields.ts';
 import {
   formatLabelSelector,
   labelSelectorFromObject,
   parseLabelSelector,
-} from '../../src/apiserver/selectors/labels.ts';
+} from '../../src/api/selectors/labels.ts';
 
 function badRequest(fn: () => unknown, message: string | RegExp): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof StatusError, `expected a StatusError, got ${String(err)}`);
-    assert.equal(err.code, 400);
-    assert.equal(err.reason, 'BadRequest');
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
+    assert.ok(err instanceof SelectorError, `expected a SelectorError, got ${String(err)}`);
+    // The API server answers it as 400 BadRequest with the parser's message.
+    const status = statusOf(err);
+    assert.equal(status?.code, 400);
+    assert.equal(status.reason, 'BadRequest');
+    if (typeof message === 'string') assert.equal(status.message, message);
+    else assert.match(status.message, message);
     return true;
   });
 }

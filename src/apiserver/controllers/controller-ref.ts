@@ -4,7 +4,7 @@
 import type { KubeObject, LabelSelector, OwnerReference } from '../../api/meta.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
-import { labelSelectorFromObject, type LabelSelectorMatcher } from '../selectors/labels.ts';
+import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.ts';
 import { ignoreNotFound, objectKey } from './store-controller.ts';
 
 /** The reference with controller: true, optionally only when it names an apps/v1 object of `kind`. */

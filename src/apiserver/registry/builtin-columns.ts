@@ -4,7 +4,7 @@
 // buildTable unless a kind places it itself (Events).
 import type { KubeObject } from '../../api/meta.ts';
 import { CREATION_TIMESTAMP_DESCRIPTION, DEFAULT_COLUMNS, NAME_DESCRIPTION, ageSince, humanDuration } from '../rest/table.ts';
-import { formatLabelSelector } from '../selectors/labels.ts';
+import { formatLabelSelector } from '../../api/selectors/labels.ts';
 import type { ColumnSpec } from './types.ts';
 
 type Cell = (obj: KubeObject, now: Date) => unknown;

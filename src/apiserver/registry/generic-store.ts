@@ -17,8 +17,8 @@ import {
   FieldErrors,
   type FieldError,
 } from '../errors.ts';
-import { parseFieldSelector } from '../selectors/fields.ts';
-import { parseLabelSelector } from '../selectors/labels.ts';
+import { parseFieldSelector } from '../../api/selectors/fields.ts';
+import { parseLabelSelector } from '../../api/selectors/labels.ts';
 import type { SqliteStore } from '../storage/sqlite-store.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, type StoredEvent } from '../storage/types.ts';
 import type { ResourceRegistry } from './registry.ts';

@@ -1,7 +1,7 @@
 // Turns a request's label and field selectors into one predicate over objects of a kind.
 import type { KubeObject } from '../../api/meta.ts';
-import { checkFieldsSupported, type FieldSelector } from '../selectors/fields.ts';
-import type { LabelSelectorMatcher, RequirementSelector } from '../selectors/labels.ts';
+import { checkFieldsSupported, type FieldSelector } from '../../api/selectors/fields.ts';
+import type { LabelSelectorMatcher, RequirementSelector } from '../../api/selectors/labels.ts';
 import type { ResourceDef } from './types.ts';
 
 export type ObjectMatcher = (obj: KubeObject) => boolean;

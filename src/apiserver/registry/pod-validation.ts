@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
-import { labelSelectorFromObject } from '../selectors/labels.ts';
+import { labelSelectorFromObject } from '../../api/selectors/labels.ts';
 import { dnsLabelErrors, validateLabels } from './validation.ts';
 import type { LabelSelector } from '../../api/meta.ts';
 

@@ -2,7 +2,7 @@
 // rules kinds pick from.
 import type { KubeObject } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
-import { dnsLabelErrors, dnsSubdomainErrors, labelValueErrors, pathSegmentErrors, qualifiedNameErrors } from '../names.ts';
+import { dnsLabelErrors, dnsSubdomainErrors, labelValueErrors, pathSegmentErrors, qualifiedNameErrors } from '../../api/names.ts';
 
 export type NameRule = (name: string) => string[];
 

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../api/meta.ts';
 import { badRequest, methodNotAllowed } from '../errors.ts';
 import { evalJsonPath } from '../jsonpath.ts';
 import type { ScaleSubresource } from '../registry/types.ts';
-import { formatLabelSelector } from '../selectors/labels.ts';
+import { formatLabelSelector } from '../../api/selectors/labels.ts';
 import { mediaType, parseBody, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
 import { patchFunction } from './patch-function.ts';

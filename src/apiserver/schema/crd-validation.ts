@@ -9,7 +9,7 @@ import type {
   JSONSchemaProps,
 } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
-import { dns1035LabelErrors } from '../names.ts';
+import { dns1035LabelErrors } from '../../api/names.ts';
 import { dnsSubdomainErrors, validateObjectMeta } from '../registry/validation.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 // Every message is worded as kubeOpenAPIResultToFieldErrors renders it for kube-apiserver 1.32.
 import type { JSONSchemaProps } from '../../api/meta.ts';
 import { type FieldError, FieldErrors, fieldError } from '../errors.ts';
-import { dns1035LabelErrors } from '../names.ts';
+import { dns1035LabelErrors } from '../../api/names.ts';
 
 type Json = Record<string, unknown>;
 

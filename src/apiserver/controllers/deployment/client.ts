@@ -5,7 +5,7 @@ import type { KubeObject } from '../../../api/meta.ts';
 import type { Logger } from '../../../lib/logger.ts';
 import type { GenericStore } from '../../registry/generic-store.ts';
 import type { ResourceDef } from '../../registry/types.ts';
-import type { LabelSelectorMatcher } from '../../selectors/labels.ts';
+import type { LabelSelectorMatcher } from '../../../api/selectors/labels.ts';
 import { appsControllerRef, claimObjects } from '../controller-ref.ts';
 import { ignoreNotFound, objectKey } from '../store-controller.ts';
 import { DESIRED_REPLICAS_ANNOTATION, type DeploymentStatus, MAX_REPLICAS_ANNOTATION, replicasOf, type Rollout } from './rollout.ts';

@@ -1,8 +1,8 @@
 // Kubernetes label selectors: the query-string grammar of k8s.io/apimachinery/pkg/labels and the
 // structured metav1.LabelSelector. Parse errors copy upstream's wording because kubectl prints the
 // server's message verbatim and scripts grep for it.
-import type { LabelSelector } from '../../api/meta.ts';
-import { badRequest } from '../errors.ts';
+import type { LabelSelector } from '../meta.ts';
+import { SelectorError } from './error.ts';
 
 /** selection.Operator spellings, as Requirement.String() and error messages print them. */
 export type LabelOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'gt' | 'lt' | 'exists' | '!';
@@ -339,12 +339,12 @@ class Parser {
   }
 }
 
-/** Parses `labelSelector=` query syntax; a syntax or validation error is a 400. */
+/** Parses `labelSelector=` query syntax; a syntax or validation error is a SelectorError (a 400). */
 export function parseLabelSelector(text: string): RequirementSelector {
   try {
     return new RequirementSelector(new Parser(text).parse());
   } catch (err) {
-    if (err instanceof ParseError) throw badRequest(err.message);
+    if (err instanceof ParseError) throw new SelectorError(err.message);
     throw err;
   }
 }
@@ -367,7 +367,7 @@ function requirementsOf(sel: LabelSelector): LabelRequirement[] {
   }));
   for (const expr of sel.matchExpressions ?? []) {
     const operator = EXPRESSION_OPERATORS[expr.operator];
-    if (!operator) throw badRequest(`${JSON.stringify(expr.operator)} is not a valid label selector operator`);
+    if (!operator) throw new SelectorError(`${JSON.stringify(expr.operator)} is not a valid label selector operator`);
     requirements.push({ key: expr.key, operator, values: [...(expr.values ?? [])] });
   }
   return requirements;
@@ -381,7 +381,7 @@ export function labelSelectorFromObject(sel: LabelSelector | undefined): Require
   if (!sel) return new RequirementSelector([]);
   const requirements = requirementsOf(sel);
   const errs = requirements.flatMap((r) => requirementErrors(r));
-  if (errs.length) throw badRequest(aggregate(errs));
+  if (errs.length) throw new SelectorError(aggregate(errs));
   return new RequirementSelector(requirements);
 }
 

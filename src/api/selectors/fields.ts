@@ -1,6 +1,6 @@
 // Field selectors (k8s.io/apimachinery/pkg/fields): `a=b,c!=d` with backslash escapes in values.
 // Messages follow upstream because kubectl shows them as the server sends them.
-import { badRequest } from '../errors.ts';
+import { SelectorError } from './error.ts';
 
 export interface FieldRequirement {
   field: string;
@@ -49,7 +49,7 @@ function unescapeValue(value: string): string {
   for (const c of value) {
     if (escaped) {
       if (c !== '\\' && c !== ',' && c !== '=') {
-        throw badRequest(`invalid field selector: invalid escape sequence: \\${c}`);
+        throw new SelectorError(`invalid field selector: invalid escape sequence: \\${c}`);
       }
       out += c;
       escaped = false;
@@ -57,12 +57,12 @@ function unescapeValue(value: string): string {
       escaped = true;
     } else if (c === ',' || c === '=') {
       // Go formats the rune with %v, which prints its code point.
-      throw badRequest(`invalid field selector: unescaped character in value: ${c.codePointAt(0)}`);
+      throw new SelectorError(`invalid field selector: unescaped character in value: ${c.codePointAt(0)}`);
     } else {
       out += c;
     }
   }
-  if (escaped) throw badRequest('invalid field selector: invalid escape sequence: \\');
+  if (escaped) throw new SelectorError('invalid field selector: invalid escape sequence: \\');
   return out;
 }
 
@@ -78,7 +78,7 @@ export function parseFieldSelector(text: string): FieldSelector {
   for (const term of terms) {
     if (term === '') continue;
     const parts = splitTerm(term);
-    if (!parts) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
+    if (!parts) throw new SelectorError(`invalid selector: '${text}'; can't understand '${term}'`);
     requirements.push({ field: parts.lhs, operator: parts.op === '!=' ? '!=' : '=', value: unescapeValue(parts.rhs) });
   }
   return {
@@ -116,7 +116,7 @@ export function checkFieldsSupported(
 ): void {
   const unknown = sel.requirements.find((r) => !supported.includes(r.field));
   if (!unknown) return;
-  if (style === 'fieldLabel') throw badRequest(`field label not supported: ${unknown.field}`);
+  if (style === 'fieldLabel') throw new SelectorError(`field label not supported: ${unknown.field}`);
   const known = supported.map((f) => JSON.stringify(f)).join(', ');
-  throw badRequest(`${JSON.stringify(unknown.field)} is not a known field selector: only ${known}`);
+  throw new SelectorError(`${JSON.stringify(unknown.field)} is not a known field selector: only ${known}`);
 }

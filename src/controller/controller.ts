@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { type Logger, silentLogger } from '../lib/logger.ts';
 import { getControllerOf, groupOf } from './owner.ts';
 import { type Informer, keyOf } from './store.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue } from '../lib/work-queue.ts';
 
 export interface ObjectKey {
   /** '' for cluster-scoped objects. */

@@ -22,4 +22,4 @@ export { prometheusControllerMetrics } from './metrics.ts';
 export { controllerRef, getControllerOf, type GroupVersionKind, groupOf, isControlledBy } from './owner.ts';
 export { ApiError, isApiError, requestJson, type RequestOptions } from './rest.ts';
 export { type AddHandler, type DeleteHandler, type Informer, keyOf, type Lister, ObjectStore, type UpdateHandler } from './store.ts';
-export { type Handler, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
+export { type Handler, WorkQueue, type WorkQueueOptions } from '../lib/work-queue.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkQueue } from '../../src/controller/work-queue.ts';
+import { WorkQueue } from '../../src/lib/work-queue.ts';
 
 describe('WorkQueue', () => {
   it('keeps a key in the queue once however often it is added', async () => {

@@ -3,7 +3,7 @@
 // with backoff). Subclasses say which keys exist at start, which keys an event wakes, and what a
 // sync does; the subscription, the queue, the sync counter and idle() live here.
 import type { KubeObject } from '../../api/meta.ts';
-import { WorkQueue } from '../../controller/work-queue.ts';
+import { WorkQueue } from '../../lib/work-queue.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { StatusError } from '../errors.ts';
 import type { GenericStore } from '../registry/generic-store.ts';

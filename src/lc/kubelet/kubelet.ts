@@ -12,7 +12,7 @@ import { EventRecorder } from '../../controller/events.ts';
 import { SharedInformer } from '../../controller/informer.ts';
 import { isApiError, requestJson } from '../../controller/rest.ts';
 import { keyOf } from '../../controller/store.ts';
-import { WorkQueue } from '../../controller/work-queue.ts';
+import { WorkQueue } from '../../lib/work-queue.ts';
 import { type Logger, silentLogger } from '../../lib/logger.ts';
 import type { KeyLookup } from './env.ts';
 import { DEFAULT_IMAGE_RUNTIMES, type ImageRuntimes } from './images.ts';

@@ -1,6 +1,8 @@
 // A rate-limited work queue with client-go's workqueue semantics: a key waits in the queue at most
 // once; a key being processed is never handed to a second worker, and if it is added meanwhile
 // it is processed again afterwards; failures back off exponentially per key.
+// It lives in src/lib because the API server's built-in controllers, the controller runtime and the
+// kubelet all use it, and none of those may import another.
 
 export interface WorkQueueOptions {
   /** First retry delay after a failure. */

@@ -2,7 +2,7 @@
 // once; a key being processed is never handed to a second worker, and if it is added meanwhile
 // it is processed again afterwards; failures back off exponentially per key.
 // It lives in src/lib because the API server's built-in controllers, the controller runtime and the
-// kubelet all use it, and none of those may import another.
+// kubelet all use it, and the API server may not import the client runtime (nor it the server).
 
 export interface WorkQueueOptions {
   /** First retry delay after a failure. */

@@ -14,7 +14,7 @@ import { parseTable } from '../helpers/kubectl-table.ts';
 import { type RunningLc, startLcWithKubelet } from '../helpers/lc.ts';
 import { serviceLookup } from '../../src/lib/net/lookup.ts';
 import type { ServiceProxy } from '../../src/lc/kubelet/service-proxy.ts';
-import type { Pod } from '../../src/lc/kubelet/types.ts';
+import type { Pod } from '../../src/api/workloads.ts';
 
 const NODE = 'svc-node-1';
 // Ports below 1024 need root (or net.ipv4.ip_unprivileged_port_start) even on loopback.

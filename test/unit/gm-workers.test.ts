@@ -29,13 +29,13 @@ import {
   selectorString,
   WorkerSpecError,
   workerLabels,
-  type WorkerPodTemplate,
+  type PodTemplateSpec,
 } from '../../src/gm/workers/index.ts';
 
 const GVK = { apiVersion: 'sedna.io/v1alpha1', kind: 'JointInferenceService' };
 const owner = { apiVersion: GVK.apiVersion, kind: GVK.kind, metadata: { name: 'helmet-ji', namespace: 'default', uid: 'uid-1', generation: 1 } };
 
-function template(): WorkerPodTemplate {
+function template(): PodTemplateSpec {
   return { spec: { nodeName: 'edge-node', containers: [{ name: 'a', image: 'x', env: [{ name: 'USER', value: '1' }] }, { name: 'b', image: 'y' }] } };
 }
 
@@ -137,7 +137,7 @@ describe('storage injection (§2.3.4–2.3.6)', () => {
   });
 
   it('indirect: the index is mounted into the initializer only, which fetches its entries (@-marked)', () => {
-    const tpl: WorkerPodTemplate = { spec: { containers: [{ name: 'a' }], initContainers: [{ name: 'user-init' }] } };
+    const tpl: PodTemplateSpec = { spec: { containers: [{ name: 'a' }], initContainers: [{ name: 'user-init' }] } };
     const out = injectStorage(tpl, [{ envName: 'ORIGINAL_DATASET_URL', urls: [{ url: '/data/index.txt', downloadByInitializer: true, indirect: true, secret: s3Secret }] }]);
     const init = out.spec.initContainers!;
     assert.deepEqual(init.map((c) => c.name), ['user-init', 'storage-initializer']);
@@ -198,7 +198,7 @@ describe('templates (§2.3.2–2.3.3)', () => {
   });
 
   it('a template without containers is a WorkerSpecError', () => {
-    assert.throws(() => buildDeployment(owner, GVK, { workerType: 'Cloud', template: { spec: {} }, env: [] }), WorkerSpecError);
+    assert.throws(() => buildDeployment(owner, GVK, { workerType: 'Cloud', template: { spec: {} } as PodTemplateSpec, env: [] }), WorkerSpecError);
   });
 
   it('a Pod: generateName, forced hostNetwork, restartPolicy only when the template has none', () => {

@@ -24,7 +24,7 @@ import {
   runProbe,
   tally,
 } from '../../src/lc/kubelet/probes.ts';
-import type { Container } from '../../src/lc/kubelet/types.ts';
+import type { Container } from '../../src/api/workloads.ts';
 
 /** Applies outcomes one by one, returning the state after each and any kill. */
 function play(probes: ContainerProbes, kind: keyof ContainerProbes, outcomes: ProbeResult[], from = initialProbeState(probes)): { states: ContainerProbeState[]; kill: string | undefined } {

@@ -1,12 +1,13 @@
-// The Kubernetes workload types Sedna embeds in its specs: pod templates, label selectors, the
-// inlined apps/v1 DeploymentSpec and batch/v1 JobSpec, and the HPA of joint inference workers.
+// The schemas of the Kubernetes workload types Sedna embeds in its specs: pod templates, label
+// selectors, the inlined apps/v1 DeploymentSpec and batch/v1 JobSpec, and the HPA of joint
+// inference workers. The types themselves live with the other Kubernetes shapes in
+// src/api/workloads.ts.
 //
 // Pod templates are opaque objects (x-kubernetes-preserve-unknown-fields): we do not carry the whole
 // core/v1 PodSpec schema, the kubelet side validates pods when they are created. Sedna's CRDs type
 // `template.metadata` as a bare object, which prunes every label and annotation a user writes there
 // (spec §6 item 30); ours keeps them, so YAML that worked with Sedna still applies and the labels now
 // reach the worker pods.
-import type { LabelSelector, ObjectMeta } from '../meta.ts';
 import {
   array,
   boolean,
@@ -20,23 +21,7 @@ import {
   stringMap,
 } from './schema.ts';
 
-export interface Container {
-  name: string;
-  image?: string;
-  [field: string]: unknown;
-}
-
-/** The parts of a core/v1 PodSpec Sedna's controllers read; the rest travels untouched. */
-export interface PodSpec {
-  nodeName?: string;
-  containers?: Container[];
-  [field: string]: unknown;
-}
-
-export interface PodTemplateSpec {
-  metadata?: ObjectMeta;
-  spec?: PodSpec;
-}
+export type { DeploymentSpec, HPA, JobSpec, PodTemplateSpec } from '../workloads.ts';
 
 export const podTemplateSchema = opaqueObject('Pod template of the worker (core/v1 PodTemplateSpec).', {
   metadata: opaqueObject('Labels and annotations for the worker pods.'),
@@ -64,18 +49,6 @@ export const labelSelectorSchema = {
   'x-kubernetes-map-type': 'atomic' as const,
 };
 
-/** apps/v1 DeploymentSpec, inlined by FeatureExtractionService and ObjectSearch's reidWorkers. */
-export interface DeploymentSpec {
-  replicas?: number;
-  selector: LabelSelector;
-  template: PodTemplateSpec;
-  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
-}
-
 export const deploymentSpecProperties = {
   replicas: int32('Number of desired pods.'),
   selector: labelSelectorSchema,
@@ -91,26 +64,6 @@ export const deploymentSpecProperties = {
 };
 
 export const DEPLOYMENT_SPEC_REQUIRED = ['selector', 'template'] as const;
-
-/** batch/v1 JobSpec, inlined by ReidJob and VideoAnalyticsJob. Sedna's GM reads only `template`. */
-export interface JobSpec {
-  template: PodTemplateSpec;
-  parallelism?: number;
-  completions?: number;
-  activeDeadlineSeconds?: number;
-  podFailurePolicy?: Record<string, unknown>;
-  successPolicy?: Record<string, unknown>;
-  backoffLimit?: number;
-  backoffLimitPerIndex?: number;
-  maxFailedIndexes?: number;
-  selector?: LabelSelector;
-  manualSelector?: boolean;
-  ttlSecondsAfterFinished?: number;
-  completionMode?: string;
-  suspend?: boolean;
-  podReplacementPolicy?: string;
-  managedBy?: string;
-}
 
 export const jobSpecProperties = {
   template: podTemplateSchema,
@@ -130,14 +83,6 @@ export const jobSpecProperties = {
   podReplacementPolicy: string(),
   managedBy: string(),
 };
-
-/** Sedna's HPA: an autoscaling/v2 HorizontalPodAutoscalerSpec without the scale target. */
-export interface HPA {
-  minReplicas?: number;
-  maxReplicas: number;
-  metrics?: Array<{ type: string; [field: string]: unknown }>;
-  behavior?: Record<string, unknown>;
-}
 
 const metricSpecSchema = { ...opaqueObject('autoscaling/v2 MetricSpec.', { type: string() }), required: ['type'] };
 

@@ -22,14 +22,14 @@ import { DeploymentClient, type DeploymentDefs } from './deployment/client.ts';
 import { findNewReplicaSet } from './deployment/new-replicaset.ts';
 import { rolloutRecreate } from './deployment/recreate.ts';
 import { rolloutRolling } from './deployment/rolling.ts';
-import type { DeploymentSpec, DeploymentStatus, Rollout } from './deployment/rollout.ts';
+import type { DeploymentStatus } from '../../api/workloads.ts';
+import type { Rollout, StoredDeploymentSpec } from './deployment/rollout.ts';
 import { isScalingEvent, syncScaling } from './deployment/scaling.ts';
 import { calculateStatus, checkPausedConditions } from './deployment/status.ts';
 import { phaseOf } from './pods.ts';
 import { objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
 
 export { REVISION_ANNOTATION } from './deployment/history.ts';
-export type { DeploymentSpec, DeploymentStatus } from './deployment/rollout.ts';
 export { resolveFenceposts } from './deployment/strategy.ts';
 export { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from './deployment/template-hash.ts';
 
@@ -84,7 +84,7 @@ export class DeploymentController extends StoreController {
     const [namespace, name] = splitKey(key);
     const d = this.store.tryGet(this.defs.deploy, namespace, name);
     if (!d) return;
-    const spec = (d.spec ?? {}) as DeploymentSpec;
+    const spec = (d.spec ?? {}) as StoredDeploymentSpec;
     const selector = selectorOf(spec.selector);
     if (selector.empty) return; // would select every pod; validation refuses it anyway
     const stored = (d.status ?? {}) as DeploymentStatus;

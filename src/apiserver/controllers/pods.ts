@@ -1,12 +1,7 @@
 // What the workload controllers read from a pod's status: phase, readiness, availability, and the
 // order in which surplus pods are deleted.
-import type { Condition, KubeObject } from '../../api/meta.ts';
-
-interface PodStatus {
-  phase?: string;
-  conditions?: Condition[];
-  containerStatuses?: { restartCount?: number }[];
-}
+import type { KubeObject } from '../../api/meta.ts';
+import type { PodStatus } from '../../api/workloads.ts';
 
 function podStatusOf(pod: KubeObject): PodStatus {
   return pod.status ?? {};

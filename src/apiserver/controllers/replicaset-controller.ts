@@ -13,7 +13,7 @@ import type { StoredEvent } from '../storage/types.ts';
 import { appsControllerRef, claimObjects, controllersToWake, selectorOf } from './controller-ref.ts';
 import { deletionOrder, isActivePod, isPodAvailable, isPodReady, isTerminal } from './pods.ts';
 import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
-import type { ReplicaSetSpec, ReplicaSetStatus } from './workload-types.ts';
+import type { PodTemplateSpec, ReplicaSetSpec, ReplicaSetStatus } from '../../api/workloads.ts';
 
 /** Most pods one sync creates; the next sync creates the rest (upstream's burst limit). */
 const BURST_REPLICAS = 500;
@@ -172,7 +172,7 @@ export function replicaSetStatus(rs: KubeObject, active: KubeObject[], now: numb
 }
 
 function podFromTemplate(rs: KubeObject): KubeObject {
-  const template = (rs.spec as ReplicaSetSpec).template ?? {};
+  const template: Partial<PodTemplateSpec> = (rs.spec as ReplicaSetSpec).template ?? {};
   const meta = template.metadata ?? {};
   const pod: KubeObject = {
     apiVersion: 'v1',

@@ -3,7 +3,7 @@
 // the storage-initializer init container; an "indirect" URL is an index file whose entries the
 // initializer fetches. Each URL's in-container location reaches the worker in an env var, and S3
 // credentials come from the URL's Secret. Pure functions over a pod template: nothing is mutated.
-import type { CoreSecret, EnvVar, VolumeMount, Volume, WorkerContainer, WorkerPodTemplate } from '../../api/workloads.ts';
+import type { Container, CoreSecret, EnvVar, PodTemplateSpec, VolumeMount, Volume } from '../../api/workloads.ts';
 import { convertK8sValidName } from './names.ts';
 
 export const DOWNLOAD_DIR = '/downloads';
@@ -131,15 +131,15 @@ function mergeEnv(target: EnvVar[], env: readonly EnvVar[]): void {
   for (const entry of env) if (!target.some((e) => e.name === entry.name)) target.push(entry);
 }
 
-function withEnv(container: WorkerContainer, env: readonly EnvVar[]): WorkerContainer {
+function withEnv(container: Container, env: readonly EnvVar[]): Container {
   return env.length === 0 ? container : { ...container, env: [...(container.env ?? []), ...env] };
 }
 
-function withMounts(container: WorkerContainer, mounts: readonly VolumeMount[]): WorkerContainer {
+function withMounts(container: Container, mounts: readonly VolumeMount[]): Container {
   return mounts.length === 0 ? container : { ...container, volumeMounts: [...(container.volumeMounts ?? []), ...mounts] };
 }
 
-function initializerContainer(downloads: readonly ResolvedUrl[]): WorkerContainer {
+function initializerContainer(downloads: readonly ResolvedUrl[]): Container {
   const args = downloads.flatMap((d) => [d.downloadSrc!, d.indirect ? `${INDIRECT_URL_MARK}${d.downloadDstDir!}` : d.downloadDstDir!]);
   const env: EnvVar[] = [];
   for (const d of downloads) mergeEnv(env, d.s3Env);
@@ -157,7 +157,7 @@ function initializerContainer(downloads: readonly ResolvedUrl[]): WorkerContaine
 }
 
 /** The template with every mount's URLs wired in: init container, host paths, env. */
-export function injectStorage(template: WorkerPodTemplate, mounts: readonly WorkerMount[]): WorkerPodTemplate {
+export function injectStorage(template: PodTemplateSpec, mounts: readonly WorkerMount[]): PodTemplateSpec {
   const resolvedByMount = mounts.map((mount) => ({ mount, urls: mount.urls.filter((u) => !u.disabled).map(resolveUrl) }));
   const all = resolvedByMount.flatMap((m) => m.urls);
   let containers = template.spec.containers.map((c) => ({ ...c }));
@@ -196,7 +196,7 @@ export function injectStorage(template: WorkerPodTemplate, mounts: readonly Work
   const urlEnv = resolvedByMount.map(({ mount, urls }): EnvVar => ({ name: mount.envName, value: urls.map((u) => u.containerPath).join(URL_SEPARATOR) }));
   containers = containers.map((c) => withEnv(c, [...urlEnv, ...mainEnv, ...workerSecretEnv]));
 
-  const spec: WorkerPodTemplate['spec'] = { ...template.spec, containers };
+  const spec: PodTemplateSpec['spec'] = { ...template.spec, containers };
   if (initContainers.length > 0) spec.initContainers = initContainers;
   if (volumes.length > 0) spec.volumes = volumes;
   return { ...template, spec };

@@ -4,11 +4,18 @@
 // the CR, so the garbage collector removes it with the CR. Sedna's env is appended after the
 // user's, so a name Sedna injects wins (Kubernetes takes the last duplicate).
 import type { KubeObject } from '../../api/meta.ts';
-import type { HPA, PodTemplateSpec } from '../../api/sedna/workloads.ts';
 import { controllerRef, type GroupVersionKind } from '../../controller/owner.ts';
 import { deploymentLabels, workerLabels } from './labels.ts';
 import { injectStorage, type WorkerMount } from './storage.ts';
-import type { Deployment, EnvVar, HorizontalPodAutoscaler, Service, WorkerContainer, WorkerPod, WorkerPodTemplate } from '../../api/workloads.ts';
+import type { Container, Deployment, EnvVar, HorizontalPodAutoscaler, HPA, Pod, PodSpec, PodTemplateSpec, RestartPolicy, Service } from '../../api/workloads.ts';
+
+/** A container of a worker pod, as the feature controllers name it. */
+export type WorkerContainer = Container;
+
+/** A Pod the GM builds for a worker: unlike a Pod read back, its spec is always set. */
+export interface WorkerPod extends Pod {
+  spec: PodSpec;
+}
 
 export interface WorkerParams {
   /** `Cloud`, `Edge`, `train`, … (lower-cased in names and labels, kept in `app.sedna.io`). */
@@ -27,7 +34,7 @@ export interface DeploymentParams extends WorkerParams {
 export interface PodParams extends WorkerParams {
   hostNetwork?: boolean;
   /** Used only when the template sets none. */
-  restartPolicy?: string;
+  restartPolicy?: RestartPolicy;
   dnsPolicy?: string;
 }
 
@@ -63,10 +70,10 @@ export function serviceHost(service: Service): string {
 }
 
 /** A deep copy of the CR's template with the storage injected and `env` appended to every container. */
-export function workerTemplate(params: WorkerParams, labels: Record<string, string>): WorkerPodTemplate {
+export function workerTemplate(params: WorkerParams, labels: Record<string, string>): PodTemplateSpec {
   const source = structuredClone(params.template);
   if (!source.spec?.containers?.length) throw new WorkerSpecError(`the ${params.workerType.toLowerCase()} worker's template.spec.containers must name at least one container`);
-  let template: WorkerPodTemplate = { spec: source.spec as WorkerPodTemplate['spec'] };
+  let template: PodTemplateSpec = { spec: source.spec };
   const { labels: userLabels, annotations } = source.metadata ?? {};
   template.metadata = { ...(annotations ? { annotations } : {}), labels: { ...userLabels, ...labels } };
   if (params.mounts) template = injectStorage(template, params.mounts);

@@ -1,7 +1,7 @@
 // A container's environment as the kubelet builds it: envFrom, then env in order (literal values
 // with $(VAR) expansion, fieldRef, secretKeyRef, configMapKeyRef). Secrets and ConfigMaps are read
 // through the API by the caller-supplied `lookup`.
-import type { Container, Pod } from './types.ts';
+import type { Container, Pod } from '../../api/workloads.ts';
 
 /**
  * Data of a ConfigMap or (decoded) Secret, or undefined when it does not exist. The kubelet's

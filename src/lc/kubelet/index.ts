@@ -6,4 +6,4 @@ export { NODE_LEASE_NAMESPACE, NodeAgent, nodeConditions } from './node.ts';
 export { type BackoffOptions, mapMountPaths, podDir, podLogPath, portEnv, PodWorker } from './pod-worker.ts';
 export { allocateHostPorts, freePort, HOST_PORTS_ANNOTATION } from './ports.ts';
 export { computePodStatus, type ContainerProcessState, containerID, LOCAL_IP, podStatusFor, type PodStatusOptions, type TerminationRecord } from './status.ts';
-export type * from './types.ts';
+export type * from '../../api/workloads.ts';

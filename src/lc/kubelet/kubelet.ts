@@ -21,7 +21,7 @@ import { type BackoffOptions, PodWorker } from './pod-worker.ts';
 import { allocateHostPorts, HOST_PORTS_ANNOTATION } from './ports.ts';
 import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
 import { podStatusFor } from './status.ts';
-import type { Pod } from './types.ts';
+import type { Pod } from '../../api/workloads.ts';
 
 export interface KubeletOptions {
   kubeConfig: k8s.KubeConfig;

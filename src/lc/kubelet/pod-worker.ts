@@ -15,7 +15,7 @@ import { ContainerConfigError, containerEnv, expand, type KeyLookup } from './en
 import { containerArgv, type ImageRuntime, type ImageRuntimes, resolveImage } from './images.ts';
 import { ContainerProber, containerProbes, type ProbeKind, type ProbeTarget } from './probes.ts';
 import type { ContainerProcessState, TerminationRecord } from './status.ts';
-import type { Container, Pod } from './types.ts';
+import type { Container, Pod } from '../../api/workloads.ts';
 
 export interface BackoffOptions {
   /** Delay before the second restart; doubles per further crash (Kubernetes: 10 s). */

@@ -4,7 +4,7 @@
 // HOST_PORTS_ANNOTATION as JSON, and handed to the process as PORT (its first port),
 // PORT_<containerPort> and PORT_<NAME> (the port's name upper-cased).
 import { createServer } from 'node:net';
-import type { Pod } from './types.ts';
+import type { Pod } from '../../api/workloads.ts';
 
 export const HOST_PORTS_ANNOTATION = 'sedna.io/host-ports';
 

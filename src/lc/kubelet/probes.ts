@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from '../../lib/logger.ts';
-import type { Container, Probe, ProbePort } from './types.ts';
+import type { Container, Probe, ProbePort } from '../../api/workloads.ts';
 
 export type ProbeKind = 'readiness' | 'liveness' | 'startup';
 

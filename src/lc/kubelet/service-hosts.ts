@@ -4,24 +4,13 @@
 // `<SVC>_SERVICE_HOST`, `<SVC>_SERVICE_PORT`, `<SVC>_SERVICE_PORT_<NAME>`. Bare `<svc>` names are
 // left out: one file serves every namespace, and a bare name means a different Service in each.
 import { renameSync, writeFileSync } from 'node:fs';
-import type { KubeObject } from '../../api/meta.ts';
-import type { Pod } from './types.ts';
-import type { ServicePort } from '../../api/workloads.ts';
+import type { Pod, Service } from '../../api/workloads.ts';
 
-export type { ServicePort } from '../../api/workloads.ts';
+export type { Service, ServicePort } from '../../api/workloads.ts';
 
 export { SERVICE_HOSTS_ENV } from '../../lib/net/lookup.ts';
 export const CLUSTER_DOMAIN = 'cluster.local';
 
-export interface Service extends KubeObject {
-  spec?: {
-    type?: string;
-    clusterIP?: string;
-    clusterIPs?: string[];
-    selector?: Record<string, string>;
-    ports?: ServicePort[];
-  };
-}
 
 /** The Service's virtual IP, or undefined for a headless or ExternalName Service. */
 export function clusterIpOf(service: Service): string | undefined {

@@ -11,7 +11,7 @@ import { keyOf } from '../../controller/store.ts';
 import { type Logger, silentLogger } from '../../lib/logger.ts';
 import { HOST_PORTS_ANNOTATION } from './ports.ts';
 import { clusterIpOf, type Service, type ServicePort } from './service-hosts.ts';
-import type { Pod } from './types.ts';
+import type { Pod } from '../../api/workloads.ts';
 
 export interface ServiceProxyOptions {
   kubeConfig: k8s.KubeConfig;

@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition } from '../../api/meta.ts';
 import { rfc3339, setCondition } from '../../controller/conditions.ts';
-import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodPhase, PodStatus } from './types.ts';
+import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodPhase, PodStatus } from '../../api/workloads.ts';
 
 /** One finished run of a container's process. */
 export interface TerminationRecord {

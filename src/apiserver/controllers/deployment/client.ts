@@ -8,7 +8,8 @@ import type { ResourceDef } from '../../registry/types.ts';
 import type { LabelSelectorMatcher } from '../../../api/selectors/labels.ts';
 import { appsControllerRef, claimObjects } from '../controller-ref.ts';
 import { ignoreNotFound, objectKey } from '../store-controller.ts';
-import { DESIRED_REPLICAS_ANNOTATION, type DeploymentStatus, MAX_REPLICAS_ANNOTATION, replicasOf, type Rollout } from './rollout.ts';
+import type { DeploymentStatus } from '../../../api/workloads.ts';
+import { DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, replicasOf, type Rollout } from './rollout.ts';
 import { maxSurge } from './strategy.ts';
 
 export interface DeploymentDefs {

@@ -1,12 +1,13 @@
 // Deployment conditions with upstream's update rules, and the progress deadline they report on.
 import type { Condition } from '../../../api/meta.ts';
 import { nowTimestamp } from '../../registry/generic-store.ts';
-import type { DeploymentSpec, DeploymentStatus } from './rollout.ts';
+import type { DeploymentStatus } from '../../../api/workloads.ts';
+import type { StoredDeploymentSpec } from './rollout.ts';
 
 /** progressDeadlineSeconds meaning "no deadline". */
 const NO_DEADLINE = 2147483647;
 
-export function hasProgressDeadline(spec: DeploymentSpec): boolean {
+export function hasProgressDeadline(spec: StoredDeploymentSpec): boolean {
   return spec.progressDeadlineSeconds !== undefined && spec.progressDeadlineSeconds !== NO_DEADLINE;
 }
 

@@ -5,13 +5,13 @@ import type { KubeObject } from '../../../api/meta.ts';
 import { StatusError } from '../../errors.ts';
 import { appsControllerRef, controllerRefOf } from '../controller-ref.ts';
 import { isNamespaceTerminating } from '../store-controller.ts';
-import type { ReplicaSetSpec } from '../workload-types.ts';
+import type { ReplicaSetSpec } from '../../../api/workloads.ts';
 import type { DeploymentClient } from './client.ts';
 import { condition, findCondition, hasProgressDeadline, setCondition } from './conditions.ts';
 import { maxRevision, REVISION_ANNOTATION, setNewReplicaSetAnnotations } from './history.ts';
 import { byCreation, newSet, replicasOf, type Rollout, sumSpec } from './rollout.ts';
 import { isRollingUpdate, maxSurge } from './strategy.ts';
-import { equalIgnoreHash, POD_TEMPLATE_HASH_LABEL, podTemplateHash } from './template-hash.ts';
+import { equalIgnoreHash, POD_TEMPLATE_HASH_LABEL, type PodTemplate, podTemplateHash } from './template-hash.ts';
 
 /** The oldest owned ReplicaSet whose template is the Deployment's (ignoring the hash label). */
 export function findNewReplicaSet(r: Rollout): KubeObject | undefined {
@@ -95,7 +95,7 @@ function useAsNew(r: Rollout, rs: KubeObject): void {
 
 function newReplicaSetFor(r: Rollout): KubeObject {
   const hash = podTemplateHash(r.spec.template ?? {}, r.status.collisionCount);
-  const template = structuredClone(r.spec.template ?? {});
+  const template: PodTemplate = structuredClone(r.spec.template ?? {});
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash } };
   const selector = structuredClone(r.spec.selector ?? {});
   selector.matchLabels = { ...selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash };

@@ -1,41 +1,20 @@
 // One sync's view of a Deployment and the ReplicaSets it controls, and the small arithmetic over
 // them that every rollout step shares.
-import type { Condition, KubeObject, LabelSelector } from '../../../api/meta.ts';
-import type { PodTemplate, ReplicaSetStatus } from '../workload-types.ts';
+import type { KubeObject } from '../../../api/meta.ts';
+import type { DeploymentSpec, DeploymentStatus, ReplicaSetStatus } from '../../../api/workloads.ts';
 
 /** The Deployment replicas a ReplicaSet was last sized for; a difference means a scaling event. */
 export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
 /** replicas + maxSurge when a ReplicaSet was last sized: the base of proportional scaling. */
 export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
 
-export type IntOrString = number | string;
-
-export interface DeploymentSpec {
-  replicas?: number;
-  selector?: LabelSelector;
-  template?: PodTemplate;
-  strategy?: { type?: string; rollingUpdate?: { maxSurge?: IntOrString; maxUnavailable?: IntOrString } };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
-}
-
-export interface DeploymentStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  updatedReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  unavailableReplicas?: number;
-  conditions?: Condition[];
-  collisionCount?: number;
-}
+/** A Deployment's spec as stored: the rollout code defaults every absent field. */
+export type StoredDeploymentSpec = Partial<DeploymentSpec>;
 
 /** One sync's view of a Deployment; upstream mutates d.Status in place, this keeps a working copy. */
 export interface Rollout {
   d: KubeObject;
-  spec: DeploymentSpec;
+  spec: StoredDeploymentSpec;
   /** Status as stored: the baseline for "progress" and for "nothing changed". */
   stored: DeploymentStatus;
   /** Working status: conditions and collisionCount set along the way. */

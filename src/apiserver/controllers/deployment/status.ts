@@ -3,7 +3,8 @@
 import type { Condition, KubeObject } from '../../../api/meta.ts';
 import type { DeploymentClient } from './client.ts';
 import { condition, findCondition, hasProgressDeadline, removeCondition, setCondition } from './conditions.ts';
-import { type DeploymentSpec, type DeploymentStatus, newSet, oldSets, replicasOf, type Rollout, statusOf, sumSpec } from './rollout.ts';
+import type { DeploymentStatus } from '../../../api/workloads.ts';
+import { newSet, oldSets, replicasOf, type Rollout, statusOf, type StoredDeploymentSpec, sumSpec } from './rollout.ts';
 import { maxUnavailable } from './strategy.ts';
 
 /** Counts from the ReplicaSets' status, plus the Available condition; zeros are omitted like omitempty. */
@@ -96,7 +97,7 @@ function deploymentProgressing(old: DeploymentStatus, next: DeploymentStatus): b
   );
 }
 
-function timedOut(spec: DeploymentSpec, status: DeploymentStatus): boolean {
+function timedOut(spec: StoredDeploymentSpec, status: DeploymentStatus): boolean {
   const current = findCondition(status, 'Progressing');
   if (!current || current.reason === 'NewReplicaSetAvailable') return false;
   if (current.reason === 'ProgressDeadlineExceeded') return true;

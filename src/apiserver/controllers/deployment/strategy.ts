@@ -1,9 +1,10 @@
 // The rolling-update bounds: how many pods above replicas (maxSurge) and how many unavailable
 // below it (maxUnavailable) a rollout may reach.
 import type { KubeObject } from '../../../api/meta.ts';
-import { type DeploymentSpec, type IntOrString, replicasOf } from './rollout.ts';
+import type { IntOrString } from '../../../api/workloads.ts';
+import { replicasOf, type StoredDeploymentSpec } from './rollout.ts';
 
-export function isRollingUpdate(spec: DeploymentSpec): boolean {
+export function isRollingUpdate(spec: StoredDeploymentSpec): boolean {
   return (spec.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
 }
 
@@ -24,14 +25,14 @@ function scaledValue(value: IntOrString, total: number, roundUp: boolean): numbe
 }
 
 export function maxSurge(d: KubeObject): number {
-  const spec = (d.spec ?? {}) as DeploymentSpec;
+  const spec = (d.spec ?? {}) as StoredDeploymentSpec;
   if (!isRollingUpdate(spec)) return 0;
   const rolling = spec.strategy?.rollingUpdate;
   return resolveFenceposts(rolling?.maxSurge, rolling?.maxUnavailable, replicasOf(d))[0];
 }
 
 export function maxUnavailable(d: KubeObject): number {
-  const spec = (d.spec ?? {}) as DeploymentSpec;
+  const spec = (d.spec ?? {}) as StoredDeploymentSpec;
   const wanted = replicasOf(d);
   if (!isRollingUpdate(spec) || wanted === 0) return 0;
   const rolling = spec.strategy?.rollingUpdate;

@@ -1,7 +1,10 @@
 // The pod-template-hash that names a Deployment's ReplicaSets, and template comparison as
 // upstream does it (ignoring that label).
 import { isDeepStrictEqual } from 'node:util';
-import type { PodTemplate } from '../workload-types.ts';
+import type { PodTemplateSpec } from '../../../api/workloads.ts';
+
+/** A pod template as stored: any field, the spec included, may be absent. */
+export type PodTemplate = Partial<PodTemplateSpec>;
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 

@@ -2,22 +2,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_JSON } from './model-files.ts';
+import type { InferenceModel, ModelFormat, Tensor } from './types.ts';
 
 // The runtimes load on first use (dynamic imports below): a worker serving an ONNX model never
 // pays for TensorFlow.js, nor a TensorFlow.js worker for ONNX Runtime's native library.
 
-export interface Tensor {
-  data: Float32Array;
-  shape: number[];
-}
-
-export type ModelFormat = 'tfjs' | 'onnx';
-
-export interface InferenceModel {
-  readonly format: ModelFormat;
-  predict(input: Tensor): Promise<Tensor>;
-  dispose(): void;
-}
+export type { InferenceModel, ModelFormat, Tensor } from './types.ts';
 
 /** Sedna's BACKEND_TYPE values and the runtime each maps to here. */
 const backendTypes: Record<string, ModelFormat> = { TENSORFLOW: 'tfjs', KERAS: 'tfjs', ONNX: 'onnx' };

@@ -1,7 +1,7 @@
 // ONNX Runtime (native CPU build of onnxruntime-node) behind a small float32-in/float32-out API.
 import { readFile, stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { Tensor } from './index.ts';
+import type { Tensor } from './types.ts';
 
 export interface OnnxLoadOptions {
   /** Threads ONNX Runtime may use inside one operator; defaults to ORT's own choice. */

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { download, isLocal, isRemote, joinPath, removePathPrefix, upload } from '../../src/lib/file-ops/index.ts';
+import { create as createTar } from 'tar';
+import { download, extractTarGz, isLocal, isRemote, joinPath, packTarGz, removePathPrefix, upload } from '../../src/lib/file-ops/index.ts';
 
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
@@ -102,6 +103,21 @@ describe('local and file://', () => {
     assert.equal(existsSync(join(dir, 'pack/model.tar.gz')), false, 'the archive made for the upload is removed');
     const archive = await download(join(dir, 'archives/model.tar.gz'), join(dir, 'unpacked/model.tar.gz'), { unzip: true });
     assert.equal(read(join(archive, '../model/w.bin')), 'W');
+  });
+  it('a truncated archive, one that is no archive, or an entry climbing out of the folder is an error naming the archive', async () => {
+    file('bad/model/w.bin', 'W'.repeat(100_000));
+    const whole = readFileSync(await packTarGz(join(dir, 'bad/model')));
+    writeFileSync(join(dir, 'bad/truncated.tar.gz'), whole.subarray(0, whole.length >> 1));
+    writeFileSync(join(dir, 'bad/text.tar.gz'), 'not an archive');
+    file('bad/inner/x', '');
+    file('bad/escape', 'E');
+    await createTar({ gzip: true, file: join(dir, 'bad/climbing.tar.gz'), cwd: join(dir, 'bad/inner'), preservePaths: true }, ['../escape']);
+    for (const [name, cause] of [['truncated', /unexpected end of file/], ['text', /Unrecognized archive format/], ['climbing', /path contains '\.\.'/]] as const) {
+      const into = join(dir, `bad/out-${name}`);
+      mkdirSync(into);
+      await assert.rejects(extractTarGz(join(dir, `bad/${name}.tar.gz`), into), (err: Error) => err.message.includes(`${name}.tar.gz`) && cause.test(err.message));
+    }
+    assert.deepEqual(readdirSync(join(dir, 'bad/out-climbing')), [], 'nothing is written for a refused entry');
   });
 });
 

@@ -54,6 +54,9 @@ describe('parseCsvText', () => {
       ['last', 'row', '9'],
     ]);
   });
+  it('a quote inside an unquoted field is text, as pandas reads it (csv-parse refuses it unless relax_quotes, which also accepts "x"y)', () => {
+    assert.deepEqual(parseCsvText('item,size\npipe,12" long\n"cap",5"\n'), [['item', 'size'], ['pipe', '12" long'], ['cap', '5"']]);
+  });
   it('a lone "" field is a record, not a blank line', () => {
     assert.deepEqual(parseCsvText('h\n""\n'), [['h'], ['']]);
   });

@@ -104,6 +104,8 @@ describe('protobuf wire reader', () => {
     assert.throws(() => new WireReader(Buffer.from([0x00])).tag(), /field number 0/);
     const bad = new WireReader(Buffer.from([0x02, 0xc3, 0x28]));
     assert.throws(() => bad.string(), /UTF-8/);
+    // A key beyond 32 bits is refused, not truncated (protobufjs's Reader reads this one as field 0).
+    assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01])).tag(), /field key 34359738368 is out of range/);
   });
 });
 

@@ -1,6 +1,12 @@
 // A small, strict reader for the protobuf wire format: enough to walk the messages client-go
 // marshals (proto2, gogo-generated). Anything malformed or cut short throws ProtobufWireError;
 // nothing is guessed.
+//
+// Kept instead of protobufjs (8.8.1): its Reader reads a varint past 64 bits as 2^64-1, a field
+// key past 32 bits as field 0, and invalid UTF-8 as U+FFFD, and its reflection decoder drops
+// unknown fields silently, where the API server must answer 415 naming the field (all pinned by
+// test/unit/protobuf.test.ts). Kubernetes' generated.proto files are on no npm package, so the
+// descriptors stay the tables in descriptors.ts.
 
 export class ProtobufWireError extends Error {
   constructor(message: string) {

@@ -100,8 +100,8 @@ describe('FL desired objects', () => {
 
   it('keeps a declared 7363 port and a template restart policy', () => {
     const j = job();
-    j.spec.aggregationWorker.template.spec!.containers![0]!.ports = [{ containerPort: 7363, name: 'agg' }];
-    j.spec.aggregationWorker.template.spec!.restartPolicy = 'Never';
+    j.spec.aggregationWorker.template.spec.containers[0]!.ports = [{ containerPort: 7363, name: 'agg' }];
+    j.spec.aggregationWorker.template.spec.restartPolicy = 'Never';
     const pod = aggregationPod(j, inputs());
     assert.deepEqual(pod.spec.containers[0]!.ports, [{ containerPort: 7363, name: 'agg' }]);
     assert.equal(pod.spec.restartPolicy, 'Never');

@@ -1,6 +1,7 @@
 // The import boundaries of eslint.config.js hold for the whole tree: every import specifier of
-// src/ (static, re-export and dynamic import()) resolved to a path, checked against the table; and
-// the lint rule built from the table does flag a crossing, so `npm run lint` enforces it too.
+// src/ (static, re-export and dynamic import()) resolved to a path, checked against the table; no
+// module imports itself round a circle; and the lint rule built from the table does flag a
+// crossing, so `npm run lint` enforces it too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -52,6 +53,25 @@ describe('import boundaries', () => {
       }
     }
     assert.deepEqual(crossings, []);
+  });
+
+  it('no module of src/ reaches itself through its imports (type-only and dynamic ones included)', () => {
+    const graph = new Map(sourceFiles(join(ROOT, 'src')).map((file) => [relative(ROOT, file), importedPaths(file)]));
+    const cycles: string[] = [];
+    const done = new Set<string>();
+    const path: string[] = [];
+    const visit = (module: string): void => {
+      path.push(module);
+      for (const next of graph.get(module) ?? []) {
+        const at = path.indexOf(next);
+        if (at >= 0) cycles.push([...path.slice(at), next].join(' -> '));
+        else if (!done.has(next)) visit(next);
+      }
+      path.pop();
+      done.add(module);
+    };
+    for (const module of graph.keys()) if (!done.has(module)) visit(module);
+    assert.deepEqual(cycles, []);
   });
 
   it('the table names paths that exist, so a rename cannot void a rule', () => {

@@ -4,17 +4,17 @@
 // bound to it, a Dataset moved to another node is deleted from the old one, a Dataset bound to a
 // node with no credential says so in its Ready condition, and a repeated report writes nothing.
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { Dataset, DatasetStatus } from '../../api/sedna/dataset.ts';
+import { type Dataset, datasetKind, type DatasetStatus } from '../../api/sedna/dataset.ts';
 import type { Condition } from '../../api/meta.ts';
-import { Controller, rfc3339, setCondition, type SharedInformer } from '../../controller/index.ts';
+import { Controller, type Informer, rfc3339, setCondition } from '../../controller/index.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import { type FeatureContext, type FeatureController, RejectedMessage } from '../../gm/feature.ts';
 
-export const DATASET_KIND = 'Dataset';
-export const DATASET_PLURAL = 'datasets';
+export const DATASET_KIND = datasetKind.kind;
+export const DATASET_PLURAL = datasetKind.plural;
 const READY = 'Ready';
 
-function datasetInformer(ctx: FeatureContext): SharedInformer<Dataset> {
+function datasetInformer(ctx: FeatureContext): Informer<Dataset> {
   return ctx.informers.informerFor<Dataset>({ path: ctx.pathFor(DATASET_PLURAL) });
 }
 

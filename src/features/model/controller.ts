@@ -5,14 +5,14 @@
 // `status.metrics` and `status.updateTime` (a repeated report writes nothing).
 import { isDeepStrictEqual } from 'node:util';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { Model, ModelStatus } from '../../api/sedna/model.ts';
+import { type Model, modelKind, type ModelStatus } from '../../api/sedna/model.ts';
 import type { Metric } from '../../api/sedna/status.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import { rfc3339 } from '../../controller/index.ts';
 import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
 
-export const MODEL_KIND = 'Model';
-export const MODEL_PLURAL = 'models';
+export const MODEL_KIND = modelKind.kind;
+export const MODEL_PLURAL = modelKind.plural;
 
 export async function handleModelUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;

@@ -39,7 +39,11 @@ export class FakeKubeClient implements KubeClient {
 
   /** Stores objects as they are (a test's starting state); not recorded as actions. */
   seed(ref: ResourceRef, ...objects: KubeObject[]): void {
-    for (const obj of objects) this.store(ref).upsert(this.stamp(structuredClone(obj), obj.metadata.generation ?? 1));
+    for (const obj of objects) {
+      const seeded = structuredClone(obj);
+      seeded.metadata = { uid: randomUUID(), creationTimestamp: rfc3339(new Date(this.clock.now())), ...seeded.metadata };
+      this.store(ref).upsert(this.stamp(seeded, obj.metadata.generation ?? 1));
+    }
   }
 
   /** The next `verb` on `plural` fails with `error` (once per call). */

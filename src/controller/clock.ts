@@ -8,15 +8,16 @@ export type CancelTimer = () => void;
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Calls `fn` once after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): CancelTimer;
+  /** Calls `fn` once after `ms` milliseconds; a `background` timer does not keep the process alive. */
+  setTimeout(fn: () => void, ms: number, options?: { background?: boolean }): CancelTimer;
 }
 
 /** The wall clock and the event loop's timers. */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
+  setTimeout: (fn, ms, options) => {
     const timer = setTimeout(fn, Math.max(0, ms));
+    if (options?.background) timer.unref();
     return () => clearTimeout(timer);
   },
 };

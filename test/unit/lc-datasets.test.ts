@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
-import { classifyUrl, DatasetFormatError, DatasetManager, MAX_LINE_BYTES, parseIndex, scanLines } from '../../src/lc/datasets.ts';
+import { classifyUrl, DatasetFormatError, DatasetManager, MAX_LINE_BYTES, parseIndex, scanLines } from '../../src/features/dataset/local-manager.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import { ModelManager } from '../../src/lc/models.ts';
 import { silentLogger } from '../../src/lib/logger.ts';

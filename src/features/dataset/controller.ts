@@ -8,7 +8,7 @@ import { type Dataset, datasetKind, type DatasetStatus } from '../../api/sedna/d
 import type { Condition } from '../../api/meta.ts';
 import { Controller, type Informer, rfc3339, setCondition } from '../../controller/index.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
-import { type FeatureContext, type FeatureController, RejectedMessage } from '../../gm/feature.ts';
+import { type FeatureContext, type FeatureController, type FeatureRegistration, RejectedMessage } from '../../gm/feature.ts';
 
 export const DATASET_KIND = datasetKind.kind;
 export const DATASET_PLURAL = datasetKind.plural;
@@ -99,3 +99,6 @@ async function setReady(ctx: FeatureContext, dataset: Dataset, status: 'True' | 
 function target(namespace: string, name: string): { apiVersion: string; plural: string; namespace: string; name: string } {
   return { apiVersion: SEDNA_API_VERSION, plural: DATASET_PLURAL, namespace, name };
 }
+
+/** The Dataset feature on the GM side. */
+export const gm: FeatureRegistration = { kind: DATASET_KIND, plural: DATASET_PLURAL, createController: createDatasetController, handleUpstream: handleDatasetUpstream };

@@ -14,7 +14,7 @@ import { type Dataset, datasetKind } from '../../api/sedna/dataset.ts';
 import type { FederatedLearningJob } from '../../api/sedna/federated-learning-job.ts';
 import { type Model, modelKind } from '../../api/sedna/model.ts';
 import { type Informer, isApiError, isControlledBy, type ObjectKey } from '../../controller/index.ts';
-import type { FeatureContext, FeatureController } from '../../gm/feature.ts';
+import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
 import { FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
 import { applyObject, type CoreSecret, deleteIfExists, labelPrefix, mergeSpecOverLive, selectorString, type Service, WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
 import { PodExpectations } from './expectations.ts';
@@ -34,7 +34,9 @@ import {
   trainerNodes,
 } from './workers.ts';
 
-export { handleFederatedLearningUpstream } from './upstream.ts';
+import { handleFederatedLearningUpstream } from './upstream.ts';
+
+export { handleFederatedLearningUpstream };
 export { FL_KIND, FL_PLURAL } from './workers.ts';
 
 /** A worker pod as the API server reports it. */
@@ -262,3 +264,6 @@ export class FederatedLearningReconciler {
     );
   }
 }
+
+/** Federated learning on the GM side. */
+export const gm: FeatureRegistration = { kind: FL_KIND, plural: FL_PLURAL, createController: createFederatedLearningController, handleUpstream: handleFederatedLearningUpstream };

@@ -9,7 +9,7 @@ import type { JointInferenceService } from '../../api/sedna/joint-inference-serv
 import { type Model, modelKind } from '../../api/sedna/model.ts';
 import type { HPA } from '../../api/sedna/workloads.ts';
 import type { Informer } from '../../controller/index.ts';
-import type { FeatureContext, FeatureController } from '../../gm/feature.ts';
+import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
 import { FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
 import {
   applyObject,
@@ -27,7 +27,9 @@ import {
 import { currentCondition, INVALID_SPEC, isAvailable, MODEL_NOT_FOUND, nextStatus, type Observation, WORKER_RECOVERED } from './status.ts';
 import { CLOUD, cloudDeployment, cloudService, EDGE, edgeDeployment, JI_GVK, JI_KIND, JI_PLURAL, tokenSecret, tokenSecretName } from './workers.ts';
 
-export { handleJointInferenceUpstream } from './upstream.ts';
+import { handleJointInferenceUpstream } from './upstream.ts';
+
+export { handleJointInferenceUpstream };
 export { JI_KIND, JI_PLURAL } from './workers.ts';
 
 interface Informers {
@@ -189,3 +191,6 @@ export class JointInferenceReconciler {
     await this.scaffold.writeStatus(ji, (current, now) => nextStatus(current, observation, now), transitionEvent);
   }
 }
+
+/** Joint inference on the GM side. */
+export const gm: FeatureRegistration = { kind: JI_KIND, plural: JI_PLURAL, createController: createJointInferenceController, handleUpstream: handleJointInferenceUpstream };

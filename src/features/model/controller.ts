@@ -9,7 +9,7 @@ import { type Model, modelKind, type ModelStatus } from '../../api/sedna/model.t
 import type { Metric } from '../../api/sedna/status.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import { rfc3339 } from '../../controller/index.ts';
-import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
+import { type FeatureContext, type FeatureRegistration, RejectedMessage } from '../../gm/feature.ts';
 
 export const MODEL_KIND = modelKind.kind;
 export const MODEL_PLURAL = modelKind.plural;
@@ -47,3 +47,6 @@ function parseReport(content: unknown): { metrics: Metric[]; updateTime?: string
   }
   return updateTime === undefined ? { metrics: list } : { metrics: list, updateTime: rfc3339(new Date(updateTime)) };
 }
+
+/** The Model kind on the GM side: upstream reports only, no controller (as in Sedna). */
+export const gm: FeatureRegistration = { kind: MODEL_KIND, plural: MODEL_PLURAL, handleUpstream: handleModelUpstream };

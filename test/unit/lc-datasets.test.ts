@@ -89,7 +89,7 @@ function startManager(t: TestContext, dir: string, pollIntervalMs = 50): { manag
   const sent: EdgeMessage[] = [];
   const manager = new DatasetManager({ db, send: (m) => sent.push(m), pollIntervalMs, logger: silentLogger() });
   t.after(async () => {
-    manager.stop();
+    await manager.stop();
     await manager.settled();
     db.close();
   });
@@ -165,7 +165,7 @@ describe('DatasetManager on a real index file', () => {
     const sent: EdgeMessage[] = [];
     const manager = new DatasetManager({ db, send: (m) => sent.push(m), rootfs: dir, pollIntervalMs: 50, logger: silentLogger() });
     t.after(async () => {
-      manager.stop();
+      await manager.stop();
       await manager.settled();
       db.close();
     });

@@ -130,6 +130,15 @@ export class DatasetManager {
     this.check(key);
   }
 
+  /** Monitoring resumes from the database at once, not only when the GM re-sends the Datasets. */
+  resume(): void {
+    for (const row of this.options.db.listResources()) {
+      if (row.name.split('/')[1] !== 'dataset') continue;
+      const kind = typeof row.typeMeta.kind === 'string' && row.typeMeta.kind ? row.typeMeta.kind : 'Dataset';
+      this.insert({ kind, metadata: row.objectMeta, spec: row.spec });
+    }
+  }
+
   delete(object: SednaObject): void {
     const key = resourceKey(object, 'dataset');
     const entry = this.entries.get(key);
@@ -153,9 +162,12 @@ export class DatasetManager {
     }
   }
 
-  stop(): void {
+  /** Stops monitoring and waits for the checks under way. */
+  async stop(): Promise<void> {
     for (const entry of this.entries.values()) this.stopEntry(entry);
+    const running = [...this.entries.values()].flatMap((e) => (e.checking ? [e.checking] : []));
     this.entries.clear();
+    await Promise.all(running);
   }
 
   /** Re-reads the index now (coalescing with a check under way). */

@@ -2,7 +2,7 @@
 // Configuration comes from the environment the GM sets (lib.md §1); reports go to the node's
 // LocalController; feature classes wrap the user's model (an Estimator) into edge–cloud jobs.
 export { algorithmFromEnv, ConfigError, getParameter, numberParameter, optionalNumberParameter, workerContext, type AlgorithmConfig, type NumberRule, type WorkerContext } from './lib/context.ts';
-export { InferenceReporter, LcClient, type TaskInfo, type WorkerMessage } from './lib/lc-client.ts';
+export { LcClient, type TaskInfo, type WorkerMessage } from './lib/lc-client.ts';
 export { download, isRemote, joinPath, removePathPrefix, upload } from './lib/file-ops/index.ts';
 export { parseCsv, parseTxtIndex, readIdx, type DataSource } from './lib/datasources/index.ts';
 export { backendType, loadInferenceModel, type InferenceModel, type Tensor } from './lib/backends/index.ts';
@@ -11,6 +11,7 @@ export { createHardExampleMining, hemFromEnv, registerHardExampleMining, type Ha
 export { listenAddress } from './lib/net/bind.ts';
 export { serviceAgent } from './lib/net/http-agent.ts';
 export { JointInference, type InferenceResult, type JointInferenceOptions } from './features/jointinference/worker.ts';
+export { InferenceReporter, type InferenceReporterOptions } from './features/jointinference/inference-reporter.ts';
 export { BigModelService, type BigModelServiceOptions } from './features/jointinference/big-model-service.ts';
 export { CloudClient, CloudError } from './features/jointinference/cloud-client.ts';
 export { decodeWeights, encodeWeights, cloneWeights, sameShapes, type LayerWeights, type ModelWeights } from './lib/weights.ts';

@@ -154,3 +154,40 @@ export class FeatureScaffold<T extends KubeObject> {
     if (event) await this.event(obj, event);
   }
 }
+
+/**
+ * A feature's reconciler: handed objects that exist and are synced downstream, reading the
+ * informers its feature registered. reconcileKey() runs the scaffold's prelude first; the GM's
+ * controller and the unit tests both go through it.
+ */
+export abstract class FeatureReconciler<T extends KubeObject, I> {
+  protected readonly ctx: FeatureContext;
+
+  constructor(
+    protected readonly scaffold: FeatureScaffold<T>,
+    protected readonly informers: I,
+  ) {
+    this.ctx = scaffold.ctx;
+  }
+
+  abstract reconcile(obj: T): Promise<Result | void>;
+
+  /** Drops in-memory bookkeeping about an object that is gone. */
+  forget(_key: ObjectKey): void {}
+
+  reconcileKey(namespace: string, name: string): Promise<Result | void> {
+    return this.scaffold.reconcileKey(
+      { namespace, name },
+      (obj) => this.reconcile(obj),
+      (key) => this.forget(key),
+    );
+  }
+
+  /** The GM's controller for this reconciler. */
+  controller(): FeatureController & Controller {
+    return this.scaffold.controller(
+      (obj) => this.reconcile(obj),
+      (key) => this.forget(key),
+    );
+  }
+}

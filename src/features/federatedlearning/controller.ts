@@ -15,7 +15,7 @@ import type { FederatedLearningJob } from '../../api/sedna/federated-learning-jo
 import { type Model, modelKind } from '../../api/sedna/model.ts';
 import { type Informer, isApiError, isControlledBy, type ObjectKey } from '../../controller/index.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
-import { FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
+import { FeatureReconciler, FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
 import { applyObject, type CoreSecret, deleteIfExists, labelPrefix, mergeSpecOverLive, selectorString, type Service, WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
 import { PodExpectations } from './expectations.ts';
 import { resolveInputs } from './inputs.ts';
@@ -76,11 +76,7 @@ export function federatedLearningParts(ctx: FeatureContext): { scaffold: Feature
 }
 
 export function createFederatedLearningController(ctx: FeatureContext): FeatureController {
-  const { scaffold, reconciler } = federatedLearningParts(ctx);
-  return scaffold.controller(
-    (job) => reconciler.reconcile(job),
-    (key) => reconciler.forget(key),
-  );
+  return federatedLearningParts(ctx).reconciler.controller();
 }
 
 /** An event when the job finishes: Completed, or the reason it failed. */
@@ -103,23 +99,10 @@ function isDone(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
-export class FederatedLearningReconciler {
+export class FederatedLearningReconciler extends FeatureReconciler<FederatedLearningJob, Informers> {
   private readonly expectations = new PodExpectations();
-  private readonly ctx: FeatureContext;
 
-  constructor(
-    private readonly scaffold: FeatureScaffold<FederatedLearningJob>,
-    private readonly informers: Informers,
-  ) {
-    this.ctx = scaffold.ctx;
-  }
-
-  /** Reconciles the object cached under `namespace/name` (the scaffold's prelude included). */
-  reconcileKey(namespace: string, name: string): Promise<unknown> {
-    return this.scaffold.reconcileKey({ namespace, name }, (job) => this.reconcile(job), (key) => this.forget(key));
-  }
-
-  forget(key: ObjectKey): void {
+  override forget(key: ObjectKey): void {
     this.expectations.forgetJob(key.namespace, key.name);
   }
 

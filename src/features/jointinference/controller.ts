@@ -10,7 +10,7 @@ import { type Model, modelKind } from '../../api/sedna/model.ts';
 import type { HPA } from '../../api/sedna/workloads.ts';
 import type { Informer } from '../../controller/index.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
-import { FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
+import { FeatureReconciler, FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
 import {
   applyObject,
   buildHpa,
@@ -66,8 +66,7 @@ export function jointInferenceParts(ctx: FeatureContext): { scaffold: FeatureSca
 }
 
 export function createJointInferenceController(ctx: FeatureContext): FeatureController {
-  const { scaffold, reconciler } = jointInferenceParts(ctx);
-  return scaffold.controller((ji) => reconciler.reconcile(ji));
+  return jointInferenceParts(ctx).reconciler.controller();
 }
 
 /** An event when the service fails, or recovers from failing. */
@@ -81,21 +80,7 @@ function transitionEvent(before: JointInferenceService['status'], after: NonNull
   return undefined;
 }
 
-export class JointInferenceReconciler {
-  private readonly ctx: FeatureContext;
-
-  constructor(
-    private readonly scaffold: FeatureScaffold<JointInferenceService>,
-    private readonly informers: Informers,
-  ) {
-    this.ctx = scaffold.ctx;
-  }
-
-  /** Reconciles the object cached under `namespace/name` (the scaffold's prelude included). */
-  reconcileKey(namespace: string, name: string): Promise<unknown> {
-    return this.scaffold.reconcileKey({ namespace, name }, (ji) => this.reconcile(ji));
-  }
-
+export class JointInferenceReconciler extends FeatureReconciler<JointInferenceService, Informers> {
   async reconcile(ji: JointInferenceService): Promise<void> {
     const models = this.models(ji);
     if ('missing' in models) {

@@ -30,6 +30,7 @@ export function createDatasetController(ctx: FeatureContext): FeatureController 
     maxConcurrentReconciles: 4,
     logger: ctx.logger,
     metrics: ctx.metrics,
+    clock: ctx.clock,
     reconcile: async ({ namespace, name }) => {
       const dataset = informer.lister.get(namespace, name);
       if (!dataset) {
@@ -52,12 +53,12 @@ export function createDatasetController(ctx: FeatureContext): FeatureController 
 export async function handleDatasetUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;
   const report = parseReport(message.content);
-  const result = await ctx.status.update<Dataset>(target(namespace, resourceName), (current) => {
+  const result = await ctx.status.update<Dataset>(target(namespace, resourceName), (current, now) => {
     if (current.spec?.nodeName !== node) throw new RejectedMessage(`node ${node} reported on dataset ${namespace}/${resourceName}, which is bound to node ${current.spec?.nodeName ?? '(none)'}`);
     const previous = current.status;
     const unchangedCount = previous?.numberOfSamples === report.numberOfSamples;
     // A repeated count without a time of its own changes nothing (Sedna rewrote updateTime each time).
-    const updateTime = report.updateTime ?? (unchangedCount && previous?.updateTime ? previous.updateTime : rfc3339(new Date()));
+    const updateTime = report.updateTime ?? (unchangedCount && previous?.updateTime ? previous.updateTime : rfc3339(now));
     const condition: Condition = {
       type: READY,
       status: 'True',

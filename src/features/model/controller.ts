@@ -17,10 +17,10 @@ export const MODEL_PLURAL = modelKind.plural;
 export async function handleModelUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;
   const report = parseReport(message.content);
-  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: MODEL_PLURAL, namespace, name: resourceName }, (current) => {
+  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: MODEL_PLURAL, namespace, name: resourceName }, (current, now) => {
     const previous = current.status;
     const same = isDeepStrictEqual(previous?.metrics, report.metrics);
-    const updateTime = report.updateTime ?? (same && previous?.updateTime ? previous.updateTime : rfc3339(new Date()));
+    const updateTime = report.updateTime ?? (same && previous?.updateTime ? previous.updateTime : rfc3339(now));
     const next: ModelStatus = { ...previous, metrics: report.metrics, updateTime };
     return next as unknown as Record<string, unknown>;
   });

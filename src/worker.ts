@@ -10,13 +10,11 @@ export { ModelEstimator, type Estimator, type Vector } from './lib/estimator.ts'
 export { createHardExampleMining, hemFromEnv, registerHardExampleMining, type HardExampleMining } from './lib/hem/index.ts';
 export { listenAddress } from './lib/net/bind.ts';
 export { serviceAgent } from './lib/net/http-agent.ts';
-export { JointInference, type InferenceResult, type JointInferenceOptions } from './features/jointinference/worker.ts';
-export { InferenceReporter, type InferenceReporterOptions } from './features/jointinference/inference-reporter.ts';
-export { BigModelService, type BigModelServiceOptions } from './features/jointinference/big-model-service.ts';
-export { CloudClient, CloudError } from './features/jointinference/cloud-client.ts';
 export { decodeWeights, encodeWeights, cloneWeights, sameShapes, type LayerWeights, type ModelWeights } from './lib/weights.ts';
 export { createAggregation, type AggregationStrategy, type ClientUpdate } from './lib/aggregation/index.ts';
 export { type LocalTrainOptions, type TrainableEstimator } from './lib/estimator.ts';
 export { TfjsClassifier, type ClassifierData, type ClassifierTrainOptions, type TfjsClassifierOptions } from './lib/backends/tfjs-classifier.ts';
-export { FederatedLearning, type FederatedLearningOptions, type FederatedRound, type FederatedTrainOptions } from './features/federatedlearning/worker.ts';
-export { AggregationServer, type AggregationServerOptions, type RoundSummary } from './features/federatedlearning/aggregation-server.ts';
+// The features' worker classes: one line per feature with an SDK (its `sdk.ts`, also named in
+// src/features/registry.ts; test/unit/feature-registry.test.ts checks the two agree).
+export * from './features/jointinference/sdk.ts';
+export * from './features/federatedlearning/sdk.ts';

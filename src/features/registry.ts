@@ -30,13 +30,27 @@ export interface FeatureEntry {
   gm?: () => Promise<{ gm: FeatureRegistration }>;
   /** The LC side: a module exporting `edge`. */
   edge?: () => Promise<{ edge: EdgeFeature }>;
+  /** The worker side: the SDK classes, re-exported by src/worker.ts (ESM exports are static). */
+  sdk?: () => Promise<Record<string, unknown>>;
 }
 
 export const features: FeatureEntry[] = [
   { name: 'dataset', kinds: [datasetKind], gm: () => import('./dataset/controller.ts'), edge: () => import('./dataset/edge.ts') },
   { name: 'model', kinds: [modelKind], gm: () => import('./model/controller.ts') },
-  { name: 'jointinference', kinds: [jointInferenceServiceKind], gm: () => import('./jointinference/controller.ts'), edge: () => import('./jointinference/edge.ts') },
-  { name: 'federatedlearning', kinds: [federatedLearningJobKind], gm: () => import('./federatedlearning/controller.ts'), edge: () => import('./federatedlearning/edge.ts') },
+  {
+    name: 'jointinference',
+    kinds: [jointInferenceServiceKind],
+    gm: () => import('./jointinference/controller.ts'),
+    edge: () => import('./jointinference/edge.ts'),
+    sdk: () => import('./jointinference/sdk.ts'),
+  },
+  {
+    name: 'federatedlearning',
+    kinds: [federatedLearningJobKind],
+    gm: () => import('./federatedlearning/controller.ts'),
+    edge: () => import('./federatedlearning/edge.ts'),
+    sdk: () => import('./federatedlearning/sdk.ts'),
+  },
   { name: 'incrementallearning', kinds: [], edge: () => import('./incrementallearning/edge.ts') },
   { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts') },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },

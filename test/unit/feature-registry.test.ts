@@ -18,6 +18,17 @@ describe('the feature registry', () => {
     for (const registration of gm) assert.equal(registration.plural, sednaKinds.find((k) => k.kind === registration.kind)?.plural);
   });
 
+  it('the SDK (sedna/worker) exports every registered feature’s worker classes', async () => {
+    const worker = (await import('../../src/worker.ts')) as Record<string, unknown>;
+    const withSdk = features.filter((f) => f.sdk);
+    assert.deepEqual(withSdk.map((f) => f.name), ['jointinference', 'federatedlearning']);
+    for (const feature of withSdk) {
+      const sdk = await feature.sdk!();
+      assert.ok(Object.keys(sdk).length > 0, feature.name);
+      for (const [name, value] of Object.entries(sdk)) assert.equal(worker[name], value, `${feature.name}: ${name} is exported by src/worker.ts`);
+    }
+  });
+
   it('the LC sides load alone, each downstream kind claimed by one feature', async () => {
     const edge = await loadEdgeFeatures();
     const kinds = edge.flatMap((f) => f.edge.kinds);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { loadGmConfig, type GmConfigInput } from '../gm/config.ts';
+import { loadGmFeatures } from '../features/registry.ts';
 import { GlobalManager } from '../gm/gm.ts';
 import { createLogger } from '../lib/logger.ts';
 import { stopOnSignal } from './stop-on-signal.ts';
@@ -37,6 +38,7 @@ export async function gmCommand(flags: GmFlags): Promise<void> {
     leaseNamespace: flags.leaseNamespace ?? (process.env.POD_NAMESPACE || config.namespace || 'default'),
     ...(flags.leaseDuration !== undefined ? { leaseDurationSeconds: flags.leaseDuration } : {}),
     ...(metricsToken !== undefined ? { metricsToken } : {}),
+    features: await loadGmFeatures(),
     logger: log,
   });
   await gm.start();

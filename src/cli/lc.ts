@@ -6,6 +6,7 @@
 // edge otherwise), pod logs go to --pod-log-dir (the API server's <data dir>/logs, so `kubectl logs`
 // works; default <data dir>/pod-logs), per-pod directories to <data dir>/kubelet. --service-proxy
 // (with --kubeconfig) also runs the embedded service proxy: one per machine serves every node.
+import { loadEdgeFeatures } from '../features/registry.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultNodeRole, type LcKubeletOptions, LocalController } from '../lc/lc.ts';
@@ -49,6 +50,7 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
   }
   const lc = new LocalController({
     nodeName: flags.node,
+    features: await loadEdgeFeatures(),
     gmUrl: flags.gm,
     token,
     dataDir: flags.dataDir,

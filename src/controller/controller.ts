@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../api/meta.ts';
 import { type Logger, silentLogger } from '../lib/logger.ts';
+import { type Clock, realClock } from '../lib/clock.ts';
 import { getControllerOf, groupOf } from './owner.ts';
 import { type Informer, keyOf } from './store.ts';
 import { WorkQueue } from '../lib/work-queue.ts';
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   maxDelayMs?: number;
   logger?: Logger;
   metrics?: ControllerMetrics;
+  /** Times requeues, retries, the cache-sync timeout and reconcile durations (default: real time). */
+  clock?: Clock;
 }
 
 export type KeyMapper<T> = (obj: T) => ObjectKey[];
@@ -63,14 +66,17 @@ export class Controller {
   private readonly unsubscribers: (() => void)[] = [];
   private readonly stopping = new AbortController();
   private state: 'new' | 'running' | 'stopped' = 'new';
+  private readonly clock: Clock;
 
   constructor(private readonly options: ControllerOptions) {
     this.name = options.name;
+    this.clock = options.clock ?? realClock;
     this.logger = (options.logger ?? silentLogger()).child({ controller: options.name });
     this.queue = new WorkQueue({
       concurrency: options.maxConcurrentReconciles ?? 1,
       baseDelayMs: options.baseDelayMs ?? 5,
       maxDelayMs: options.maxDelayMs ?? 1_000_000,
+      clock: this.clock,
       onError: (key, err) => this.logger.error({ key, err }, 'reconcile failed; retrying with backoff'),
     });
   }
@@ -122,9 +128,9 @@ export class Controller {
     this.state = 'running';
     // Not AbortSignal.timeout(): its timer is unref'd and would let the process exit mid-wait.
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.cacheSyncTimeoutMs ?? 120_000);
+    const cancelTimer = this.clock.setTimeout(() => timeout.abort(), this.options.cacheSyncTimeoutMs ?? 120_000);
     const waitSignal = AbortSignal.any([timeout.signal, this.stopping.signal, ...(signal ? [signal] : [])]);
-    const synced = await Promise.all(this.sources.map((source) => source.waitForSync(waitSignal))).finally(() => clearTimeout(timer));
+    const synced = await Promise.all(this.sources.map((source) => source.waitForSync(waitSignal))).finally(cancelTimer);
     if (this.state !== 'running') return; // stop() was called meanwhile
     if (!synced.every(Boolean)) {
       await this.stop();
@@ -152,12 +158,12 @@ export class Controller {
 
   /** Throws only for errors to retry: the work queue then re-adds the key with backoff. */
   private async reconcileKey(key: string): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.now();
     let outcome: ReconcileOutcome = 'error';
     try {
       outcome = await this.reconcileOnce(key);
     } finally {
-      this.options.metrics?.reconciled?.(this.name, outcome, (performance.now() - started) / 1000);
+      this.options.metrics?.reconciled?.(this.name, outcome, (this.clock.now() - started) / 1000);
     }
   }
 

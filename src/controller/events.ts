@@ -9,7 +9,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/meta.ts';
 import { type Logger, silentLogger } from '../lib/logger.ts';
 import { rfc3339 } from './conditions.ts';
-import { isApiError, requestJson } from './rest.ts';
+import { asKubeClient, type KubeClient, type ObjectRef } from './client.ts';
+import { type Clock, dateOf } from '../lib/clock.ts';
+import { isApiError } from './rest.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -20,6 +22,8 @@ export interface EventRecorderOptions {
   host?: string;
   logger?: Logger;
   now?: () => Date;
+  /** Used when `now` is not given. */
+  clock?: Clock;
   /** Identities remembered for aggregation (default 4096, least recently used dropped). */
   cacheSize?: number;
   /** Per API request (default 10 s). */
@@ -54,11 +58,13 @@ export class EventRecorder {
   /** One write at a time per identity, so repeats increment instead of racing to create. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly logger: Logger;
+  private readonly client: KubeClient;
 
   constructor(
-    private readonly kc: KubeConfig,
+    source: KubeConfig | KubeClient,
     private readonly options: EventRecorderOptions,
   ) {
+    this.client = asKubeClient(source);
     this.logger = (options.logger ?? silentLogger()).child({ component: 'event-recorder' });
   }
 
@@ -98,23 +104,18 @@ export class EventRecorder {
       }
     }
     try {
-      await this.request({ method: 'POST', path: eventsPath(occurrence.namespace), body: this.newEvent(occurrence) });
+      await this.client.create(eventRef(occurrence), this.newEvent(occurrence), this.call());
       return 1;
     } catch (err) {
       if (!isApiError(err, 409)) throw err;
       // Recorded before this recorder's memory (a restart, or an identity it had forgotten).
-      const existing = await this.request<CoreEvent>({ path: `${eventsPath(occurrence.namespace)}/${occurrence.name}` });
+      const existing = await this.client.get<CoreEvent>(eventRef(occurrence), this.call());
       return this.bump(occurrence, (existing.count ?? 1) + 1);
     }
   }
 
   private async bump(occurrence: Occurrence, count: number): Promise<number> {
-    await this.request({
-      method: 'PATCH',
-      path: `${eventsPath(occurrence.namespace)}/${occurrence.name}`,
-      contentType: 'application/merge-patch+json',
-      body: { count, lastTimestamp: rfc3339(this.now()) },
-    });
+    await this.client.patch(eventRef(occurrence), { count, lastTimestamp: rfc3339(this.now()) }, 'merge', this.call());
     return count;
   }
 
@@ -146,8 +147,8 @@ export class EventRecorder {
     };
   }
 
-  private request<T = unknown>(options: Parameters<typeof requestJson>[1]): Promise<T> {
-    return requestJson<T>(this.kc, { timeoutMs: this.options.timeoutMs ?? 10_000, ...options });
+  private call(): { timeoutMs: number } {
+    return { timeoutMs: this.options.timeoutMs ?? 10_000 };
   }
 
   private remember(identity: string, count: number): void {
@@ -161,12 +162,12 @@ export class EventRecorder {
   }
 
   private now(): Date {
-    return this.options.now?.() ?? new Date();
+    return this.options.now?.() ?? (this.options.clock ? dateOf(this.options.clock) : new Date());
   }
 }
 
-function eventsPath(namespace: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+function eventRef(occurrence: Occurrence): ObjectRef {
+  return { apiVersion: 'v1', plural: 'events', namespace: occurrence.namespace, name: occurrence.name };
 }
 
 /** `<object>.<hash of the identity>`, within the 253 characters a name may have. */

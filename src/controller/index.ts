@@ -1,4 +1,17 @@
 // The controller runtime the GlobalManager and the feature controllers build on.
+export {
+  asKubeClient,
+  type CallOptions,
+  type DeleteOptions,
+  type KubeClient,
+  type ListOptions,
+  objectPath,
+  type ObjectRef,
+  type PatchType,
+  type ResourceRef,
+  RestKubeClient,
+} from './client.ts';
+export { type CancelTimer, type Clock, dateOf, realClock, sleepOn } from '../lib/clock.ts';
 export { findCondition, isTrue, removeCondition, rfc3339, setCondition } from './conditions.ts';
 export {
   Controller,
@@ -16,7 +29,7 @@ export {
 } from './controller.ts';
 export { type CoreEvent, EventRecorder, type EventRecorderOptions, type EventType } from './events.ts';
 export { type InformerOptions, type InformerStats, resourcePath, SharedInformer } from './informer.ts';
-export { type InformerDefaults, type InformerRequest, SharedInformerFactory } from './informer-factory.ts';
+export { type InformerDefaults, type InformerRequest, type InformerSource, SharedInformerFactory } from './informer-factory.ts';
 export { type Lease, type LeaseSpec, type LeaderCallbacks, LeaderElector, type LeaderElectionOptions, microTime } from './leader-election.ts';
 export { prometheusControllerMetrics } from './metrics.ts';
 export { controllerRef, getControllerOf, type GroupVersionKind, groupOf, isControlledBy } from './owner.ts';

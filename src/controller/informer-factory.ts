@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/meta.ts';
 import { type InformerOptions, SharedInformer } from './informer.ts';
+import type { Informer } from './store.ts';
 
 export interface InformerRequest {
   /** Collection path, e.g. resourcePath({ apiVersion: 'v1', plural: 'pods', namespace }). */
@@ -14,7 +15,12 @@ export interface InformerRequest {
 /** Timing options applied to every informer the factory makes. */
 export type InformerDefaults = Omit<InformerOptions, keyof InformerRequest>;
 
-export class SharedInformerFactory {
+/** Where controllers get their informers: SharedInformerFactory, or FakeInformers in unit tests. */
+export interface InformerSource {
+  informerFor<T extends KubeObject>(request: InformerRequest): Informer<T>;
+}
+
+export class SharedInformerFactory implements InformerSource {
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
   private started = false;
 

@@ -1,19 +1,21 @@
 // What a feature gets from the GM and what it gives back. A feature is one folder under
 // src/features/ with one line in src/features/registry.ts; the machinery it uses (downstream
 // sync, status writes, events, metrics) lives here in src/gm and is never copied into a feature.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { EdgeMessage } from '../api/edge-protocol.ts';
-import type { ControllerMetrics, EventRecorder, SharedInformerFactory } from '../controller/index.ts';
+import type { Clock, ControllerMetrics, EventRecorder, InformerSource, KubeClient } from '../controller/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GmConfig } from './config.ts';
 import type { DownstreamSync } from './downstream.ts';
 import type { StatusWriter } from './status.ts';
 
 export interface FeatureContext {
-  kc: KubeConfig;
+  /** Every read and write a feature makes to the API server goes through this. */
+  client: KubeClient;
+  /** Every time a feature reads or waits for. */
+  clock: Clock;
   config: GmConfig;
   /** Namespace-scoped as `config.namespace` says ('' = all). */
-  informers: SharedInformerFactory;
+  informers: InformerSource;
   /** Collection path of a Sedna kind, honouring `config.namespace`. */
   pathFor(plural: string): string;
   downstream: DownstreamSync;

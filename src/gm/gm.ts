@@ -15,10 +15,11 @@ import {
   EventRecorder,
   LeaderElector,
   prometheusControllerMetrics,
+  realClock,
   resourcePath,
+  RestKubeClient,
   SharedInformerFactory,
 } from '../controller/index.ts';
-import { features as registeredFeatures } from '../features/registry.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import type { GmConfig } from './config.ts';
 import { credentialInjector, type Secret } from './credentials.ts';
@@ -43,7 +44,8 @@ export interface GlobalManagerOptions {
   metricsToken?: string;
   /** Default: from config.websocket.nodeTokens. */
   nodeTokens?: NodeTokenSource;
-  features?: FeatureRegistration[];
+  /** The features to run; the caller chooses them (`sedna gm` passes the registry's). */
+  features: FeatureRegistration[];
   /** Lines for whoever started the GM (ports chosen, leadership); default stdout. */
   announce?: (line: string) => void;
   /** Leadership was lost (not given up by stop()); default: exit 1. */
@@ -145,21 +147,24 @@ export class GlobalManager {
     );
     const downstream = new DownstreamSync(hub, this.logger.child({ component: 'downstream' }), withCredential);
     this.downstream = downstream;
+    const client = new RestKubeClient(this.kc);
+    const clock = realClock;
     const ctx: FeatureContext = {
-      kc: this.kc,
+      client,
+      clock,
       config,
       informers,
       pathFor: (plural) => resourcePath({ apiVersion: SEDNA_API_VERSION, plural, namespace: config.namespace || undefined }),
       downstream,
-      status: new StatusWriter(this.kc),
-      events: new EventRecorder(this.kc, { component: 'sedna-gm', logger: this.logger }),
+      status: new StatusWriter(client, { clock }),
+      events: new EventRecorder(client, { component: 'sedna-gm', logger: this.logger, clock }),
       metrics: this.controllerMetrics,
       logger: this.logger,
     };
     // Spec §2.2 order: upstream, then each feature's controller (registering its informers), then
     // the informers, and the edge hub last, once the caches can answer a node's full resend.
     const upstream = new Upstream(ctx, this.logger.child({ component: 'upstream' }));
-    const features = this.options.features ?? registeredFeatures;
+    const { features } = this.options;
     for (const feature of features) upstream.register(feature);
     upstream.attach(hub);
     this.controllers = features.flatMap((feature) => (feature.createController ? [feature.createController(ctx)] : []));

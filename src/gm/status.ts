@@ -1,28 +1,22 @@
 // Status writes for the GM: read the object, compute its next status, and PUT it through the
 // status subresource with the resourceVersion read, retrying on conflict. A computed status equal
-// to the current one is not written (no-op writes would wake every watcher for nothing).
+// to the current one is not written (no-op writes would wake every watcher for nothing). The
+// mutation is handed the writer's clock time, so condition timestamps follow an injected clock.
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/meta.ts';
-import { isApiError, requestJson } from '../controller/index.ts';
-import { resourcePath } from '../controller/index.ts';
+import { type Clock, dateOf, isApiError, type KubeClient, type ObjectRef, realClock } from '../controller/index.ts';
 
-export interface StatusTarget {
-  apiVersion: string;
-  plural: string;
-  namespace: string;
-  name: string;
-}
+export type StatusTarget = ObjectRef;
 
-/** Given the current object, the status to write, or undefined to leave it as it is. */
-export type StatusMutation<T extends KubeObject> = (current: T) => Record<string, unknown> | undefined;
+/** Given the current object and the time, the status to write, or undefined to leave it as it is. */
+export type StatusMutation<T extends KubeObject> = (current: T, now: Date) => Record<string, unknown> | undefined;
 
 export type StatusWriteResult = 'written' | 'unchanged' | 'not-found';
 
 export class StatusWriter {
   constructor(
-    private readonly kc: KubeConfig,
-    private readonly options: { maxAttempts?: number; timeoutMs?: number } = {},
+    private readonly client: KubeClient,
+    private readonly options: { maxAttempts?: number; timeoutMs?: number; clock?: Clock } = {},
   ) {}
 
   /**
@@ -30,7 +24,7 @@ export class StatusWriter {
    * the object is read from the server.
    */
   async update<T extends KubeObject>(target: StatusTarget, mutate: StatusMutation<T>, cached?: T): Promise<StatusWriteResult> {
-    const path = `${resourcePath({ apiVersion: target.apiVersion, plural: target.plural, namespace: target.namespace })}/${encodeURIComponent(target.name)}`;
+    const call = { timeoutMs: this.options.timeoutMs ?? 10_000 };
     const attempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       let current: T;
@@ -38,7 +32,7 @@ export class StatusWriter {
         current = cached;
       } else {
         try {
-          current = await requestJson<T>(this.kc, { path, timeoutMs: this.options.timeoutMs ?? 10_000 });
+          current = await this.client.get<T>(target, call);
         } catch (err) {
           if (isApiError(err, 404)) return 'not-found';
           throw err;
@@ -47,7 +41,7 @@ export class StatusWriter {
       const fromCache = current === cached;
       let next: Record<string, unknown> | undefined;
       try {
-        next = mutate(current);
+        next = mutate(current, dateOf(this.options.clock ?? realClock));
       } catch (err) {
         if (fromCache) continue; // decided on a possibly stale copy: decide again on the server's
         throw err;
@@ -58,7 +52,7 @@ export class StatusWriter {
         return 'unchanged';
       }
       try {
-        await requestJson<T>(this.kc, { method: 'PUT', path: `${path}/status`, body: { ...current, status: next }, timeoutMs: this.options.timeoutMs ?? 10_000 });
+        await this.client.updateStatus<T>(target, { ...current, status: next }, call);
         return 'written';
       } catch (err) {
         if (isApiError(err, 404) && !fromCache) return 'not-found';

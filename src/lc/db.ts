@@ -24,6 +24,9 @@ export class LcDatabase {
     getResource: Statement;
     deleteResource: Statement;
     listResources: Statement;
+    saveJobState: Statement;
+    jobState: Statement;
+    deleteJobState: Statement;
   };
 
   /** Opens (creating) the database file; a second LC on the same file fails at once. */
@@ -45,6 +48,7 @@ export class LcDatabase {
           namespace TEXT NOT NULL, resource_kind TEXT NOT NULL, resource_name TEXT NOT NULL,
           operation TEXT NOT NULL, content TEXT, created_at DATETIME NOT NULL);
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS job_state (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at DATETIME NOT NULL);
       `);
       db.exec('BEGIN EXCLUSIVE; COMMIT');
     } catch (err) {
@@ -58,6 +62,9 @@ export class LcDatabase {
       getResource: db.prepare('SELECT name, type_meta, object_meta, spec FROM resources WHERE name = ?'),
       deleteResource: db.prepare('DELETE FROM resources WHERE name = ?'),
       listResources: db.prepare("SELECT name, type_meta, object_meta, spec FROM resources WHERE name LIKE ? ESCAPE '\\' ORDER BY id"),
+      saveJobState: db.prepare('INSERT INTO job_state (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at'),
+      jobState: db.prepare('SELECT state FROM job_state WHERE key = ?'),
+      deleteJobState: db.prepare('DELETE FROM job_state WHERE key = ?'),
     };
   }
 
@@ -98,6 +105,21 @@ export class LcDatabase {
 
   deleteResource(name: string): void {
     this.statements.deleteResource.run(name);
+  }
+
+  // --- local job managers' state (ours: survives an LC restart) ----------------------------
+
+  saveJobState(key: string, state: unknown): void {
+    this.statements.saveJobState.run(key, JSON.stringify(state), new Date().toISOString());
+  }
+
+  jobState<T>(key: string): T | undefined {
+    const row = this.statements.jobState.get(key) as { state: string } | undefined;
+    return row && (JSON.parse(row.state) as T);
+  }
+
+  deleteJobState(key: string): void {
+    this.statements.deleteJobState.run(key);
   }
 }
 

@@ -1,16 +1,16 @@
 // The LocalController: the node agent between the GM and the workers on this node (spec §4). It
-// holds the durable link to the GM (src/lc/gm-link.ts), the worker HTTP API (server.ts), and the
-// managers for the objects the GM sends (datasets, models, and the learning jobs, which are kept in
-// the database for worker-report routing). With the `kubelet` option it also runs the embedded
+// holds the durable link to the GM (src/lc/gm-link.ts), the worker HTTP API (server.ts), the model
+// store, and whatever the features' edge sides ask for (src/lc/edge-feature.ts): the downstream
+// kinds to keep, the worker reports to relay, and their local job managers. With the `kubelet` option it also runs the embedded
 // kubelet for its node (src/lc/kubelet/), started after the worker API (its URL is the pods'
 // LC_SERVER) and stopped first, so stopping the LC stops its pods.
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EdgeMessage } from '../api/edge-protocol.ts';
 import type { BackoffOptions, HeartbeatOptions } from '../edgelink/index.ts';
+import { type Clock, realClock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import { DatasetManager } from './datasets.ts';
 import { LcDatabase } from './db.ts';
+import type { EdgeFeature, LocalJobManager, RelayRule } from './edge-feature.ts';
 import { GmLink } from './gm-link.ts';
 import type { Kubelet, KubeletOptions } from './kubelet/index.ts';
 import type { ServiceProxy } from './kubelet/service-proxy.ts';
@@ -18,10 +18,20 @@ import { ModelManager } from './models.ts';
 import { isSednaObject, resourceKey, type SednaObject } from './objects.ts';
 import { SqliteOutbox } from './outbox.ts';
 import { WorkerServer } from './server.ts';
-import { upstreamFor, type WorkerMessage } from './workers.ts';
+import { relayTable, upstreamFor, type WorkerMessage } from './workers.ts';
+
+/** A feature's LC side and the name its local manager goes by (src/features/registry.ts: loadEdgeFeatures). */
+export interface NamedEdgeFeature {
+  name: string;
+  edge: EdgeFeature;
+}
 
 export interface LocalControllerOptions {
   nodeName: string;
+  /** The features' LC sides; the caller loads them (`sedna lc` passes the registry's). */
+  features: NamedEdgeFeature[];
+  /** Times the local managers' checks (default: real time). */
+  clock?: Clock;
   /** The GM's edge hub: `ws://host:port/` or `host:port`. */
   gmUrl: string;
   /** This node's token for the edge hub. */
@@ -64,16 +74,14 @@ export function defaultNodeRole(nodeName: string): 'cloud' | 'edge' {
   return nodeName === 'cloud' || nodeName.startsWith('cloud-') ? 'cloud' : 'edge';
 }
 
-/** The learning-job kinds the GM sends, stored for routing worker reports (§4.5, §4.6). */
-const JOB_KINDS = ['jointinferenceservice', 'federatedlearningjob', 'incrementallearningjob', 'lifelonglearningjob'] as const;
-
 export class LocalController {
   readonly logger: Logger;
   private db: LcDatabase | undefined;
   private outboxStore: SqliteOutbox | undefined;
   private link: GmLink | undefined;
   private server: WorkerServer | undefined;
-  private datasetManager: DatasetManager | undefined;
+  private readonly managers = new Map<string, LocalJobManager>();
+  private relays: ReadonlyMap<string, RelayRule> = new Map();
   private modelManager: ModelManager | undefined;
   private kubeletInstance: Kubelet | undefined;
   private proxyInstance: ServiceProxy | undefined;
@@ -102,22 +110,10 @@ export class LocalController {
         logger: this.logger.child({ component: 'gm-link' }),
       });
       this.link = link;
-      const send = (message: EdgeMessage): void => link.send(message);
-      const datasets = new DatasetManager({ db, send, rootfs: options.rootfs, pollIntervalMs: options.datasetPollMs, logger: this.logger.child({ component: 'datasets' }) });
-      this.datasetManager = datasets;
       const models = new ModelManager(db);
       this.modelManager = models;
-      this.subscribe(link, 'dataset', (o) => datasets.insert(o), (o) => datasets.delete(o));
       this.subscribe(link, 'model', (o) => models.insert(o), (o) => models.delete(o));
-      for (const kind of JOB_KINDS) {
-        this.subscribe(link, kind, (o) => db.saveResource(resourceKey(o, kind), o as unknown as Record<string, unknown>), (o) => db.deleteResource(resourceKey(o, kind)));
-      }
-      // Monitoring resumes from the database at once, not only when the GM re-sends the Datasets.
-      for (const row of db.listResources()) {
-        if (row.name.split('/')[1] !== 'dataset') continue;
-        const kind = typeof row.typeMeta.kind === 'string' && row.typeMeta.kind ? row.typeMeta.kind : 'Dataset';
-        datasets.insert({ kind, metadata: row.objectMeta, spec: row.spec });
-      }
+      this.startFeatures(db, link);
       const server = new WorkerServer({
         address: options.address,
         port: options.port,
@@ -169,9 +165,8 @@ export class LocalController {
     this.server = undefined;
     await this.link?.stop();
     this.link = undefined;
-    this.datasetManager?.stop();
-    await this.datasetManager?.settled();
-    this.datasetManager = undefined;
+    for (const manager of this.managers.values()) await manager.stop();
+    this.managers.clear();
     this.db?.close();
     this.db = undefined;
   }
@@ -189,8 +184,9 @@ export class LocalController {
     return this.outboxStore?.depth() ?? 0;
   }
 
-  get datasets(): DatasetManager | undefined {
-    return this.datasetManager;
+  /** A feature's local job manager, by feature name. */
+  manager(feature: string): LocalJobManager | undefined {
+    return this.managers.get(feature);
   }
 
   get models(): ModelManager | undefined {
@@ -224,7 +220,7 @@ export class LocalController {
     if (!db || !link) throw new Error('the local controller is stopping');
     const max = this.options.maxPendingMessages ?? 100_000;
     if (link.pending >= max) throw new Error(`${link.pending} messages are waiting for the GM (the limit is ${max}); retry later`);
-    const upstream = upstreamFor(message, (kind, namespace, name) => {
+    const upstream = upstreamFor(message, this.relays, (kind, namespace, name) => {
       const row = db.getResource(`${namespace}/${kind}/${name}`);
       if (!row) return undefined;
       return typeof row.typeMeta.kind === 'string' && row.typeMeta.kind ? row.typeMeta.kind : kind;
@@ -234,6 +230,33 @@ export class LocalController {
       return;
     }
     link.send(upstream);
+  }
+
+  /**
+   * Each feature's kinds go to its local manager, or are kept in the database for report routing;
+   * its relays join the routing table. Managers resume from the database before the link connects.
+   */
+  private startFeatures(db: LcDatabase, link: GmLink): void {
+    const options = this.options;
+    this.relays = relayTable(options.features.map((feature) => feature.edge));
+    for (const { name, edge } of options.features) {
+      const manager = edge.createLocalManager?.({
+        nodeName: options.nodeName,
+        db,
+        send: (message) => link.send(message),
+        clock: options.clock ?? realClock,
+        logger: this.logger.child({ feature: name }),
+        rootfs: options.rootfs ?? '',
+        ...(options.datasetPollMs !== undefined ? { pollIntervalMs: options.datasetPollMs } : {}),
+        manager: (feature) => this.managers.get(feature),
+      });
+      if (manager) this.managers.set(name, manager);
+      for (const kind of edge.kinds) {
+        if (manager) this.subscribe(link, kind, (o) => manager.insert(o), (o) => manager.delete(o));
+        else this.subscribe(link, kind, (o) => db.saveResource(resourceKey(o, kind), o as unknown as Record<string, unknown>), (o) => db.deleteResource(resourceKey(o, kind)));
+      }
+    }
+    for (const manager of this.managers.values()) manager.resume?.();
   }
 
   private subscribe(link: GmLink, kind: string, insert: (o: SednaObject) => void, remove: (o: SednaObject) => void): void {

@@ -1,10 +1,9 @@
 // Worker reports (spec §4.2 body, appendix D `WorkerMessage`) and what each becomes upstream, as
-// Sedna's managers do it (§4.5, §4.6, §4.9): JI/FE relay `{phase, status, output:{models:null,
-// ownerInfo}}`; FL (and Reid/VA, which Sedna's LC dropped although the GM accepts them) relay the
-// results as `output.models`; IL/LL relay only for a job this LC holds, under the job's kind.
-// `dataset`, `model` and unknown owner kinds are accepted and dropped.
+// Sedna's managers do it (§4.5, §4.6, §4.9). Which owner kinds are relayed, and how, is each
+// feature's word (its edge.ts `relays`); owner kinds no feature relays are accepted and dropped.
 import type { EdgeMessage } from '../api/edge-protocol.ts';
 import type { WorkerMessage } from '../api/worker-message.ts';
+import type { EdgeFeature, RelayRule } from './edge-feature.ts';
 
 export type { WorkerMessage } from '../api/worker-message.ts';
 
@@ -38,18 +37,27 @@ export function parseWorkerMessage(body: unknown): WorkerMessage {
 /** Looks up a job this LC holds (IL/LL): its kind as stored, or undefined. */
 export type JobLookup = (ownerKind: string, namespace: string, name: string) => string | undefined;
 
-const RELAY_WITHOUT_MODELS: ReadonlySet<string> = new Set(['jointinferenceservice', 'featureextractionservice']);
-const RELAY_WITH_MODELS: ReadonlySet<string> = new Set(['federatedlearningjob', 'reidjob', 'videoanalyticsjob']);
-const LOCAL_JOBS: ReadonlySet<string> = new Set(['incrementallearningjob', 'lifelonglearningjob']);
+/** The features' relays as one table; two features relaying the same owner kind is an error. */
+export function relayTable(features: readonly EdgeFeature[]): Map<string, RelayRule> {
+  const table = new Map<string, RelayRule>();
+  for (const feature of features) {
+    for (const [ownerKind, rule] of Object.entries(feature.relays ?? {})) {
+      if (table.has(ownerKind)) throw new Error(`two features relay worker reports of owner kind ${ownerKind}`);
+      table.set(ownerKind, rule);
+    }
+  }
+  return table;
+}
 
 /** The upstream message for a worker report, or undefined when it is dropped. */
-export function upstreamFor(message: WorkerMessage, lookupJob: JobLookup): EdgeMessage | undefined {
+export function upstreamFor(message: WorkerMessage, relays: ReadonlyMap<string, RelayRule>, lookupJob: JobLookup): EdgeMessage | undefined {
   const kind = message.ownerKind;
+  const rule = relays.get(kind);
   let resourceKind = kind;
   let models: Record<string, unknown>[] | null;
-  if (RELAY_WITHOUT_MODELS.has(kind)) models = null;
-  else if (RELAY_WITH_MODELS.has(kind)) models = message.results;
-  else if (LOCAL_JOBS.has(kind)) {
+  if (rule === 'status') models = null;
+  else if (rule === 'results') models = message.results;
+  else if (rule === 'held-job') {
     const jobKind = lookupJob(kind, message.namespace, message.ownerName);
     if (jobKind === undefined) return undefined;
     resourceKind = jobKind;

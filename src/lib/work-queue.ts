@@ -1,8 +1,10 @@
 // A rate-limited work queue with client-go's workqueue semantics: a key waits in the queue at most
 // once; a key being processed is never handed to a second worker, and if it is added meanwhile
-// it is processed again afterwards; failures back off exponentially per key.
+// it is processed again afterwards; failures back off exponentially per key. Delays run on the
+// injected clock, so tests step through retries and requeues with FakeClock.advance().
 // It lives in src/lib because the API server's built-in controllers, the controller runtime and the
 // kubelet all use it, and the API server may not import the client runtime (nor it the server).
+import { type CancelTimer, type Clock, realClock } from './clock.ts';
 
 export interface WorkQueueOptions {
   /** First retry delay after a failure. */
@@ -13,6 +15,7 @@ export interface WorkQueueOptions {
   concurrency?: number;
   /** Called when a handler fails; the key is retried with backoff. */
   onError?: (key: string, err: unknown) => void;
+  clock?: Clock;
 }
 
 export type Handler = (key: string) => Promise<void> | void;
@@ -23,7 +26,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<CancelTimer>();
+  private readonly clock: Clock;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -36,6 +40,7 @@ export class WorkQueue {
     this.baseDelayMs = options.baseDelayMs ?? 5;
     this.maxDelayMs = options.maxDelayMs ?? 60_000;
     this.concurrency = options.concurrency ?? 1;
+    this.clock = options.clock ?? realClock;
   }
 
   /** Starts handing keys to `handler`. */
@@ -59,11 +64,11 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.stopped) return;
     if (delayMs <= 0) return this.add(key);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    const cancel = this.clock.setTimeout(() => {
+      this.timers.delete(cancel);
       this.add(key);
     }, delayMs);
-    this.timers.add(timer);
+    this.timers.add(cancel);
   }
 
   /** Re-adds a failed key after its next backoff delay. */
@@ -94,7 +99,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
     this.queue.length = 0;
     this.queued.clear();

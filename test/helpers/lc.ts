@@ -1,6 +1,7 @@
 // A LocalController with its embedded kubelet, in the test process, against a running API server
 // (test/helpers/apiserver.ts). No GM is needed for pods: the LC keeps retrying its GM link in the
 // background, and nothing here waits for it.
+import { loadEdgeFeatures } from '../../src/features/registry.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ export async function startLcWithKubelet(
   const logger = process.env.LC_TEST_LOG ? createLogger('lc', 'debug') : silentLogger();
   const lc = new LocalController({
     nodeName,
+    features: await loadEdgeFeatures(),
     // Nothing listens there: the GM link retries quietly while the kubelet runs pods.
     gmUrl: 'ws://127.0.0.1:9/',
     token: 'test-token',

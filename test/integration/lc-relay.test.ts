@@ -3,6 +3,7 @@
 // objects land in the LC; the worker API's answers for bad requests; and the durable outbox —
 // 1,000 reports posted while the hub is down, with the LC process killed and restarted on the same
 // data directory in between, all reach the hub exactly once after it returns, in order per resource.
+import { loadEdgeFeatures } from '../../src/features/registry.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +74,7 @@ async function startHub(defer: Defer, port = 0, onMessage?: (r: Received) => Pro
 async function startLc(defer: Defer, hubPort: number, dataDir: string, options: Partial<LocalControllerOptions> = {}): Promise<LocalController> {
   const lc = new LocalController({
     nodeName: NODE,
+    features: await loadEdgeFeatures(),
     gmUrl: `ws://127.0.0.1:${hubPort}/`,
     token: TOKEN,
     dataDir,

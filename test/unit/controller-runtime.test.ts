@@ -2,6 +2,7 @@
 // the reconcile loop, driven through ObjectStore as a fake informer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../../src/lib/fake-clock.ts';
 import { Registry } from 'prom-client';
 import type { Condition, KubeObject } from '../../src/api/meta.ts';
 import {
@@ -189,18 +190,19 @@ describe('Controller (reconcile loop)', () => {
   it('does not retry a TerminalError, and counts it', async () => {
     const outcomes: ReconcileOutcome[] = [];
     let calls = 0;
+    const clock = new FakeClock();
     const c = controller(
       reconciler(() => {
         calls++;
         throw new TerminalError('spec is invalid');
       }),
-      { metrics: { reconciled: (_name, outcome) => outcomes.push(outcome) } },
+      { clock, metrics: { reconciled: (_name, outcome) => outcomes.push(outcome) } },
     );
     c.enqueue('ns/a');
     await c.start();
     await c.idle();
-    // A retry would come after 1 ms; allow it fifty times that to show up.
-    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(clock.pending, 0, 'no retry scheduled');
+    await clock.advance(60_000);
     assert.equal(calls, 1);
     assert.deepEqual(outcomes, ['terminal']);
     await c.stop();
@@ -209,22 +211,24 @@ describe('Controller (reconcile loop)', () => {
   it('retries an error with growing backoff until it succeeds', async () => {
     const times: number[] = [];
     const outcomes: ReconcileOutcome[] = [];
-    const done = signal();
+    const clock = new FakeClock();
     const c = controller(
       reconciler(() => {
-        times.push(performance.now());
+        times.push(clock.now());
         if (times.length < 4) throw new Error(`transient ${times.length}`);
-        done.resolve();
       }),
-      { baseDelayMs: 10, maxDelayMs: 1000, metrics: { reconciled: (_n, outcome) => outcomes.push(outcome) } },
+      { clock, baseDelayMs: 10, maxDelayMs: 1000, metrics: { reconciled: (_n, outcome) => outcomes.push(outcome) } },
     );
     c.enqueue({ namespace: 'ns', name: 'a' });
     await c.start();
-    await done.promise;
+    await c.idle();
+    await clock.advance(9);
+    assert.equal(times.length, 1, 'the first retry waits 10 ms');
+    await clock.advance(1_000);
     await c.idle();
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     assert.deepEqual(outcomes, ['error', 'error', 'error', 'success']);
-    assert.ok(gaps[0]! >= 9 && gaps[1]! >= 19 && gaps[2]! >= 39, `backoff doubles from 10 ms: ${gaps.map((g) => g.toFixed(1)).join(', ')}`);
+    assert.deepEqual(gaps, [10, 20, 40], 'backoff doubles from 10 ms');
     await c.stop();
   });
 
@@ -249,20 +253,23 @@ describe('Controller (reconcile loop)', () => {
 
   it('polls with requeueAfter', async () => {
     const times: number[] = [];
-    const done = signal();
+    const clock = new FakeClock();
     const c = controller(
       reconciler(() => {
-        times.push(performance.now());
+        times.push(clock.now());
         if (times.length === 1) return { requeueAfter: 30 };
-        done.resolve();
         return {};
       }),
+      { clock },
     );
     c.enqueue('ns/a');
     await c.start();
-    await done.promise;
-    assert.equal(times.length, 2);
-    assert.ok(times[1]! - times[0]! >= 29, `requeued after ${times[1]! - times[0]!} ms`);
+    await c.idle();
+    await clock.advance(29);
+    assert.equal(times.length, 1, 'not before requeueAfter');
+    await clock.advance(1);
+    await c.idle();
+    assert.deepEqual(times.map((t) => t - times[0]!), [0, 30]);
     await c.stop();
   });
 

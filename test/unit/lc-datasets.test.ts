@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
-import { classifyUrl, DatasetFormatError, DatasetManager, MAX_LINE_BYTES, parseIndex, scanLines } from '../../src/lc/datasets.ts';
+import { classifyUrl, DatasetFormatError, DatasetManager, MAX_LINE_BYTES, parseIndex, scanLines } from '../../src/features/dataset/local-manager.ts';
+import { FakeClock } from '../../src/lib/fake-clock.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import { ModelManager } from '../../src/lc/models.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
@@ -84,16 +85,28 @@ function dataset(name: string, url: string, format = 'txt'): Record<string, unkn
   return { kind: 'Dataset', metadata: { name, namespace: 'default' }, spec: { url, format, nodeName: 'edge-1' } };
 }
 
-function startManager(t: TestContext, dir: string, pollIntervalMs = 50): { manager: DatasetManager; sent: EdgeMessage[]; db: LcDatabase } {
+const POLL_MS = 50;
+
+/** The backup poll runs on a fake clock: a test advances it instead of sleeping. */
+function startManager(t: TestContext, dir: string, pollIntervalMs = POLL_MS): { manager: DatasetManager; sent: EdgeMessage[]; db: LcDatabase; clock: FakeClock } {
   const db = new LcDatabase(join(dir, 'db', 'database.db'));
   const sent: EdgeMessage[] = [];
-  const manager = new DatasetManager({ db, send: (m) => sent.push(m), pollIntervalMs, logger: silentLogger() });
+  const clock = new FakeClock();
+  const manager = new DatasetManager({ db, send: (m) => sent.push(m), pollIntervalMs, logger: silentLogger(), clock });
   t.after(async () => {
-    manager.stop();
+    await manager.stop();
     await manager.settled();
     db.close();
   });
-  return { manager, sent, db };
+  return { manager, sent, db, clock };
+}
+
+/** Several backup polls, each check finished. */
+async function polls(clock: FakeClock, manager: DatasetManager, n = 4): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await clock.advance(POLL_MS);
+    await manager.settled();
+  }
 }
 
 describe('DatasetManager on a real index file', () => {
@@ -101,7 +114,7 @@ describe('DatasetManager on a real index file', () => {
     const dir = tempDir(t);
     const index = join(dir, 'train.txt');
     writeFileSync(index, 'a.jpg 0\nb.jpg 1\n');
-    const { manager, sent, db } = startManager(t, dir);
+    const { manager, sent, db, clock } = startManager(t, dir);
     manager.insert(dataset('ds', index));
     await until(() => sent.length === 1, 'the first report');
     assert.deepEqual(sent[0], { header: { namespace: 'default', resourceKind: 'Dataset', resourceName: 'ds', operation: 'status' }, content: { numberOfSamples: 2 } });
@@ -115,14 +128,14 @@ describe('DatasetManager on a real index file', () => {
 
     // An update from the GM and several polls with the same count: no new report.
     manager.insert(dataset('ds', index));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await manager.settled();
+    await polls(clock, manager);
     assert.equal(sent.length, 2);
 
     manager.delete(dataset('ds', index));
     assert.equal(db.getResource('default/dataset/ds'), undefined);
     appendFileSync(index, 'f.jpg 0\n');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await polls(clock, manager);
+    assert.equal(clock.pending, 0, 'no poll left for a deleted dataset');
     assert.equal(sent.length, 2, 'no report after the delete');
   });
 
@@ -130,10 +143,10 @@ describe('DatasetManager on a real index file', () => {
     const dir = tempDir(t);
     const index = join(dir, 'train.csv');
     writeFileSync(index, 'image,label\n');
-    const { manager, sent } = startManager(t, dir);
+    const { manager, sent, clock } = startManager(t, dir);
     manager.insert(dataset('c', index, 'csv'));
-    await new Promise((resolve) => setTimeout(resolve, 150));
     await manager.settled();
+    await polls(clock, manager);
     assert.equal(sent.length, 0);
     appendFileSync(index, 'x.jpg,1\n');
     await until(() => sent.length === 1, 'the report');
@@ -144,16 +157,18 @@ describe('DatasetManager on a real index file', () => {
   it('a missing file is picked up once it appears; s3 and other schemes are not read', async (t) => {
     const dir = tempDir(t);
     const index = join(dir, 'later', 'train.txt');
-    const { manager, sent } = startManager(t, dir);
+    const { manager, sent, clock } = startManager(t, dir);
     manager.insert(dataset('later', index));
     manager.insert(dataset('remote', 's3://bucket/train.txt'));
     manager.insert(dataset('web', 'http://host/train.txt'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await manager.settled();
+    await polls(clock, manager, 2);
     assert.equal(sent.length, 0);
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'later'));
     writeFileSync(index, '1\n2\n3\n');
-    await until(() => sent.length === 1, 'the report once the file exists');
+    await polls(clock, manager, 1); // no watch on a missing directory: the poll finds it
+    assert.equal(sent.length, 1, 'the report once the file exists');
     assert.equal(sent[0]?.header.resourceName, 'later');
     assert.deepEqual(sent[0]?.content, { numberOfSamples: 3 });
   });
@@ -165,7 +180,7 @@ describe('DatasetManager on a real index file', () => {
     const sent: EdgeMessage[] = [];
     const manager = new DatasetManager({ db, send: (m) => sent.push(m), rootfs: dir, pollIntervalMs: 50, logger: silentLogger() });
     t.after(async () => {
-      manager.stop();
+      await manager.stop();
       await manager.settled();
       db.close();
     });

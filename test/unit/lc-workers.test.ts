@@ -1,10 +1,12 @@
 // Worker reports (spec §4.2, appendix D) and what each becomes upstream (§4.5, §4.6, §4.9), plus the
 // small helpers of the worker API and the GM link.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
+import { loadEdgeFeatures } from '../../src/features/registry.ts';
+import type { RelayRule } from '../../src/lc/edge-feature.ts';
 import { gmUrl } from '../../src/lc/gm-link.ts';
 import { isLoopback } from '../../src/lib/net/loopback.ts';
-import { parseWorkerMessage, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
+import { parseWorkerMessage, relayTable, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
 
 const base: WorkerMessage = {
   name: 'w',
@@ -17,7 +19,11 @@ const base: WorkerMessage = {
   results: [{ format: 'pb', url: '/m.pb' }],
 };
 
-describe('upstreamFor', () => {
+describe('upstreamFor, with the registered features’ relays', () => {
+  let relays: Map<string, RelayRule>;
+  before(async () => {
+    relays = relayTable((await loadEdgeFeatures()).map((f) => f.edge));
+  });
   const known = (kind: string, namespace: string, name: string): string | undefined =>
     namespace === 'ns' && name === 'owner' ? (kind === 'incrementallearningjob' ? 'IncrementalLearningJob' : 'LifelongLearningJob') : undefined;
   const cases: [ownerKind: string, resourceKind: string | undefined, models: unknown][] = [
@@ -35,7 +41,7 @@ describe('upstreamFor', () => {
   ];
   for (const [ownerKind, resourceKind, models] of cases) {
     it(`${ownerKind || '(empty)'} → ${resourceKind ?? 'dropped'}`, () => {
-      const upstream = upstreamFor({ ...base, ownerKind }, known);
+      const upstream = upstreamFor({ ...base, ownerKind }, relays, known);
       if (resourceKind === undefined) return assert.equal(upstream, undefined);
       assert.deepEqual(upstream, {
         header: { namespace: 'ns', resourceKind, resourceName: 'owner', operation: 'status' },
@@ -44,7 +50,13 @@ describe('upstreamFor', () => {
     });
   }
   it('IL/LL reports for a job this LC does not hold are dropped', () => {
-    assert.equal(upstreamFor({ ...base, ownerKind: 'incrementallearningjob', ownerName: 'other' }, known), undefined);
+    assert.equal(upstreamFor({ ...base, ownerKind: 'incrementallearningjob', ownerName: 'other' }, relays, known), undefined);
+  });
+});
+
+describe('relayTable', () => {
+  it('refuses two features relaying the same owner kind', () => {
+    assert.throws(() => relayTable([{ kinds: [], relays: { x: 'status' } }, { kinds: [], relays: { x: 'results' } }]), /two features relay worker reports of owner kind x/);
   });
 });
 

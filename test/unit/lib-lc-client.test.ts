@@ -7,7 +7,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { WorkerServer } from '../../src/lc/server.ts';
 import type { WorkerMessage as LcWorkerMessage } from '../../src/lc/workers.ts';
 import { workerContext } from '../../src/lib/context.ts';
-import { formatLocalTime, InferenceReporter, LcClient } from '../../src/lib/lc-client.ts';
+import { FakeClock } from '../../src/lib/fake-clock.ts';
+import { InferenceReporter } from '../../src/features/jointinference/inference-reporter.ts';
+import { formatLocalTime, LcClient } from '../../src/lib/lc-client.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 
 interface Received {
@@ -125,13 +127,17 @@ const waitFor = async (condition: () => boolean, ms = 3000): Promise<void> => {
 
 describe('InferenceReporter', () => {
   it('reports counters and ratio each period with new inferences, nothing otherwise', async () => {
-    const reporter = new InferenceReporter({ client: client({ workerName: 'edgeworker-x' }), namespace: '', ownerName: 'sedna', periodSeconds: 0.05 });
+    const clock = new FakeClock(new Date(2026, 0, 5, 9, 0, 0));
+    const reporter = new InferenceReporter({ client: client({ workerName: 'edgeworker-x' }), namespace: '', ownerName: 'sedna', periodSeconds: 30, clock });
     reporter.countEdgeInference();
     reporter.countEdgeInference();
     reporter.countEdgeInference();
     reporter.countHardExample();
     reporter.start();
     try {
+      await clock.advance(29_999);
+      assert.equal(received.length, 0, 'not before the period ends');
+      await clock.advance(1);
       await waitFor(() => received.length === 1);
       const body = received[0]?.body;
       assert.deepEqual(
@@ -143,11 +149,12 @@ describe('InferenceReporter', () => {
       assert.equal(info.inferenceNumber, 4);
       assert.equal(info.hardExampleNumber, 1);
       assert.equal(info.uploadCloudRatio, 0.25);
-      assert.match(String(info.startTime), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-      assert.match(String(info.updateTime), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // several idle periods
+      assert.equal(info.startTime, '2026-01-05 09:00:00');
+      assert.equal(info.updateTime, '2026-01-05 09:00:30');
+      await clock.advance(4 * 30_000); // several idle periods
       assert.equal(received.length, 1, 'a period without new inference sends nothing');
       reporter.countHardExample();
+      await clock.advance(30_000);
       await waitFor(() => received.length === 2);
       const second = received[1]?.body.ownerInfo as Record<string, unknown>;
       assert.deepEqual([second.inferenceNumber, second.hardExampleNumber, second.uploadCloudRatio], [5, 2, 0.4]);
@@ -155,7 +162,8 @@ describe('InferenceReporter', () => {
       reporter.stop();
     }
     reporter.countEdgeInference();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(clock.pending, 0, 'a stopped reporter has no period running');
+    await clock.advance(60_000);
     assert.equal(received.length, 2, 'a stopped reporter sends nothing');
   });
   it('formats times as %Y-%m-%d %H:%M:%S in local time', () => {

@@ -4,17 +4,17 @@
 // bound to it, a Dataset moved to another node is deleted from the old one, a Dataset bound to a
 // node with no credential says so in its Ready condition, and a repeated report writes nothing.
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { Dataset, DatasetStatus } from '../../api/sedna/dataset.ts';
+import { type Dataset, datasetKind, type DatasetStatus } from '../../api/sedna/dataset.ts';
 import type { Condition } from '../../api/meta.ts';
-import { Controller, rfc3339, setCondition, type SharedInformer } from '../../controller/index.ts';
+import { Controller, type Informer, rfc3339, setCondition } from '../../controller/index.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
-import { type FeatureContext, type FeatureController, RejectedMessage } from '../../gm/feature.ts';
+import { type FeatureContext, type FeatureController, type FeatureRegistration, RejectedMessage } from '../../gm/feature.ts';
 
-export const DATASET_KIND = 'Dataset';
-export const DATASET_PLURAL = 'datasets';
+export const DATASET_KIND = datasetKind.kind;
+export const DATASET_PLURAL = datasetKind.plural;
 const READY = 'Ready';
 
-function datasetInformer(ctx: FeatureContext): SharedInformer<Dataset> {
+function datasetInformer(ctx: FeatureContext): Informer<Dataset> {
   return ctx.informers.informerFor<Dataset>({ path: ctx.pathFor(DATASET_PLURAL) });
 }
 
@@ -30,6 +30,7 @@ export function createDatasetController(ctx: FeatureContext): FeatureController 
     maxConcurrentReconciles: 4,
     logger: ctx.logger,
     metrics: ctx.metrics,
+    clock: ctx.clock,
     reconcile: async ({ namespace, name }) => {
       const dataset = informer.lister.get(namespace, name);
       if (!dataset) {
@@ -52,12 +53,12 @@ export function createDatasetController(ctx: FeatureContext): FeatureController 
 export async function handleDatasetUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;
   const report = parseReport(message.content);
-  const result = await ctx.status.update<Dataset>(target(namespace, resourceName), (current) => {
+  const result = await ctx.status.update<Dataset>(target(namespace, resourceName), (current, now) => {
     if (current.spec?.nodeName !== node) throw new RejectedMessage(`node ${node} reported on dataset ${namespace}/${resourceName}, which is bound to node ${current.spec?.nodeName ?? '(none)'}`);
     const previous = current.status;
     const unchangedCount = previous?.numberOfSamples === report.numberOfSamples;
     // A repeated count without a time of its own changes nothing (Sedna rewrote updateTime each time).
-    const updateTime = report.updateTime ?? (unchangedCount && previous?.updateTime ? previous.updateTime : rfc3339(new Date()));
+    const updateTime = report.updateTime ?? (unchangedCount && previous?.updateTime ? previous.updateTime : rfc3339(now));
     const condition: Condition = {
       type: READY,
       status: 'True',
@@ -99,3 +100,6 @@ async function setReady(ctx: FeatureContext, dataset: Dataset, status: 'True' | 
 function target(namespace: string, name: string): { apiVersion: string; plural: string; namespace: string; name: string } {
   return { apiVersion: SEDNA_API_VERSION, plural: DATASET_PLURAL, namespace, name };
 }
+
+/** The Dataset feature on the GM side. */
+export const gm: FeatureRegistration = { kind: DATASET_KIND, plural: DATASET_PLURAL, createController: createDatasetController, handleUpstream: handleDatasetUpstream };

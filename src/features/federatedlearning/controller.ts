@@ -10,31 +10,19 @@
 // pods are stopped (as the Job controller does) and never recreated, and a missing Model or Dataset
 // is a Training=False condition retried when it appears.
 import type { KubeObject } from '../../api/meta.ts';
-import type { Dataset } from '../../api/sedna/dataset.ts';
+import { type Dataset, datasetKind } from '../../api/sedna/dataset.ts';
 import type { FederatedLearningJob } from '../../api/sedna/federated-learning-job.ts';
-import type { Model } from '../../api/sedna/model.ts';
-import { Controller, isApiError, isControlledBy, type Lister, requestJson, resourcePath, type SharedInformer } from '../../controller/index.ts';
-import type { FeatureContext, FeatureController } from '../../gm/feature.ts';
-import {
-  applyObject,
-  type CoreSecret,
-  deleteIfExists,
-  labelPrefix,
-  mergeSpecOverLive,
-  objectPath,
-  type ObjectRef,
-  selectorString,
-  type Service,
-  WorkerSpecError,
-  type WorkerPod,
-} from '../../gm/workers/index.ts';
+import { type Model, modelKind } from '../../api/sedna/model.ts';
+import { type Informer, isApiError, isControlledBy, type ObjectKey } from '../../controller/index.ts';
+import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
+import { FeatureReconciler, FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
+import { applyObject, type CoreSecret, deleteIfExists, labelPrefix, mergeSpecOverLive, selectorString, type Service, WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
 import { PodExpectations } from './expectations.ts';
 import { resolveInputs } from './inputs.ts';
-import { aggregatorSucceeded, failureOf, INVALID_SPEC, isFinished, nextStatus, type Observation, type PodView } from './status.ts';
+import { aggregatorSucceeded, COMPLETED, failureOf, INVALID_SPEC, isFinished, nextStatus, type Observation, type PodView } from './status.ts';
 import {
   aggregationService,
   desiredSlots,
-  FL_GVK,
   FL_KIND,
   FL_PLURAL,
   generationOf,
@@ -46,66 +34,57 @@ import {
   trainerNodes,
 } from './workers.ts';
 
-export { handleFederatedLearningUpstream } from './upstream.ts';
-export { FL_KIND, FL_PLURAL } from './workers.ts';
+import { handleFederatedLearningUpstream } from './upstream.ts';
 
-const SEDNA_GROUP = 'sedna.io';
+export { handleFederatedLearningUpstream };
+export { FL_KIND, FL_PLURAL } from './workers.ts';
 
 /** A worker pod as the API server reports it. */
 type Pod = WorkerPod & { status?: { phase?: string } };
 
 export interface Informers {
-  jobs: SharedInformer<FederatedLearningJob>;
-  models: SharedInformer<Model>;
-  datasets: SharedInformer<Dataset>;
-  pods: SharedInformer<Pod>;
-  services: SharedInformer<Service>;
-  secrets: SharedInformer<CoreSecret>;
+  jobs: Informer<FederatedLearningJob>;
+  models: Informer<Model>;
+  datasets: Informer<Dataset>;
+  pods: Informer<Pod>;
+  services: Informer<Service>;
+  secrets: Informer<CoreSecret>;
 }
 
-function informersFor(ctx: FeatureContext): Informers {
-  const namespace = ctx.config.namespace || undefined;
-  const core = <T extends KubeObject>(plural: string, labelSelector?: string): SharedInformer<T> =>
-    ctx.informers.informerFor<T>({ path: resourcePath({ apiVersion: 'v1', plural, namespace }), ...(labelSelector ? { labelSelector } : {}) });
-  return {
-    jobs: ctx.informers.informerFor<FederatedLearningJob>({ path: ctx.pathFor(FL_PLURAL) }),
-    models: ctx.informers.informerFor<Model>({ path: ctx.pathFor('models') }),
-    datasets: ctx.informers.informerFor<Dataset>({ path: ctx.pathFor('datasets') }),
+function names(...list: (string | undefined)[]): (string | undefined)[] {
+  return list;
+}
+
+/** The scaffold and the reconciler, wired but not started (unit tests drive the reconciler). */
+export function federatedLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<FederatedLearningJob>; reconciler: FederatedLearningReconciler } {
+  const scaffold = new FeatureScaffold<FederatedLearningJob>(ctx, { name: 'federatedlearning', primary: { kind: FL_KIND, plural: FL_PLURAL }, nodesFor: trainerNodes });
+  const informers: Informers = {
+    jobs: scaffold.primary,
     // Only the pods of some FL job: every one we create carries the uid label.
-    pods: core<Pod>('pods', `${labelPrefix(FL_KIND)}uid`),
-    services: core<Service>('services'),
-    secrets: core<CoreSecret>('secrets'),
+    pods: scaffold.owns<Pod>('v1', 'pods', `${labelPrefix(FL_KIND)}uid`),
+    services: scaffold.owns<Service>('v1', 'services'),
+    secrets: scaffold.owns<CoreSecret>('v1', 'secrets'),
+    // A Model or Dataset that appears concerns the jobs naming it.
+    models: scaffold.watchesSedna<Model>(modelKind.plural, (model) =>
+      scaffold.keysWhere(model, (job) => names(job.spec.aggregationWorker?.model?.name, job.spec.pretrainedModel?.name).includes(model.metadata.name)),
+    ),
+    datasets: scaffold.watchesSedna<Dataset>(datasetKind.plural, (dataset) =>
+      scaffold.keysWhere(dataset, (job) => names(...(job.spec.trainingWorkers ?? []).map((w) => w.dataset?.name)).includes(dataset.metadata.name)),
+    ),
   };
+  return { scaffold, reconciler: new FederatedLearningReconciler(scaffold, informers) };
 }
 
 export function createFederatedLearningController(ctx: FeatureContext): FeatureController {
-  const informers = informersFor(ctx);
-  ctx.downstream.bind<FederatedLearningJob>({ kind: FL_KIND, lister: informers.jobs.lister, nodesFor: trainerNodes });
-  const reconciler = new FederatedLearningReconciler(ctx, informers);
-  const controller = new Controller({
-    name: 'federatedlearning',
-    maxConcurrentReconciles: 4,
-    logger: ctx.logger,
-    metrics: ctx.metrics,
-    reconcile: (key) => reconciler.reconcile(key.namespace, key.name),
-  });
-  controller
-    .watchFor(informers.jobs)
-    .watchOwned(informers.pods, FL_KIND, SEDNA_GROUP)
-    .watchOwned(informers.services, FL_KIND, SEDNA_GROUP)
-    .watchOwned(informers.secrets, FL_KIND, SEDNA_GROUP)
-    // A Model or Dataset that appears concerns the jobs naming it.
-    .watches(informers.models, (model) => jobsUsing(informers.jobs.lister, model, (job) => [job.spec.aggregationWorker?.model?.name, job.spec.pretrainedModel?.name]))
-    .watches(informers.datasets, (dataset) => jobsUsing(informers.jobs.lister, dataset, (job) => (job.spec.trainingWorkers ?? []).map((w) => w.dataset?.name)));
-  return controller;
+  return federatedLearningParts(ctx).reconciler.controller();
 }
 
-function jobsUsing(lister: Lister<FederatedLearningJob>, obj: KubeObject, names: (job: FederatedLearningJob) => (string | undefined)[]): { namespace: string; name: string }[] {
-  const namespace = obj.metadata.namespace ?? '';
-  return lister
-    .list(namespace)
-    .filter((job) => names(job).includes(obj.metadata.name))
-    .map((job) => ({ namespace, name: job.metadata.name ?? '' }));
+/** An event when the job finishes: Completed, or the reason it failed. */
+function transitionEvent(before: FederatedLearningJob['status'], after: NonNullable<FederatedLearningJob['status']>): TransitionEvent | undefined {
+  if (isFinished(before) || !isFinished(after)) return undefined;
+  const failed = after.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) return { type: 'Warning', reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
+  return { type: 'Normal', reason: COMPLETED, message: 'the federated learning job completed' };
 }
 
 function isTerminating(pod: KubeObject): boolean {
@@ -120,23 +99,14 @@ function isDone(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
-class FederatedLearningReconciler {
+export class FederatedLearningReconciler extends FeatureReconciler<FederatedLearningJob, Informers> {
   private readonly expectations = new PodExpectations();
 
-  constructor(
-    private readonly ctx: FeatureContext,
-    private readonly informers: Informers,
-  ) {}
+  override forget(key: ObjectKey): void {
+    this.expectations.forgetJob(key.namespace, key.name);
+  }
 
-  async reconcile(namespace: string, name: string): Promise<{ requeueAfter?: number } | void> {
-    const job = this.informers.jobs.lister.get(namespace, name);
-    if (!job) {
-      this.expectations.forgetJob(namespace, name);
-      await this.ctx.downstream.remove(FL_KIND, namespace, name);
-      return;
-    }
-    if (job.metadata.deletionTimestamp) return; // the garbage collector is taking its children away
-    await this.ctx.downstream.sync(FL_KIND, job);
+  async reconcile(job: FederatedLearningJob): Promise<{ requeueAfter?: number } | void> {
     const pods = this.ownPods(job);
     for (const pod of pods) this.expectations.observed(job, pod.metadata.name ?? '');
     if (isFinished(job.status)) {
@@ -174,10 +144,6 @@ class FederatedLearningReconciler {
     return this.informers.pods.lister.list(job.metadata.namespace, selector).filter((p) => isControlledBy(p, job));
   }
 
-  private ref(job: FederatedLearningJob, apiVersion: string, plural: string, name: string): ObjectRef {
-    return { apiVersion, plural, namespace: job.metadata.namespace ?? '', name };
-  }
-
   /** Secret, Service, then the missing pods; returns the problem that kept them from being made. */
   private async applyChildren(job: FederatedLearningJob, current: Pod[]): Promise<Observation['problem']> {
     const inputs = resolveInputs(job, this.informers, this.ctx.config.localController.server);
@@ -202,8 +168,8 @@ class FederatedLearningReconciler {
   private async applySecret(job: FederatedLearningJob): Promise<void> {
     const name = tokenSecretName(job);
     const namespace = job.metadata.namespace ?? '';
-    await applyObject<CoreSecret>(this.ctx.kc, {
-      ref: this.ref(job, 'v1', 'secrets', name),
+    await applyObject<CoreSecret>(this.ctx.client, {
+      ref: this.scaffold.ref(job, 'v1', 'secrets', name),
       desired: () => tokenSecret(job),
       cached: () => this.informers.secrets.lister.get(namespace, name),
       createOnly: true,
@@ -213,8 +179,8 @@ class FederatedLearningReconciler {
   private async applyService(job: FederatedLearningJob): Promise<void> {
     const service = aggregationService(job);
     const name = service.metadata.name!;
-    await applyObject<Service>(this.ctx.kc, {
-      ref: this.ref(job, 'v1', 'services', name),
+    await applyObject<Service>(this.ctx.client, {
+      ref: this.scaffold.ref(job, 'v1', 'services', name),
       desired: () => service,
       cached: () => this.informers.services.lister.get(job.metadata.namespace, name),
       merge: mergeSpecOverLive,
@@ -237,7 +203,7 @@ class FederatedLearningReconciler {
     const errors: unknown[] = [];
     for (const { slot, pod } of pods) {
       try {
-        const created = await requestJson<WorkerPod>(this.ctx.kc, { method: 'POST', path: resourcePath({ apiVersion: 'v1', plural: 'pods', namespace: job.metadata.namespace }), body: pod, timeoutMs: 10_000 });
+        const created = await this.ctx.client.create<WorkerPod>({ apiVersion: 'v1', plural: 'pods', namespace: job.metadata.namespace ?? '' }, pod, { timeoutMs: 10_000 });
         this.expectations.created(job, slot, created.metadata.name ?? '');
       } catch (err) {
         errors.push(err);
@@ -252,7 +218,7 @@ class FederatedLearningReconciler {
    */
   private async stillCurrent(job: FederatedLearningJob): Promise<boolean> {
     try {
-      const live = await requestJson<FederatedLearningJob>(this.ctx.kc, { path: objectPath(this.ref(job, FL_GVK.apiVersion, FL_PLURAL, job.metadata.name ?? '')), timeoutMs: 10_000 });
+      const live = await this.ctx.client.get<FederatedLearningJob>(this.scaffold.selfRef(job), { timeoutMs: 10_000 });
       return live.metadata.uid === job.metadata.uid && live.metadata.generation === job.metadata.generation && !live.metadata.deletionTimestamp;
     } catch (err) {
       if (isApiError(err, 404)) return false;
@@ -261,39 +227,26 @@ class FederatedLearningReconciler {
   }
 
   private async deletePods(job: FederatedLearningJob, pods: Pod[]): Promise<void> {
-    for (const pod of pods) await deleteIfExists(this.ctx.kc, this.ref(job, 'v1', 'pods', pod.metadata.name ?? ''));
+    for (const pod of pods) await deleteIfExists(this.ctx.client, this.scaffold.ref(job, 'v1', 'pods', pod.metadata.name ?? ''));
   }
 
   /** An event for a problem, only when the status does not already say it. */
   private async warnOnce(job: FederatedLearningJob, problem: { reason: string; message: string }): Promise<void> {
     const training = job.status?.conditions?.find((c) => c.type === 'Training');
     if (training?.status === 'False' && training.reason === problem.reason && training.message === problem.message) return;
-    await this.ctx.events.event(this.involved(job), 'Warning', problem.reason, problem.message);
+    await this.scaffold.event(job, { type: 'Warning', ...problem });
   }
 
-  private involved(job: FederatedLearningJob): KubeObject {
-    return { ...job, apiVersion: FL_GVK.apiVersion, kind: FL_KIND };
-  }
-
-  /** Writes the status when it changed, with an event when the job finishes or its spec is rolled. */
+  /** Writes the status when it changed, with an event when the job finishes. */
   private async writeStatus(job: FederatedLearningJob, observation: Observation): Promise<void> {
-    let wasFinished = false;
-    let after: FederatedLearningJob['status'];
-    const target = { apiVersion: FL_GVK.apiVersion, plural: FL_PLURAL, namespace: job.metadata.namespace ?? '', name: job.metadata.name ?? '' };
-    const result = await this.ctx.status.update<FederatedLearningJob>(
-      target,
-      (latest) => {
-        // Edited meanwhile: these pods describe the older spec; the edit's reconcile writes.
-        if (latest.metadata.generation !== job.metadata.generation) return undefined;
-        wasFinished = isFinished(latest.status);
-        after = nextStatus(latest, observation, new Date());
-        return after as unknown as Record<string, unknown>;
-      },
+    await this.scaffold.writeStatus(
       job,
+      // Edited meanwhile: these pods describe the older spec; the edit's reconcile writes.
+      (latest, now) => (latest.metadata.generation !== job.metadata.generation ? undefined : nextStatus(latest, observation, now)),
+      transitionEvent,
     );
-    if (result !== 'written' || wasFinished || !isFinished(after)) return;
-    const failed = after?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
-    if (failed) await this.ctx.events.event(this.involved(job), 'Warning', failed.reason ?? 'Failed', failed.message ?? '');
-    else await this.ctx.events.event(this.involved(job), 'Normal', 'Completed', 'the federated learning job completed');
   }
 }
+
+/** Federated learning on the GM side. */
+export const gm: FeatureRegistration = { kind: FL_KIND, plural: FL_PLURAL, createController: createFederatedLearningController, handleUpstream: handleFederatedLearningUpstream };

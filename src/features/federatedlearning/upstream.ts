@@ -8,9 +8,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { FederatedLearningJob } from '../../api/sedna/federated-learning-job.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { Model, ModelStatus } from '../../api/sedna/model.ts';
+import { type Model, modelKind, type ModelStatus } from '../../api/sedna/model.ts';
 import type { Metric } from '../../api/sedna/status.ts';
-import { rfc3339 } from '../../controller/index.ts';
+import { dateOf, rfc3339 } from '../../controller/index.ts';
 import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
 import { withRound } from './status.ts';
 import { FL_PLURAL, trainerNodes } from './workers.ts';
@@ -90,7 +90,7 @@ export async function handleFederatedLearningUpstream(ctx: FeatureContext, node:
   const report = parseFlReport(message.content);
   const target = { apiVersion: SEDNA_API_VERSION, plural: FL_PLURAL, namespace, name: resourceName };
   let modelName: string | undefined;
-  const now = new Date();
+  const now = dateOf(ctx.clock);
   const result = await ctx.status.update<FederatedLearningJob>(target, (current) => {
     const nodes = trainerNodes(current);
     if (!nodes.includes(node)) throw new RejectedMessage(`node ${node} reported on federatedlearningjob ${namespace}/${resourceName}, whose training workers run on ${nodes.length > 0 ? `node ${nodes.join(', ')}` : 'no node'}`);
@@ -104,7 +104,7 @@ export async function handleFederatedLearningUpstream(ctx: FeatureContext, node:
 
 /** The aggregation Model's metrics; updateTime moves only when they change. */
 async function writeModelMetrics(ctx: FeatureContext, namespace: string, name: string, metrics: Metric[], now: Date): Promise<void> {
-  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: 'models', namespace, name }, (current) => {
+  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: modelKind.plural, namespace, name }, (current) => {
     const previous = current.status;
     if (isDeepStrictEqual(previous?.metrics, metrics)) return undefined;
     const next: ModelStatus = { ...previous, metrics, updateTime: rfc3339(now) };

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import type { Dataset } from '../../api/sedna/dataset.ts';
-import type { FederatedLearningJob } from '../../api/sedna/federated-learning-job.ts';
+import { type FederatedLearningJob, federatedLearningJobKind } from '../../api/sedna/federated-learning-job.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
 import type { Model } from '../../api/sedna/model.ts';
 import type { GroupVersionKind } from '../../controller/owner.ts';
@@ -26,8 +26,8 @@ import {
   type WorkerPod,
 } from '../../gm/workers/index.ts';
 
-export const FL_KIND = 'FederatedLearningJob';
-export const FL_PLURAL = 'federatedlearningjobs';
+export const FL_KIND = federatedLearningJobKind.kind;
+export const FL_PLURAL = federatedLearningJobKind.plural;
 export const FL_GVK: GroupVersionKind = { apiVersion: SEDNA_API_VERSION, kind: FL_KIND };
 export const AGGREGATION = 'Aggregation';
 export const TRAIN = 'train';

@@ -12,6 +12,8 @@ export type JiCondition = SednaCondition<ServiceConditionType>;
 export const WORKER_FAILED = 'workerFailed';
 export const MODEL_NOT_FOUND = 'ModelNotFound';
 export const INVALID_SPEC = 'InvalidSpec';
+/** Event reason: a Failed service whose workers are available again. */
+export const WORKER_RECOVERED = 'WorkerRecovered';
 
 /** What the controller observed. */
 export interface Observation {

@@ -12,7 +12,8 @@
 import { numberParameter, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
 import type { Estimator } from '../../lib/estimator.ts';
 import { hemFromEnv, type HardExampleMining } from '../../lib/hem/index.ts';
-import { InferenceReporter, LcClient } from '../../lib/lc-client.ts';
+import { LcClient } from '../../lib/lc-client.ts';
+import { InferenceReporter } from './inference-reporter.ts';
 import { CloudClient, CloudError, type CloudFailure } from './cloud-client.ts';
 
 export type InferenceResult<O> = [isHardExample: boolean, finalResult: unknown, edgeResult: O | null, cloudResult: unknown];

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { JointInferenceService } from '../../api/sedna/joint-inference-service.ts';
+import { type JointInferenceService, jointInferenceServiceKind } from '../../api/sedna/joint-inference-service.ts';
 import type { Model } from '../../api/sedna/model.ts';
 import type { GroupVersionKind } from '../../controller/owner.ts';
 import { controllerRef } from '../../controller/owner.ts';
@@ -23,8 +23,8 @@ import {
   type WorkerMount,
 } from '../../gm/workers/index.ts';
 
-export const JI_KIND = 'JointInferenceService';
-export const JI_PLURAL = 'jointinferenceservices';
+export const JI_KIND = jointInferenceServiceKind.kind;
+export const JI_PLURAL = jointInferenceServiceKind.plural;
 export const JI_GVK: GroupVersionKind = { apiVersion: SEDNA_API_VERSION, kind: JI_KIND };
 export const CLOUD = 'Cloud';
 export const EDGE = 'Edge';

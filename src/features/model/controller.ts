@@ -5,22 +5,22 @@
 // `status.metrics` and `status.updateTime` (a repeated report writes nothing).
 import { isDeepStrictEqual } from 'node:util';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { Model, ModelStatus } from '../../api/sedna/model.ts';
+import { type Model, modelKind, type ModelStatus } from '../../api/sedna/model.ts';
 import type { Metric } from '../../api/sedna/status.ts';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import { rfc3339 } from '../../controller/index.ts';
-import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
+import { type FeatureContext, type FeatureRegistration, RejectedMessage } from '../../gm/feature.ts';
 
-export const MODEL_KIND = 'Model';
-export const MODEL_PLURAL = 'models';
+export const MODEL_KIND = modelKind.kind;
+export const MODEL_PLURAL = modelKind.plural;
 
 export async function handleModelUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;
   const report = parseReport(message.content);
-  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: MODEL_PLURAL, namespace, name: resourceName }, (current) => {
+  const result = await ctx.status.update<Model>({ apiVersion: SEDNA_API_VERSION, plural: MODEL_PLURAL, namespace, name: resourceName }, (current, now) => {
     const previous = current.status;
     const same = isDeepStrictEqual(previous?.metrics, report.metrics);
-    const updateTime = report.updateTime ?? (same && previous?.updateTime ? previous.updateTime : rfc3339(new Date()));
+    const updateTime = report.updateTime ?? (same && previous?.updateTime ? previous.updateTime : rfc3339(now));
     const next: ModelStatus = { ...previous, metrics: report.metrics, updateTime };
     return next as unknown as Record<string, unknown>;
   });
@@ -47,3 +47,6 @@ function parseReport(content: unknown): { metrics: Metric[]; updateTime?: string
   }
   return updateTime === undefined ? { metrics: list } : { metrics: list, updateTime: rfc3339(new Date(updateTime)) };
 }
+
+/** The Model kind on the GM side: upstream reports only, no controller (as in Sedna). */
+export const gm: FeatureRegistration = { kind: MODEL_KIND, plural: MODEL_PLURAL, handleUpstream: handleModelUpstream };

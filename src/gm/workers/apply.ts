@@ -5,18 +5,12 @@
 // ignores fields the API server defaults), and the hash of the desired object, recorded in an
 // annotation at each write, must match (that catches a field the CR no longer sets).
 import { createHash } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../api/meta.ts';
-import { isApiError, requestJson, resourcePath } from '../../controller/index.ts';
+import { isApiError, type KubeClient, type ObjectRef } from '../../controller/index.ts';
+
+export { objectPath, type ObjectRef } from '../../controller/index.ts';
 
 export const APPLIED_HASH_ANNOTATION = 'sedna.io/applied-hash';
-
-export interface ObjectRef {
-  apiVersion: string;
-  plural: string;
-  namespace: string;
-  name: string;
-}
 
 export interface ApplyOptions<T extends KubeObject> {
   ref: ObjectRef;
@@ -39,10 +33,6 @@ export interface ApplyResult<T> {
 }
 
 const MAX_ATTEMPTS = 3;
-
-export function objectPath(ref: ObjectRef): string {
-  return `${resourcePath(ref)}/${encodeURIComponent(ref.name)}`;
-}
 
 /** True when every field `desired` sets is in `live` with the same value (arrays: same length). */
 export function isSubset(desired: unknown, live: unknown): boolean {
@@ -105,12 +95,11 @@ export function mergeSpecOverLive<T extends KubeObject>(desired: T, live: T): T 
   return { ...merged, spec: { ...liveSpec, ...desiredSpec } };
 }
 
-export async function applyObject<T extends KubeObject>(kc: KubeConfig, options: ApplyOptions<T>): Promise<ApplyResult<T>> {
-  const path = objectPath(options.ref);
+export async function applyObject<T extends KubeObject>(client: KubeClient, options: ApplyOptions<T>): Promise<ApplyResult<T>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const read = async (): Promise<T | undefined> => {
     try {
-      return await requestJson<T>(kc, { path, timeoutMs });
+      return await client.get<T>(options.ref, { timeoutMs });
     } catch (err) {
       if (isApiError(err, 404)) return undefined;
       throw err;
@@ -119,7 +108,7 @@ export async function applyObject<T extends KubeObject>(kc: KubeConfig, options:
   let live = options.cached ? options.cached() : await read();
   for (let attempt = 1; ; attempt++) {
     if (live === undefined) {
-      const created = await create(kc, options, timeoutMs);
+      const created = await create(client, options, timeoutMs);
       if (created) return { outcome: 'created', object: created };
       live = await read(); // it appeared meanwhile (a stale cache): compare with it
       if (live === undefined) {
@@ -132,7 +121,7 @@ export async function applyObject<T extends KubeObject>(kc: KubeConfig, options:
     const merged = (options.merge ?? defaultMerge)(desired, live);
     const body = withHash({ ...merged, metadata: { ...merged.metadata, resourceVersion: live.metadata.resourceVersion } });
     try {
-      const updated = await requestJson<T>(kc, { method: 'PUT', path, body, timeoutMs });
+      const updated = await client.update<T>(options.ref, body, { timeoutMs });
       return { outcome: 'updated', object: updated };
     } catch (err) {
       // Changed or deleted since read: read again and decide again.
@@ -143,9 +132,9 @@ export async function applyObject<T extends KubeObject>(kc: KubeConfig, options:
 }
 
 /** The created object, or undefined when one of that name already exists. */
-async function create<T extends KubeObject>(kc: KubeConfig, options: ApplyOptions<T>, timeoutMs: number): Promise<T | undefined> {
+async function create<T extends KubeObject>(client: KubeClient, options: ApplyOptions<T>, timeoutMs: number): Promise<T | undefined> {
   try {
-    return await requestJson<T>(kc, { method: 'POST', path: resourcePath(options.ref), body: withHash(options.desired(undefined)), timeoutMs });
+    return await client.create<T>(options.ref, withHash(options.desired(undefined)), { timeoutMs });
   } catch (err) {
     if (isApiError(err, 409)) return undefined;
     throw err;
@@ -153,9 +142,9 @@ async function create<T extends KubeObject>(kc: KubeConfig, options: ApplyOption
 }
 
 /** Deletes the object; true if it was there. Background propagation: its own children go with it. */
-export async function deleteIfExists(kc: KubeConfig, ref: ObjectRef, timeoutMs = 10_000): Promise<boolean> {
+export async function deleteIfExists(client: KubeClient, ref: ObjectRef, timeoutMs = 10_000): Promise<boolean> {
   try {
-    await requestJson(kc, { method: 'DELETE', path: objectPath(ref), body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, timeoutMs });
+    await client.delete(ref, { propagationPolicy: 'Background', timeoutMs });
     return true;
   } catch (err) {
     if (isApiError(err, 404)) return false;

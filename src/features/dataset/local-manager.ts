@@ -6,10 +6,11 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { EdgeMessage } from '../api/edge-protocol.ts';
-import type { Logger } from '../lib/logger.ts';
-import type { LcDatabase } from './db.ts';
-import { resourceKey, type SednaObject } from './objects.ts';
+import type { EdgeMessage } from '../../api/edge-protocol.ts';
+import { type CancelTimer, type Clock, realClock } from '../../lib/clock.ts';
+import type { LcDatabase } from '../../lc/db.ts';
+import { resourceKey, type SednaObject } from '../../lc/objects.ts';
+import type { Logger } from '../../lib/logger.ts';
 
 /** Go's bufio.Scanner default: a longer line silently ends the read. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -74,6 +75,8 @@ export interface DatasetManagerOptions {
   /** Backup poll; Sedna's period, 60 s, by default. */
   pollIntervalMs?: number;
   logger: Logger;
+  /** Times the backup poll (default: real time). */
+  clock?: Clock;
 }
 
 interface DatasetEntry {
@@ -81,7 +84,7 @@ interface DatasetEntry {
   source: DataSource | undefined;
   /** Sedna reports only a count different from the last one reported (initially 0). */
   reported: number;
-  poll: NodeJS.Timeout;
+  cancelPoll: CancelTimer;
   watcher: FSWatcher | undefined;
   watchedPath: string | undefined;
   checking: Promise<void> | undefined;
@@ -93,10 +96,12 @@ export class DatasetManager {
   private readonly entries = new Map<string, DatasetEntry>();
   private readonly rootfs: string;
   private readonly pollIntervalMs: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: DatasetManagerOptions) {
     this.rootfs = options.rootfs ?? '';
     this.pollIntervalMs = options.pollIntervalMs ?? 60_000;
+    this.clock = options.clock ?? realClock;
   }
 
   /** A Dataset from the GM (insert or update): stored, then monitored. */
@@ -113,16 +118,25 @@ export class DatasetManager {
       object,
       source: undefined,
       reported: 0,
-      poll: setInterval(() => this.check(key), this.pollIntervalMs),
+      cancelPoll: () => undefined,
       watcher: undefined,
       watchedPath: undefined,
       checking: undefined,
       again: false,
       lastError: undefined,
     };
-    entry.poll.unref();
     this.entries.set(key, entry);
+    this.schedulePoll(key, entry);
     this.check(key);
+  }
+
+  /** Monitoring resumes from the database at once, not only when the GM re-sends the Datasets. */
+  resume(): void {
+    for (const row of this.options.db.listResources()) {
+      if (row.name.split('/')[1] !== 'dataset') continue;
+      const kind = typeof row.typeMeta.kind === 'string' && row.typeMeta.kind ? row.typeMeta.kind : 'Dataset';
+      this.insert({ kind, metadata: row.objectMeta, spec: row.spec });
+    }
   }
 
   delete(object: SednaObject): void {
@@ -148,9 +162,12 @@ export class DatasetManager {
     }
   }
 
-  stop(): void {
+  /** Stops monitoring and waits for the checks under way. */
+  async stop(): Promise<void> {
     for (const entry of this.entries.values()) this.stopEntry(entry);
+    const running = [...this.entries.values()].flatMap((e) => (e.checking ? [e.checking] : []));
     this.entries.clear();
+    await Promise.all(running);
   }
 
   /** Re-reads the index now (coalescing with a check under way). */
@@ -227,8 +244,21 @@ export class DatasetManager {
     }
   }
 
+  /** The backup poll: a check every pollIntervalMs on the clock, while the entry lives. */
+  private schedulePoll(key: string, entry: DatasetEntry): void {
+    entry.cancelPoll = this.clock.setTimeout(
+      () => {
+        if (this.entries.get(key) !== entry) return;
+        this.check(key);
+        this.schedulePoll(key, entry);
+      },
+      this.pollIntervalMs,
+      { background: true },
+    );
+  }
+
   private stopEntry(entry: DatasetEntry): void {
-    clearInterval(entry.poll);
+    entry.cancelPoll();
     entry.watcher?.close();
     entry.watcher = undefined;
   }

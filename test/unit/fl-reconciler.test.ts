@@ -131,7 +131,7 @@ describe('FederatedLearningJob reconciler', () => {
     await reconcile();
     const otherPods = pods('other').map((p) => p.metadata.resourceVersion);
     const edited = await current();
-    const trainer = edited.spec.trainingWorkers[0]!.template.spec!.containers![0]!;
+    const trainer = edited.spec.trainingWorkers[0]!.template.spec.containers[0]!;
     trainer.image = 'node:22';
     await f.client.update({ ...JOBS, name: 'surface' }, edited);
     const deletes = (await reconcile()).filter((w) => w.startsWith('delete'));

@@ -120,7 +120,7 @@ describe('JointInferenceService reconciler', () => {
     const before = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: EDGE });
     const cloudBefore = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: CLOUD });
     const edited = await current();
-    const edge = edited.spec.edgeWorker.template.spec!.containers![0]!;
+    const edge = edited.spec.edgeWorker.template.spec.containers[0]!;
     edge.image = 'node:22';
     await f.client.update({ ...JI, name: 'helmet' }, edited);
     assert.deepEqual(await reconcile(), [`update deployments/${EDGE}`, 'updateStatus jointinferenceservices/helmet']);

@@ -84,6 +84,15 @@ program
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
 
 program
+  .command('dashboard')
+  .description('run the web dashboard: nodes, Sedna resources, plots, events and logs, from the Kubernetes API')
+  .option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG or ~/.kube/config)')
+  .option('--port <port>', 'HTTP port (0 picks a free one)', port, 8080)
+  .option('--address <address>', 'address to listen on', '127.0.0.1')
+  .option('--token-file <file>', 'login token (the link\'s ?token=, and the /metrics bearer token); default $SEDNA_DASHBOARD_TOKEN, else a new one, printed')
+  .action(async (flags: Flags<typeof import('./dashboard.ts').dashboardCommand>) => (await import('./dashboard.ts')).dashboardCommand(flags));
+
+program
   .command('down')
   .description('stop what sedna up started in DATA_DIR (LCs, then the GM, then the API server)')
   .option('--data-dir <dir>', 'the data directory of sedna up', '.sedna')

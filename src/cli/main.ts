@@ -71,6 +71,8 @@ program
   .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
   .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')
   .option('--service-proxy', 'kubelet: also run the embedded service proxy (ClusterIP:port → ready pods); one per machine')
+  .option('--metrics-port <port>', 'serve /metrics of the LC and its kubelet on this port (0 picks a free one)', port)
+  .option('--metrics-token-file <file>', 'bearer token /metrics requires (default: $SEDNA_LC_METRICS_TOKEN)')
   .action(async (flags: Flags<typeof import('./lc.ts').lcCommand>) => (await import('./lc.ts')).lcCommand(flags));
 
 program

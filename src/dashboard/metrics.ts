@@ -31,7 +31,7 @@ function seriesGauge(registry: Registry, state: DashboardState, metric: string, 
 
 export function dashboardRegistry(state: DashboardState): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'sedna_dashboard_' });
+  collectDefaultMetrics({ register: registry });
   new Gauge<'node' | 'role'>({
     name: 'sedna_node_ready',
     help: '1 when the Node is Ready, else 0.',

@@ -41,7 +41,8 @@ export function Chart({ title, lines, x, summary }: Props) {
       width: Math.max(240, el.clientWidth),
       height: 220,
       scales: { x: { time: x === 'time' } },
-      axes: [{ label: x === 'round' ? 'round' : undefined }, {}],
+      // Rounds are whole numbers; the y axis is wide enough for counts of bytes.
+      axes: [x === 'round' ? { label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}, { size: 70 }],
       series: [{ label: x === 'round' ? 'round' : 'time' }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: x === 'round' } }))],
     };
     plot.current = new uPlot(opts, align(lines, x), el);

@@ -26,6 +26,11 @@ export class MetricsServer {
     return (server.address() as AddressInfo).port;
   }
 
+  /** Lets the process exit while serving (a worker whose work is done should not wait for scrapes). */
+  unref(): void {
+    this.server?.unref();
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;

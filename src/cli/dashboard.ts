@@ -13,6 +13,7 @@ export interface DashboardFlags {
   port: number;
   address: string;
   tokenFile?: string;
+  hostName?: string[];
 }
 
 export async function dashboardCommand(flags: DashboardFlags): Promise<void> {
@@ -27,6 +28,7 @@ export async function dashboardCommand(flags: DashboardFlags): Promise<void> {
     token,
     port: flags.port,
     address: flags.address,
+    ...(flags.hostName ? { hostNames: flags.hostName } : {}),
     onWatchError: (kind, err) => log.warn({ kind, err: (err as Error)?.message ?? String(err) }, 'watch failed; retrying'),
   });
   const url = await dashboard.start();

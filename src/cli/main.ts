@@ -92,6 +92,7 @@ program
   .option('--port <port>', 'HTTP port (0 picks a free one)', port, 8080)
   .option('--address <address>', 'address to listen on', '127.0.0.1')
   .option('--token-file <file>', 'login token (the link\'s ?token=, and the /metrics bearer token); default $SEDNA_DASHBOARD_TOKEN, else a new one, printed')
+  .option('--host-name <host:port...>', 'more Host values the pages accept (the name a proxy or port-forward reaches it by)')
   .action(async (flags: Flags<typeof import('./dashboard.ts').dashboardCommand>) => (await import('./dashboard.ts')).dashboardCommand(flags));
 
 program

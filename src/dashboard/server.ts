@@ -28,6 +28,8 @@ export interface DashboardOptions {
   /** Open event streams at most (default 32). */
   maxStreams?: number;
   assetsDir?: string;
+  /** More Host header values to accept (a name the dashboard is reached by, host:port). */
+  hostNames?: string[];
   onWatchError?: (kind: string, err: unknown) => void;
 }
 
@@ -75,7 +77,7 @@ export class DashboardServer {
     const host = this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address;
     // Requests must name this server: a page on another site that re-points its own name at
     // 127.0.0.1 (DNS rebinding) sends its own Host and is refused.
-    this.hosts = [`${host}:${port}`, `localhost:${port}`];
+    this.hosts = [`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, ...(this.options.hostNames ?? [])];
     this.origins = this.hosts.map((h) => `http://${h}`);
     this.heartbeat = setInterval(() => {
       for (const s of [...this.streams, ...this.logStreams]) s.write(': keep-alive\n\n');
@@ -115,8 +117,10 @@ export class DashboardServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
-    if (!this.hosts.includes(req.headers.host ?? '')) return this.fail(res, 421, `Host ${JSON.stringify(req.headers.host ?? '')} is not this dashboard; use ${this.origins[0]}/`);
+    // /metrics carries its own credential (a bearer token, which no other site can make a browser
+    // send), so Prometheus may name the pod's address; the pages need a Host of ours.
     if (url.pathname === '/metrics') return void this.metrics(req, res);
+    if (!this.hosts.includes(req.headers.host ?? '')) return this.fail(res, 421, `Host ${JSON.stringify(req.headers.host ?? '')} is not this dashboard; use ${this.origins[0]}/`);
     const token = url.searchParams.get('token');
     if (req.method === 'GET' && url.pathname === '/' && token !== null) return this.login(token, res);
     const session = this.sessions.of(req);

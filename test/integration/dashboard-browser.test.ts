@@ -207,4 +207,30 @@ describe('sedna dashboard in Chromium', () => {
     assert.match(page.url(), /#\/joint-inference$/);
     assert.deepEqual(consoleErrors, []);
   });
+  it('every component\'s metricsUrl in up.json answers its token only', async () => {
+    const { state } = cluster;
+    const kubeconfigToken = /token: (\S+)/.exec(readFileSync(cluster.kubeconfig, 'utf8'))?.[1];
+    const components = [state.gm!, ...state.lcs, state.dashboard!];
+    const expected: Record<string, RegExp> = {
+      gm: /^controller_runtime_reconcile_total/m,
+      dashboard: /^sedna_resources|^sedna_node_ready/m,
+    };
+    for (const c of components) {
+      assert.ok(c.metricsUrl && c.metricsTokenFile, `${c.name} records metricsUrl and metricsTokenFile`);
+      assert.equal((await fetch(c.metricsUrl)).status, 401, `${c.name} without a token`);
+      assert.equal((await fetch(c.metricsUrl, { headers: { Authorization: 'Bearer wrong' } })).status, 401, `${c.name} with a wrong token`);
+      const scrape = await fetch(c.metricsUrl, { headers: { Authorization: `Bearer ${readFileSync(c.metricsTokenFile, 'utf8').trim()}` } });
+      assert.equal(scrape.status, 200, c.name);
+      const text = await scrape.text();
+      if (c.name.startsWith('lc/')) {
+        assert.match(text, new RegExp(`^sedna_lc_gm_connected\\{node="${c.node}"\\} 1$`, 'm'));
+        assert.match(text, /^sedna_kubelet_containers\{state="running",node="[^"]+"\} \d+$/m);
+        assert.match(text, /^sedna_kubelet_pod_sync_duration_seconds_count\{result="ok",node="[^"]+"\} \d+$/m);
+      } else {
+        assert.match(text, expected[c.name]!, c.name);
+      }
+    }
+    assert.equal(state.apiserver.metricsUrl, `${state.apiserver.url}/metrics`);
+    assert.ok(kubeconfigToken, 'the kubeconfig carries a bearer token');
+  });
 });

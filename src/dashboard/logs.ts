@@ -30,8 +30,9 @@ export function parseLogRequest(query: URLSearchParams): LogRequest | string {
   return { namespace, pod, container, tailLines };
 }
 
-export function sse(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** Writes one event; false when the response's buffer is full (wait for 'drain'). */
+export function sse(res: ServerResponse, event: string, data: unknown): boolean {
+  return res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** Follows the log until the client goes away or the container's log ends. */
@@ -41,12 +42,15 @@ export async function streamLog(kc: k8s.KubeConfig, request: LogRequest, req: In
     write(chunk: Buffer, _encoding, done) {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) sse(res, 'line', line.slice(0, MAX_LINE));
+      let room = true;
+      for (const line of lines) room = sse(res, 'line', line.slice(0, MAX_LINE)) && room;
       if (partial.length > MAX_LINE) {
-        sse(res, 'line', partial.slice(0, MAX_LINE));
+        room = sse(res, 'line', partial.slice(0, MAX_LINE)) && room;
         partial = '';
       }
-      done();
+      // A slow reader slows the log stream down (backpressure) instead of filling memory.
+      if (room || res.destroyed) done();
+      else res.once('drain', () => done());
     },
   });
   let abort: AbortController | undefined;

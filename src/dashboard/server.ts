@@ -33,6 +33,9 @@ export interface DashboardOptions {
   onWatchError?: (kind: string, err: unknown) => void;
 }
 
+/** Unsent bytes a stream may hold before its reader counts as stuck. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
@@ -110,7 +113,12 @@ export class DashboardServer {
       this.pushTimer = undefined;
       this.lastPush = Date.now();
       const body = `event: state\ndata: ${JSON.stringify(this.state.snapshot())}\n\n`;
-      for (const s of this.streams) s.write(body);
+      for (const s of this.streams) {
+        // A reader that cannot keep up is dropped (its EventSource reconnects and starts afresh)
+        // rather than buffered without bound.
+        if (s.writableLength > MAX_BUFFERED_BYTES) s.destroy();
+        else s.write(body);
+      }
     }, wait);
   }
 

@@ -40,10 +40,11 @@ export function Chart({ title, lines, x, summary }: Props) {
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height: 220,
-      scales: { x: { time: x === 'time' } },
+      // One point would otherwise stretch the axis over years and draw nothing.
+      scales: { x: { time: x === 'time', range: (_u, min, max) => (min === max ? [min - (x === 'time' ? 60 : 1), max + (x === 'time' ? 60 : 1)] : [min, max]) } },
       // Rounds are whole numbers; the y axis is wide enough for counts of bytes.
       axes: [x === 'round' ? { label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}, { size: 70 }],
-      series: [{ label: x === 'round' ? 'round' : 'time' }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: x === 'round' } }))],
+      series: [{ label: x === 'round' ? 'round' : 'time' }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: (u: uPlot) => x === 'round' || u.data[0].length <= 30 } }))],
     };
     plot.current = new uPlot(opts, align(lines, x), el);
     const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: 220 }));

@@ -30,6 +30,14 @@ function align(lines: Line[], x: Props['x']): uPlot.AlignedData {
   return [x === 'time' ? xs.map((v) => v / 1000) : xs, ...ys];
 }
 
+/** One x value: a minute (or a round) either side of it, where uPlot would show a day or more. */
+function singleRange(u: uPlot, x: Props['x']): uPlot.Range.MinMax | undefined {
+  const xs = u.data[0];
+  if (xs.length !== 1) return undefined;
+  const pad = x === 'time' ? 60 : 1;
+  return [xs[0]! - pad, xs[0]! + pad];
+}
+
 export function Chart({ title, lines, x, summary }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -41,7 +49,7 @@ export function Chart({ title, lines, x, summary }: Props) {
       width: Math.max(240, el.clientWidth),
       height: 220,
       // One point would otherwise stretch the axis over years and draw nothing.
-      scales: { x: { time: x === 'time', range: (_u, min, max) => (min === max ? [min - (x === 'time' ? 60 : 1), max + (x === 'time' ? 60 : 1)] : [min, max]) } },
+      scales: { x: { time: x === 'time', range: (u, min, max) => singleRange(u, x) ?? [min, max] } },
       // Rounds are whole numbers; the y axis is wide enough for counts of bytes.
       axes: [x === 'round' ? { label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}, { size: 70 }],
       series: [{ label: x === 'round' ? 'round' : 'time' }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: (u: uPlot) => x === 'round' || u.data[0].length <= 30 } }))],

@@ -48,6 +48,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's pages run in the browser: their own tsconfig (DOM, Preact JSX).
+    files: ['src/dashboard/ui/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { project: './src/dashboard/ui/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },

@@ -11,6 +11,7 @@
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
 //
 //   node --import tsx examples/federated-learning/run.ts [--data-dir .sedna] [--train-images 12000]
+import { Progress } from '../../src/lib/progress.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -114,21 +115,30 @@ export async function startFederatedJob(dataDir: string, overrides: JobOverrides
 }
 
 export async function jobPhase(kc: k8s.KubeConfig, name: string): Promise<string | undefined> {
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const job = (await custom.getNamespacedCustomObject({ ...FL, name })) as { status?: { phase?: string } };
-  return job.status?.phase;
+  return (await jobStatus(kc, name)).phase;
 }
 
-/** Waits for the job's phase to be Succeeded (throws on Failed or at the deadline). */
-export async function waitForJob(kc: k8s.KubeConfig, name: string, timeoutMs: number, log: (line: string) => void = () => {}): Promise<void> {
+async function jobStatus(kc: k8s.KubeConfig, name: string): Promise<{ phase?: string; round?: number }> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const job = (await custom.getNamespacedCustomObject({ ...FL, name })) as { status?: { phase?: string; round?: number } };
+  return job.status ?? {};
+}
+
+/**
+ * Waits for the job's phase to be Succeeded (throws on Failed or at the deadline). With
+ * `progress`, shows the round the job is in against the rounds it will run (a live line on a terminal).
+ */
+export async function waitForJob(kc: k8s.KubeConfig, name: string, timeoutMs: number, log: (line: string) => void = () => {}, progress?: { bar: Progress; rounds: number }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastNote = Date.now();
   for (;;) {
-    const phase = await jobPhase(kc, name);
+    const { phase, round } = await jobStatus(kc, name);
     if (phase === 'Succeeded') return;
     if (phase === 'Failed') throw new Error(`FederatedLearningJob ${name} failed; see kubectl describe fl ${name} and the pods' logs`);
     if (Date.now() > deadline) throw new Error(`FederatedLearningJob ${name} not complete after ${timeoutMs} ms (phase ${phase ?? 'none'})`);
-    if (Date.now() - lastNote > 15_000) {
+    if (progress) {
+      progress.bar.update(`job ${name}: ${phase ?? 'pending'}, round`, round ?? 0, progress.rounds);
+    } else if (Date.now() - lastNote > 15_000) {
       lastNote = Date.now();
       log(`  job ${name}: ${phase ?? 'pending'}…`);
     }
@@ -187,7 +197,9 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   const baseline = runCentralized(EDGE_NODES.map((node) => indexFileFor(exampleDataDir(dataDir), node)), exitRound * localEpochs, trainerEnv);
   baseline.catch(() => undefined);
   log(`centralized baseline: ${exitRound * localEpochs} epochs on the union, in its own process`);
-  await waitForJob(kc, JOB_NAME, timeoutMs, log);
+  // Round progress on the terminal when the runner prints to it (not when a caller collects the lines).
+  const bar = new Progress(process.stdout);
+  await waitForJob(kc, JOB_NAME, timeoutMs, log, options.log ? undefined : { bar, rounds: exitRound }).finally(() => bar.finish());
   const { rounds, done } = readRounds(roundsFile);
   if (!done || rounds.length === 0) throw new Error(`the job completed but ${roundsFile} has no final record; see kubectl logs of the aggregation pod`);
   const centralized = await baseline;

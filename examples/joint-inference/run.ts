@@ -9,6 +9,7 @@
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
 //
 //   node --import tsx examples/joint-inference/run.ts [--data-dir .sedna] [--keep-streaming]
+import { Progress } from '../../src/lib/progress.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,16 +48,27 @@ function recommendedThreshold(): string {
   return String(threshold);
 }
 
-async function waitForResults(file: string, timeoutMs: number, log: (line: string) => void): Promise<ScenarioResults> {
+/** The edge worker's inference count as the service's status.metrics carry it (0 before a report). */
+async function reportedInferences(kc: k8s.KubeConfig): Promise<number> {
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const ji = (await custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'jointinferenceservices', name: SERVICE })) as { status?: { metrics?: { key: string; value: string }[] } };
+  return Number(ji.status?.metrics?.find((m) => m.key === 'inferenceNumber')?.value ?? 0);
+}
+
+async function waitForResults(file: string, timeoutMs: number, log: (line: string) => void, progress?: { bar: Progress; kc: k8s.KubeConfig; samples: number }): Promise<ScenarioResults> {
   const deadline = Date.now() + timeoutMs;
   let lastNote = 0;
   while (!existsSync(file)) {
     if (Date.now() > deadline) throw new Error(`no results at ${file} after ${timeoutMs} ms; see the edge worker with: kubectl logs deployment/${SERVICE}-deployment-edge`);
-    if (Date.now() - lastNote > 10_000) {
+    if (progress) {
+      // Reported every LC_PERIOD: the count moves in steps; a failed read just skips a beat.
+      const done = await reportedInferences(progress.kc).catch(() => undefined);
+      if (done !== undefined) progress.bar.update('edge worker: inferences reported', Math.min(done, progress.samples), progress.samples);
+    } else if (Date.now() - lastNote > 10_000) {
       lastNote = Date.now();
       log('  waiting for the edge worker to stream the test set…');
     }
-    await sleep(250);
+    await sleep(progress ? 1000 : 250);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as ScenarioResults;
 }
@@ -86,7 +98,8 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
   });
   await applyObjects(kc, k8s.loadAllYaml(yamlText) as k8s.KubernetesObject[]);
   log(`applied Dataset fashion-mnist-test, Models fashion-mnist-edge-mlp and fashion-mnist-cloud-cnn, JointInferenceService ${SERVICE}`);
-  const results = await waitForResults(resultsFile, timeoutMs, log);
+  const bar = new Progress(process.stdout);
+  const results = await waitForResults(resultsFile, timeoutMs, log, options.log ? undefined : { bar, kc, samples }).finally(() => bar.finish());
   log('');
   log(formatResults(results));
   log(`(also in ${resultsFile})`);

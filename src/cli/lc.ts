@@ -6,6 +6,8 @@
 // edge otherwise), pod logs go to --pod-log-dir (the API server's <data dir>/logs, so `kubectl logs`
 // works; default <data dir>/pod-logs), per-pod directories to <data dir>/kubelet. --service-proxy
 // (with --kubeconfig) also runs the embedded service proxy: one per machine serves every node.
+// --metrics-port serves the LC's and its kubelet's /metrics (src/lc/metrics.ts), bearer token from
+// --metrics-token-file or $SEDNA_LC_METRICS_TOKEN; it prints `metrics listening on URL`.
 import { loadEdgeFeatures } from '../features/registry.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +32,8 @@ export interface LcFlags {
   podLogDir?: string;
   nodeRole?: string;
   serviceProxy?: boolean;
+  metricsPort?: number;
+  metricsTokenFile?: string;
 }
 
 export async function lcCommand(flags: LcFlags): Promise<void> {
@@ -38,13 +42,17 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
   if (!token) throw new Error('the node token is required: --token, --token-file or $SEDNA_NODE_TOKEN');
   const workerToken = flags.workerTokenFile ? readFileSync(flags.workerTokenFile, 'utf8').trim() : undefined;
   if (flags.requireWorkerToken && !workerToken) throw new Error('--require-worker-token needs --worker-token-file');
+  // /metrics only when asked for (an edge device need not carry prom-client), always with a token.
+  const metricsToken = flags.metricsTokenFile ? readFileSync(flags.metricsTokenFile, 'utf8').trim() : process.env.SEDNA_LC_METRICS_TOKEN || undefined;
+  if (flags.metricsPort !== undefined && !metricsToken) throw new Error('--metrics-port needs a bearer token: --metrics-token-file or $SEDNA_LC_METRICS_TOKEN');
+  const metrics = flags.metricsPort !== undefined ? (await import('../lc/metrics.ts')).lcMetrics(flags.node) : undefined;
   let kubelet: LcKubeletOptions | undefined;
   if (flags.kubeconfig) {
     const { KubeConfig } = await import('@kubernetes/client-node');
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(flags.kubeconfig);
     const role = flags.nodeRole ?? defaultNodeRole(flags.node);
-    kubelet = { kubeConfig, podLogDir: flags.podLogDir ?? join(flags.dataDir, 'pod-logs'), labels: { [`node-role.kubernetes.io/${role}`]: '' } };
+    kubelet = { kubeConfig, podLogDir: flags.podLogDir ?? join(flags.dataDir, 'pod-logs'), labels: { [`node-role.kubernetes.io/${role}`]: '' }, ...(metrics ? { metrics: metrics.kubelet } : {}) };
   } else if (flags.podLogDir || flags.nodeRole || flags.serviceProxy) {
     throw new Error('--pod-log-dir, --node-role and --service-proxy need --kubeconfig (the embedded kubelet)');
   }
@@ -64,9 +72,21 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
     logger: log,
     ...(kubelet ? { kubelet } : {}),
     ...(flags.serviceProxy ? { serviceProxy: true } : {}),
+    ...(metrics ? { metrics: metrics.lc } : {}),
   });
+  metrics?.attach(lc);
   const port = await lc.start();
   const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address;
   process.stdout.write(`worker API listening on http://${host}:${port}\n`);
-  stopOnSignal(log, () => lc.stop());
+  let metricsServer: import('../lib/net/metrics-server.ts').MetricsServer | undefined;
+  if (metrics && flags.metricsPort !== undefined) {
+    const { MetricsServer } = await import('../lib/net/metrics-server.ts');
+    metricsServer = new MetricsServer(metrics.registry, metricsToken!);
+    const bound = await metricsServer.start(flags.metricsPort, flags.address);
+    process.stdout.write(`metrics listening on http://${host}:${bound}/metrics\n`);
+  }
+  stopOnSignal(log, async () => {
+    await metricsServer?.stop();
+    await lc.stop();
+  });
 }

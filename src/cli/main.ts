@@ -71,6 +71,8 @@ program
   .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
   .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')
   .option('--service-proxy', 'kubelet: also run the embedded service proxy (ClusterIP:port → ready pods); one per machine')
+  .option('--metrics-port <port>', 'serve /metrics of the LC and its kubelet on this port (0 picks a free one)', port)
+  .option('--metrics-token-file <file>', 'bearer token /metrics requires (default: $SEDNA_LC_METRICS_TOKEN)')
   .action(async (flags: Flags<typeof import('./lc.ts').lcCommand>) => (await import('./lc.ts')).lcCommand(flags));
 
 program
@@ -82,6 +84,16 @@ program
   .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
   .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
+
+program
+  .command('dashboard')
+  .description('run the web dashboard: nodes, Sedna resources, plots, events and logs, from the Kubernetes API')
+  .option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG or ~/.kube/config)')
+  .option('--port <port>', 'HTTP port (0 picks a free one)', port, 8080)
+  .option('--address <address>', 'address to listen on', '127.0.0.1')
+  .option('--token-file <file>', 'login token (the link\'s ?token=, and the /metrics bearer token); default $SEDNA_DASHBOARD_TOKEN, else a new one, printed')
+  .option('--host-name <host:port...>', 'more Host values the pages accept (the name a proxy or port-forward reaches it by)')
+  .action(async (flags: Flags<typeof import('./dashboard.ts').dashboardCommand>) => (await import('./dashboard.ts')).dashboardCommand(flags));
 
 program
   .command('down')

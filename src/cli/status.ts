@@ -19,7 +19,7 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const components = [state.apiserver, ...(state.gm ? [state.gm] : []), ...state.lcs];
+  const components = [state.apiserver, ...(state.gm ? [state.gm] : []), ...state.lcs, ...(state.dashboard ? [state.dashboard] : [])];
   const rows = components.map((c) => [c.name, String(c.pid), isAlive(c.pid, dir) ? 'running' : 'stopped', c.url ?? '', c.log]);
   if (state.supervisorPid !== undefined) rows.unshift(['sedna up', String(state.supervisorPid), isAlive(state.supervisorPid, 'up') ? 'running' : 'stopped', '', '']);
   out.write(`${table(['COMPONENT', 'PID', 'STATUS', 'URL', 'LOG'], rows)}\n\n`);

@@ -26,7 +26,7 @@ import { credentialInjector, type Secret } from './credentials.ts';
 import { DownstreamSync } from './downstream.ts';
 import { EdgeHub, FileNodeTokens, type NodeTokenSource } from '../edgelink/index.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from './feature.ts';
-import { MetricsServer } from './metrics-server.ts';
+import { MetricsServer } from '../lib/net/metrics-server.ts';
 import { SecretNodeTokens } from './secret-tokens.ts';
 import { StatusWriter } from './status.ts';
 import { Upstream } from './upstream.ts';

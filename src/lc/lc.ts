@@ -64,6 +64,13 @@ export interface LocalControllerOptions {
    * nodes of one machine share its loopback, so one LC per machine runs it. Needs `kubelet`.
    */
   serviceProxy?: boolean;
+  /** Counts worker reports by owner kind and outcome, for /metrics (src/lc/metrics.ts). */
+  metrics?: LcMetrics;
+}
+
+/** What the LC reports for its metrics. */
+export interface LcMetrics {
+  workerMessage(ownerKind: string, result: 'relayed' | 'dropped' | 'refused'): void;
 }
 
 /** The embedded kubelet's settings; nodeName and lcServerUrl come from the LC. */
@@ -219,12 +226,15 @@ export class LocalController {
     const link = this.link;
     if (!db || !link) throw new Error('the local controller is stopping');
     const max = this.options.maxPendingMessages ?? 100_000;
+    const metrics = this.options.metrics;
+    if (link.pending >= max) metrics?.workerMessage(message.ownerKind, 'refused');
     if (link.pending >= max) throw new Error(`${link.pending} messages are waiting for the GM (the limit is ${max}); retry later`);
     const upstream = upstreamFor(message, this.relays, (kind, namespace, name) => {
       const row = db.getResource(`${namespace}/${kind}/${name}`);
       if (!row) return undefined;
       return typeof row.typeMeta.kind === 'string' && row.typeMeta.kind ? row.typeMeta.kind : kind;
     });
+    metrics?.workerMessage(message.ownerKind, upstream ? 'relayed' : 'dropped');
     if (!upstream) {
       this.logger.debug({ worker: message.name, ownerKind: message.ownerKind, owner: message.ownerName }, 'worker message dropped: no manager relays it');
       return;

@@ -13,6 +13,14 @@ export interface ComponentState {
   /** The URL it serves: API server HTTPS, GM edge hub ws, LC worker API http. */
   url?: string;
   node?: string;
+  /** Its Prometheus endpoint; the bearer token is in metricsTokenFile (the API server's: the kubeconfig's). */
+  metricsUrl?: string;
+  metricsTokenFile?: string;
+}
+
+/** The dashboard: `url` without the token; the login link is url?token=<contents of tokenFile>. */
+export interface DashboardState extends ComponentState {
+  tokenFile: string;
 }
 
 export interface UpState {
@@ -25,6 +33,7 @@ export interface UpState {
   apiserver: ComponentState;
   gm?: ComponentState;
   lcs: ComponentState[];
+  dashboard?: DashboardState;
 }
 
 export function upStatePath(dataDir: string): string {
@@ -47,9 +56,9 @@ export function removeUpState(dataDir: string): void {
   rmSync(upStatePath(dataDir), { force: true });
 }
 
-/** Every process in the state, in stop order: LCs, GM, API server. */
+/** Every process in the state, in stop order: dashboard, LCs, GM, API server. */
 export function componentsInStopOrder(state: UpState): ComponentState[][] {
-  return [state.lcs, state.gm ? [state.gm] : [], [state.apiserver]].filter((g) => g.length > 0);
+  return [state.dashboard ? [state.dashboard] : [], state.lcs, state.gm ? [state.gm] : [], [state.apiserver]].filter((g) => g.length > 0);
 }
 
 /** Alive and not a zombie; with `mark`, also its command line must contain `mark` (Linux). */

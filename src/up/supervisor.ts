@@ -10,8 +10,10 @@
 //   kubeconfig            a copy of apiserver/kubeconfig
 //   node-tokens.yaml      node: token (0600), read by the GM; each LC reads nodes/<node>/token
 //   nodes/<node>/         the LC's data dir (database.db, token, kubelet/ pod directories)
-//   logs/<component>.log  stdout + stderr of apiserver, gm, lc-<node>
-//   up.json               pids and URLs (removed by sedna down)
+//   logs/<component>.log  stdout + stderr of apiserver, gm, lc-<node>, dashboard
+//   metrics-token         bearer token of the GM's and LCs' /metrics (0600)
+//   dashboard-token       the dashboard's login token (the printed link's ?token=) (0600)
+//   up.json               pids, URLs and metricsUrls (removed by sedna down)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -61,6 +63,14 @@ export function ensureNodeTokens(file: string, nodes: string[]): Record<string, 
   return tokens;
 }
 
+/** A random secret in `file` (0600), kept when it exists so links and scrape configs survive a restart. */
+export function ensureSecretFile(file: string): string {
+  const existing = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (existing.length < 32) writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
 export class Supervisor {
   readonly dataDir: string;
   private readonly children: Child[] = [];
@@ -106,9 +116,16 @@ export class Supervisor {
       const tokensFile = join(dir, 'node-tokens.yaml');
       const tokens = ensureNodeTokens(tokensFile, nodes);
       out.write('starting the GM\n');
-      const gm = this.spawn('gm', ['gm', '--kubeconfig', join(apiDir, 'kubeconfig'), '--node-tokens', tokensFile, '--edge-port', '0', '--metrics-port', '0', '--identity', 'sedna-up-gm']);
+      const metricsTokenFile = ensureSecretFile(join(dir, 'metrics-token'));
+      api.state.metricsUrl = `${apiUrl}/metrics`;
+      const gm = this.spawn('gm', ['gm', '--kubeconfig', join(apiDir, 'kubeconfig'), '--node-tokens', tokensFile, '--edge-port', '0', '--metrics-port', '0', '--metrics-token-file', metricsTokenFile, '--identity', 'sedna-up-gm']);
       const hubUrl = (await this.waitForLine(gm, /^edge hub listening on (\S+)$/m, remaining()))[1]!;
       gm.state.url = hubUrl;
+      gm.state.metricsUrl = (await this.waitForLine(gm, /^metrics listening on (\S+)$/m, remaining()))[1]!;
+      gm.state.metricsTokenFile = metricsTokenFile;
+      const dashboardTokenFile = ensureSecretFile(join(dir, 'dashboard-token'));
+      out.write('starting the dashboard\n');
+      const dashboard = this.spawn('dashboard', ['dashboard', '--kubeconfig', join(apiDir, 'kubeconfig'), '--port', '0', '--token-file', dashboardTokenFile]);
 
       out.write(`starting ${nodes.length} LCs: ${nodes.join(', ')}\n`);
       // One service proxy serves every node: they all share this machine's loopback.
@@ -121,13 +138,21 @@ export class Supervisor {
         const lc = this.spawn(`lc-${node}`, [
           'lc', '--node', node, '--gm', hubUrl, '--token-file', tokenFile, '--port', '0', '--data-dir', nodeDir,
           '--kubeconfig', join(apiDir, 'kubeconfig'), '--pod-log-dir', join(apiDir, 'logs'),
+          '--metrics-port', '0', '--metrics-token-file', metricsTokenFile,
           ...(index === 0 ? ['--service-proxy'] : []),
         ]);
         lc.state.node = node;
         lc.state.name = `lc/${node}`;
+        lc.state.metricsTokenFile = metricsTokenFile;
         return lc;
       });
-      await Promise.all(lcs.map(async (lc) => (lc.state.url = (await this.waitForLine(lc, /^worker API listening on (\S+)$/m, remaining()))[1]!)));
+      await Promise.all(lcs.map(async (lc) => {
+        lc.state.url = (await this.waitForLine(lc, /^worker API listening on (\S+)$/m, remaining()))[1]!;
+        lc.state.metricsUrl = (await this.waitForLine(lc, /^metrics listening on (\S+)$/m, remaining()))[1]!;
+      }));
+      dashboard.state.url = (await this.waitForLine(dashboard, /^dashboard listening on (\S+)$/m, remaining()))[1]!;
+      dashboard.state.metricsUrl = `${dashboard.state.url}metrics`;
+      dashboard.state.metricsTokenFile = dashboardTokenFile;
       await waitForNodesReady(kc, nodes, remaining(), () => this.throwIfFailed());
       const state: UpState = {
         dataDir: dir,
@@ -138,6 +163,7 @@ export class Supervisor {
         apiserver: api.state,
         gm: gm.state,
         lcs: lcs.map((l) => l.state),
+        dashboard: { ...dashboard.state, tokenFile: dashboardTokenFile },
       };
       writeUpState(state);
       return state;
@@ -166,7 +192,7 @@ export class Supervisor {
   /** Stops the LCs, then the GM, then the API server; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const groups = [this.children.filter((c) => c.state.name.startsWith('lc/')), this.children.filter((c) => c.state.name === 'gm'), this.children.filter((c) => c.state.name === 'apiserver')];
+      const groups = [this.children.filter((c) => c.state.name === 'dashboard'), this.children.filter((c) => c.state.name.startsWith('lc/')), this.children.filter((c) => c.state.name === 'gm'), this.children.filter((c) => c.state.name === 'apiserver')];
       for (const group of groups) {
         await Promise.all(group.map(async (c) => {
           c.expectedExit = true;

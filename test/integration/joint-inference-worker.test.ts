@@ -696,7 +696,7 @@ describe('JointInference periodic report', () => {
     await ji.inference(EASY_INPUT);
     await ji.inference(HARD_INPUT);
     // 2 edge inferences + 1 offload that also ran on the edge: the offload counts in both numbers.
-    const expected = { inferenceNumber: 4, hardExampleNumber: 1, uploadCloudRatio: 0.25 };
+    const expected = { inferenceNumber: 4, hardExampleNumber: 1, uploadCloudRatio: 0.25, cloudFailureNumber: 0 };
     const reportOf = (r: Recorded): Record<string, unknown> => JSON.parse(r.body) as Record<string, unknown>;
     await until(() => lc.received.some((r) => (reportOf(r).ownerInfo as { inferenceNumber?: number } | undefined)?.inferenceNumber === 4), 'a report with all inferences', 5000);
     const last = lc.received.at(-1)!;

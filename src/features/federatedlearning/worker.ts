@@ -14,6 +14,7 @@ import type { TrainableEstimator } from '../../lib/estimator.ts';
 import { removePathPrefix } from '../../lib/file-ops/index.ts';
 import { formatLocalTime, LcClient } from '../../lib/lc-client.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';
+import { secondsSince, workerMetrics } from '../../lib/worker-metrics.ts';
 import { AggregationConnection, type GlobalModel } from './connection.ts';
 import { encodeWeightsFrame } from './protocol.ts';
 
@@ -116,9 +117,13 @@ export class FederatedLearning<D> {
       round = global.round;
       if (global.exitFlag === 'ok') return history;
     }
+    const timings = workerMetrics(this.options.env);
     for (;;) {
       const startTime = new Date();
+      const trainStart = process.hrtime.bigint();
       const metrics = await this.estimator.train(data, { globalWeights: global?.weights, proximalMu, epochs });
+      timings.trainSeconds.observe(secondsSince(trainStart));
+      const exchangeStart = process.hrtime.bigint();
       const bytesBefore = connection.bytesSent;
       const header = { type: 'update_weight' as const, client: this.ctx.workerName, job_name: this.ctx.jobName, data: { num_samples: numSamples, round: round + 1, metrics } };
       await connection.sendUpdate(round + 1, encodeWeightsFrame(header, this.estimator.getWeights()));
@@ -126,6 +131,10 @@ export class FederatedLearning<D> {
       this.estimator.setWeights(global.weights);
       round = global.round;
       const record: FederatedRound = { round, metrics, numSamples, totalSample: global.totalSample, bytesSent: connection.bytesSent - bytesBefore, clients: global.clients, exitFlag: global.exitFlag };
+      timings.exchangeSeconds.observe(secondsSince(exchangeStart));
+      timings.rounds.inc();
+      timings.round.set(round);
+      timings.bytesSent.inc(record.bytesSent);
       history.push(record);
       await this.finishRound(record, startTime);
       if (global.exitFlag === 'ok') return history;
@@ -156,7 +165,9 @@ export class FederatedLearning<D> {
       ownerKind: OWNER_KIND,
       kind: 'train',
       status: record.exitFlag === 'ok' ? 'completed' : 'running',
-      results: [{ format: modelFormat(savedPath), url, metrics: record.metrics }],
+      // How the round's model was made rides with its quality, so the aggregation Model's status
+      // (and the dashboard's per-round plots) can show clients and bytes per round.
+      results: [{ format: modelFormat(savedPath), url, metrics: { ...record.metrics, clients: record.clients.length, bytesSent: record.bytesSent } }],
       ownerInfo: { currentRound: record.round, sampleCount: record.totalSample, startTime: formatLocalTime(startTime), updateTime: formatLocalTime(new Date()) },
     };
     return () => lc.reportTaskInfo(task);

@@ -19,12 +19,14 @@ export interface InferenceReporterOptions {
 /**
  * The joint-inference edge reporter (lib.md §2): counts since start; every period with new
  * inferences posts `kind: "inference"`, `results: []` and `ownerInfo` with the counters, the
- * period's start and end (`%Y-%m-%d %H:%M:%S`, local time) and `uploadCloudRatio = hard / total`.
+ * period's start and end (`%Y-%m-%d %H:%M:%S`, local time) and `uploadCloudRatio = hard / total`,
+ * plus `cloudFailureNumber` (offloads the cloud did not answer), which Sedna does not send.
  * Like Sedna's thread the next period starts after the report finished, so reports never overlap.
  */
 export class InferenceReporter {
   private inferenceNumber = 0;
   private hardExampleNumber = 0;
+  private cloudFailureNumber = 0;
   private reportedInferenceNumber = 0;
   private periodStart: Date | undefined;
   private cancelTimer: CancelTimer | undefined;
@@ -44,6 +46,11 @@ export class InferenceReporter {
   countHardExample(): void {
     this.inferenceNumber += 1;
     this.hardExampleNumber += 1;
+  }
+
+  /** An offload the cloud did not answer (our addition to Sedna's counters, for the dashboard). */
+  countCloudFailure(): void {
+    this.cloudFailureNumber += 1;
   }
 
   get counters(): { inferenceNumber: number; hardExampleNumber: number } {
@@ -94,6 +101,7 @@ export class InferenceReporter {
         inferenceNumber: this.inferenceNumber,
         hardExampleNumber: this.hardExampleNumber,
         uploadCloudRatio: this.hardExampleNumber / this.inferenceNumber,
+        cloudFailureNumber: this.cloudFailureNumber,
       },
     };
   }

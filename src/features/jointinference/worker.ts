@@ -13,6 +13,7 @@ import { numberParameter, workerContext, type Env, type WorkerContext } from '..
 import type { Estimator } from '../../lib/estimator.ts';
 import { hemFromEnv, type HardExampleMining } from '../../lib/hem/index.ts';
 import { LcClient } from '../../lib/lc-client.ts';
+import { secondsSince, type WorkerMetrics, workerMetrics } from '../../lib/worker-metrics.ts';
 import { InferenceReporter } from './inference-reporter.ts';
 import { CloudClient, CloudError, type CloudFailure } from './cloud-client.ts';
 
@@ -69,9 +70,11 @@ export class JointInference<I, O> {
   private readonly now: () => number;
   private readonly reporter: InferenceReporter | undefined;
   private pausedUntil = 0;
+  private readonly metrics: WorkerMetrics;
 
   constructor(options: JointInferenceOptions<I, O>) {
     const env = options.env ?? process.env;
+    this.metrics = workerMetrics(env);
     const ctx = options.context ?? workerContext(env);
     this.estimator = options.estimator;
     this.hem = options.hardExampleMining ?? hemFromEnv(env);
@@ -98,8 +101,9 @@ export class JointInference<I, O> {
   /** Sedna's `inference(data, post_process)`. */
   async inference(data: I, postProcess?: (edgeResult: O) => unknown): Promise<InferenceResult<O>> {
     this.counters.inferences++;
+    this.metrics.inferences.inc();
     if (this.mode === 'mining-then-inference') return this.mineThenInfer(data, postProcess);
-    const edgeResult = await this.estimator.predict(data);
+    const edgeResult = await this.predictOnEdge(data);
     this.reporter?.countEdgeInference();
     const processed = postProcess ? postProcess(edgeResult) : edgeResult;
     if (!this.hem?.isHard(processed)) return [false, processed, edgeResult, null];
@@ -114,27 +118,40 @@ export class JointInference<I, O> {
       if (cloud.answered) return [true, cloud.result, null, { result: cloud.result }];
     }
     // Not hard, or the cloud could not answer: the edge model answers.
-    const edgeResult = await this.estimator.predict(data);
+    const edgeResult = await this.predictOnEdge(data);
     this.reporter?.countEdgeInference();
     const processed = postProcess ? postProcess(edgeResult) : edgeResult;
     return [hard, processed, edgeResult, null];
   }
 
+  private async predictOnEdge(data: I): Promise<O> {
+    const started = process.hrtime.bigint();
+    const result = await this.estimator.predict(data);
+    this.metrics.edgeLatency.observe(secondsSince(started));
+    return result;
+  }
+
   /** The cloud's result, or `answered: false` when the edge must answer alone. */
   private async offload(data: I): Promise<{ answered: true; result: unknown } | { answered: false }> {
     this.counters.hardExamples++;
+    this.metrics.hardExamples.inc();
     this.reporter?.countHardExample();
     if (this.now() < this.pausedUntil) {
       this.counters.cloudSkipped++;
       return { answered: false };
     }
+    const started = process.hrtime.bigint();
     try {
       const result = await this.cloud.predict(data);
       this.counters.cloudAnswers++;
+      this.metrics.cloudLatency.observe({ result: 'answered' }, secondsSince(started));
       return { answered: true, result };
     } catch (error) {
       const failure = error instanceof CloudError ? error.failure : 'rejected';
       this.counters.cloudFailures[failure]++;
+      this.metrics.cloudLatency.observe({ result: 'failed' }, secondsSince(started));
+      this.metrics.cloudFailures.inc({ cause: failure });
+      this.reporter?.countCloudFailure();
       if (failure === 'unreachable') this.pausedUntil = this.now() + this.retryMs;
       return { answered: false };
     }

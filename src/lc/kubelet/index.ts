@@ -1,5 +1,5 @@
 // The embedded kubelet of the LocalController: runs the pods bound to its node as local processes.
-export { Kubelet, type KubeletOptions } from './kubelet.ts';
+export { Kubelet, type KubeletMetrics, type KubeletOptions } from './kubelet.ts';
 export { containerEnv, ContainerConfigError, expand, fieldValue, type KeyLookup } from './env.ts';
 export { containerArgv, DEFAULT_IMAGE_RUNTIMES, defaultImageRuntimes, type ImageRuntime, type ImageRuntimes, imageName, PROJECT_ROOT, resolveImage, SEDNA_CLI } from './images.ts';
 export { NODE_LEASE_NAMESPACE, NodeAgent, nodeConditions } from './node.ts';

@@ -49,6 +49,14 @@ export interface KubeletOptions {
   stopPodsOnStop?: boolean;
   /** Grace for processes on stop() and for pods deleted outright (default 2 s). */
   stopGraceMs?: number;
+  /** Told of every container event (Started, Killing, BackOff, Failed, Unhealthy) and pod sync, for /metrics. */
+  metrics?: KubeletMetrics;
+}
+
+/** What the kubelet reports for its metrics (src/lc/metrics.ts). */
+export interface KubeletMetrics {
+  containerEvent(type: 'Normal' | 'Warning', reason: string): void;
+  podSync(seconds: number, ok: boolean): void;
 }
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -125,7 +133,17 @@ export class Kubelet {
     this.informer.onUpdate((_old, pod) => enqueue(pod));
     this.informer.onDelete(enqueue);
     this.informer.start();
-    this.queue.run((key) => this.sync(key));
+    this.queue.run(async (key) => {
+      const started = process.hrtime.bigint();
+      const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+      try {
+        await this.sync(key);
+        this.options.metrics?.podSync(seconds(), true);
+      } catch (err) {
+        this.options.metrics?.podSync(seconds(), false);
+        throw err;
+      }
+    });
     await this.informer.waitForSync();
     this.logger.info('kubelet started');
   }
@@ -148,6 +166,11 @@ export class Kubelet {
     await this.events.flush();
     await this.node.postStatus('Unknown', false, 'KubeletStopped', 'Kubelet stopped posting node status.').catch((err: unknown) => this.logger.warn({ err }, 'could not mark the node not ready'));
     this.logger.info('kubelet stopped');
+  }
+
+  /** Each container's state (running, waiting, terminated) of every pod this kubelet runs. */
+  containerStates(): { pod: string; state: string; restartCount: number }[] {
+    return [...this.workers].flatMap(([pod, w]) => w.processStates().map((s) => ({ pod, state: s.state, restartCount: s.restartCount })));
   }
 
   /** The pid of each running container of a pod (for diagnostics and tests). */
@@ -281,7 +304,10 @@ export class Kubelet {
         configRetryMs: this.options.configRetryMs ?? 5_000,
         hostPorts,
         onChange: () => this.queue.add(key),
-        event: (type, reason, message) => void this.events.event({ ...(this.workers.get(key)?.currentPod ?? pod), apiVersion: 'v1', kind: 'Pod' }, type, reason, message),
+        event: (type, reason, message) => {
+          this.options.metrics?.containerEvent(type, reason);
+          void this.events.event({ ...(this.workers.get(key)?.currentPod ?? pod), apiVersion: 'v1', kind: 'Pod' }, type, reason, message);
+        },
       });
       this.workers.set(key, worker);
       await worker.start();

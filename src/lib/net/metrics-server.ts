@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { tokenMatches } from '../lib/token-match.ts';
-import { listen } from '../lib/net/listen.ts';
+import { tokenMatches } from '../token-match.ts';
+import { listen } from './listen.ts';
 
 export class MetricsServer {
   private server: Server | undefined;
@@ -24,6 +24,11 @@ export class MetricsServer {
     await listen(server, port, address);
     this.server = server;
     return (server.address() as AddressInfo).port;
+  }
+
+  /** Lets the process exit while serving (a worker whose work is done should not wait for scrapes). */
+  unref(): void {
+    this.server?.unref();
   }
 
   async stop(): Promise<void> {

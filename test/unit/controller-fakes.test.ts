@@ -61,7 +61,8 @@ describe('FakeKubeClient', () => {
   it('bumps generation on spec changes only; status goes through updateStatus; merge patches', async () => {
     const client = new FakeKubeClient(new FakeClock());
     const ref = { apiVersion: 'apps/v1', plural: 'deployments', namespace: 'ns', name: 'd' };
-    const d = await client.create(ref, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'ns' }, spec: { replicas: 1 } });
+    const deployment: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'ns' }, spec: { replicas: 1 } };
+    const d = await client.create(ref, deployment);
     const withStatus = await client.updateStatus(ref, { ...d, status: { availableReplicas: 1 } });
     assert.equal(withStatus.metadata.generation, 1);
     const ignored = await client.update(ref, { ...withStatus, status: { availableReplicas: 9 } });

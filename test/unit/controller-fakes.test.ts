@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { isApiError, sleepOn, WorkQueue } from '../../src/controller/index.ts';
 import { FakeKubeClient } from '../../src/controller/fake-client.ts';
-import { FakeClock } from '../../src/controller/fake-clock.ts';
+import { FakeClock } from '../../src/lib/fake-clock.ts';
 
 describe('FakeClock', () => {
   it('fires due timers in time order, timers set by timers included, and never early', async () => {

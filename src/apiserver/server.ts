@@ -20,6 +20,7 @@ import { GenericStore } from './registry/generic-store.ts';
 import { ResourceRegistry } from './registry/registry.ts';
 import { handleDocument } from './rest/documents.ts';
 import { podLogDirectory } from './rest/pod-log.ts';
+import { isGoTrue } from './query.ts';
 import { parseResourcePath } from './rest/request-info.ts';
 import { handleResource } from './rest/resource-handler.ts';
 import { sendStatusError } from './rest/respond.ts';
@@ -198,7 +199,7 @@ function parseResourcePathSafe(pathname: string): ReturnType<typeof parseResourc
 
 function requestVerb(req: IncomingMessage, url: URL, name: string | undefined): string {
   const method = req.method ?? 'GET';
-  if (url.searchParams.get('watch') === 'true' || url.pathname.includes('/watch/')) return 'watch';
+  if (isGoTrue(url.searchParams.get('watch')) || url.pathname.includes('/watch/')) return 'watch';
   if (method === 'GET') return name ? 'get' : 'list';
   if (method === 'DELETE') return name ? 'delete' : 'deletecollection';
   return { POST: 'create', PUT: 'update', PATCH: 'patch' }[method] ?? method.toLowerCase();

@@ -25,6 +25,7 @@ import type { ResourceRegistry } from './registry.ts';
 import { apiVersionOf, groupResource, type ResourceDef, type Strategy } from './types.ts';
 import { checkListSelectors, objectMatcher, rawLabelPrefilter, type ObjectMatcher } from './matching.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { parseResourceVersion } from '../query.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -602,12 +603,6 @@ function withPropagationFinalizer(finalizers: string[], policy: PropagationPolic
   if (policy === 'Foreground') return [...rest, FOREGROUND_FINALIZER];
   if (policy === 'Background') return rest;
   return finalizers;
-}
-
-function parseResourceVersion(rv: string): number {
-  const n = Number(rv);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-  return n;
 }
 
 export { ORPHAN_FINALIZER, FOREGROUND_FINALIZER };

@@ -2,6 +2,7 @@
 // Per-kind behaviour comes from the ResourceDef's strategy; storage is the SQLite log. The HTTP
 // layer and the in-process controllers both go through this class, so they see the same rules.
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectMeta } from '../../api/meta.ts';
 import {
@@ -181,6 +182,22 @@ export class GenericStore {
       }
     }
     return result;
+  }
+
+  /**
+   * Every object of a kind as it is now, a page at a time, yielding to the event loop between
+   * pages: controllers read large collections this way without holding the server.
+   */
+  async *pages(def: ResourceDef, namespace?: string, pageSize = 500): AsyncGenerator<KubeObject[]> {
+    const prefix = this.prefix(def, namespace);
+    let startAfter: string | undefined;
+    for (;;) {
+      const { rows } = this.storage.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), limit: pageSize });
+      if (rows.length > 0) yield rows.map((row) => JSON.parse(this.toVersion(def, row.value)) as KubeObject);
+      if (rows.length < pageSize) return;
+      startAfter = rows[rows.length - 1]!.key;
+      await yieldToEventLoop();
+    }
   }
 
   /** Parsed objects, for controllers. */

@@ -7,6 +7,17 @@ import { labelSelectorFromObject } from '../selectors/labels.ts';
 import { dnsLabelErrors, validateLabels } from './validation.ts';
 import type { LabelSelector } from '../../api/meta.ts';
 
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An int32 field of the Go type: a whole number within range, at least `min` when given. */
+export function int32Errors(value: unknown, field: string, min?: number): FieldError[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'number' || !Number.isInteger(value)) return [FieldErrors.typeInvalid(field, value, 'must be an integer')];
+  if (value > INT32_MAX || value < -INT32_MAX - 1) return [FieldErrors.invalid(field, value, 'must be a 32-bit integer (at most 2147483647)')];
+  if (min !== undefined && value < min) return [FieldErrors.invalid(field, value, `must be greater than or equal to ${min}`)];
+  return [];
+}
+
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
@@ -82,10 +93,7 @@ export function validatePodUpdate(obj: KubeObject, old: KubeObject): FieldError[
 export function validateWorkloadSpec(value: unknown): FieldError[] {
   const spec = record(value);
   const errors: FieldError[] = [];
-  const replicas = spec.replicas;
-  if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
-    errors.push(FieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0'));
-  }
+  errors.push(...int32Errors(spec.replicas, 'spec.replicas', 0));
   const selector = spec.selector as LabelSelector | undefined;
   const template = record(spec.template);
   const labels = record(record(template.metadata).labels) as Record<string, string>;

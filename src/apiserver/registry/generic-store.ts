@@ -175,7 +175,9 @@ export class GenericStore {
     }
     const result: ListResult = { items, resourceVersion: String(revision) };
     if (limit !== undefined && items.length >= limit && lastKey !== undefined) {
-      const remaining = readPage(lastKey, undefined).rows.length;
+      // Counted, not read: on the current revision an index range count; a page of an older
+      // revision reads what it must to see the objects as they were.
+      const remaining = revision < this.storage.currentRevision() ? readPage(lastKey, undefined).rows.length : this.storage.countAfter(prefix, lastKey);
       if (remaining > 0) {
         result.continue = encodeContinue({ key: lastKey, rv: revision });
         if (!matcher) result.remainingItemCount = remaining;

@@ -19,6 +19,7 @@ import {
   stringEnum,
   stringMap,
 } from './schema.ts';
+import { typedPodTemplateSchema } from './pod-template-schema.ts';
 
 export interface Container {
   name: string;
@@ -38,10 +39,8 @@ export interface PodTemplateSpec {
   spec?: PodSpec;
 }
 
-export const podTemplateSchema = opaqueObject('Pod template of the worker (core/v1 PodTemplateSpec).', {
-  metadata: opaqueObject('Labels and annotations for the worker pods.'),
-  spec: opaqueObject('core/v1 PodSpec of the worker pods.'),
-});
+/** Typed as Sedna's CRDs type it (env values strings, ports ints...); see pod-template-schema.ts. */
+export const podTemplateSchema = typedPodTemplateSchema;
 
 export const labelSelectorSchema = {
   ...object(

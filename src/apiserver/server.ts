@@ -20,6 +20,7 @@ import { GenericStore } from './registry/generic-store.ts';
 import { ResourceRegistry } from './registry/registry.ts';
 import { handleDocument } from './rest/documents.ts';
 import { podLogDirectory } from './rest/pod-log.ts';
+import { isGoTrue } from './query.ts';
 import { parseResourcePath } from './rest/request-info.ts';
 import { handleResource } from './rest/resource-handler.ts';
 import { sendStatusError } from './rest/respond.ts';
@@ -41,7 +42,18 @@ export interface ApiServerOptions {
   controllers?: boolean;
   /** Where Service ClusterIPs come from (kube-apiserver's --service-cluster-ip-range); default 127.96.0.0/12, on loopback. */
   serviceClusterIpRange?: string;
+  /** Open connections beyond this are refused at accept (watches hold one each). */
+  maxConnections?: number;
+  /** A client that has not finished its TLS handshake by then is dropped. */
+  handshakeTimeoutMs?: number;
 }
+
+/** Enough for every node's LC, kubelet and GM watches several times over. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Headers and body of one request must arrive within these (slowloris); responses may stream on. */
+const HEADERS_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -83,8 +95,18 @@ export class ApiServer {
     this.crdController.start();
     if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log);
     this.scheduleCompaction();
-    this.server = createHttpsServer({ key: credentials.key, cert: credentials.cert }, (req, res) => void this.handle(req, res));
+    this.server = createHttpsServer(
+      {
+        key: credentials.key,
+        cert: credentials.cert,
+        handshakeTimeout: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+      },
+      (req, res) => void this.handle(req, res),
+    );
     this.server.keepAliveTimeout = 65_000;
+    this.server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -198,7 +220,7 @@ function parseResourcePathSafe(pathname: string): ReturnType<typeof parseResourc
 
 function requestVerb(req: IncomingMessage, url: URL, name: string | undefined): string {
   const method = req.method ?? 'GET';
-  if (url.searchParams.get('watch') === 'true' || url.pathname.includes('/watch/')) return 'watch';
+  if (isGoTrue(url.searchParams.get('watch')) || url.pathname.includes('/watch/')) return 'watch';
   if (method === 'GET') return name ? 'get' : 'list';
   if (method === 'DELETE') return name ? 'delete' : 'deletecollection';
   return { POST: 'create', PUT: 'update', PATCH: 'patch' }[method] ?? method.toLowerCase();

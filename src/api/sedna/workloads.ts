@@ -20,13 +20,12 @@ import {
   stringEnum,
   stringMap,
 } from './schema.ts';
+import { typedPodTemplateSchema } from './pod-template-schema.ts';
 
 export type { DeploymentSpec, HPA, JobSpec, PodTemplateSpec } from '../workloads.ts';
 
-export const podTemplateSchema = opaqueObject('Pod template of the worker (core/v1 PodTemplateSpec).', {
-  metadata: opaqueObject('Labels and annotations for the worker pods.'),
-  spec: opaqueObject('core/v1 PodSpec of the worker pods.'),
-});
+/** Typed as Sedna's CRDs type it (env values strings, ports ints...); see pod-template-schema.ts. */
+export const podTemplateSchema = typedPodTemplateSchema;
 
 export const labelSelectorSchema = {
   ...object(

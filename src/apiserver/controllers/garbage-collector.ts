@@ -70,9 +70,18 @@ export class GarbageCollector extends StoreController {
 
   // ---- graph maintenance -----------------------------------------------------------------
 
-  /** Builds the graph from every served kind; returns the uids that need a sync. */
-  protected override initialKeys(): string[] {
-    return [...this.defs].flatMap(([resource, def]) => this.scan(resource, def));
+  /**
+   * Builds the graph from every served kind a page at a time (a restart with 200,000 pods stored
+   * must not hold the server); yields the uids that need a sync. Events during the scan keep the
+   * graph current, since each page is read as the store is now.
+   */
+  protected override async *initialKeys(): AsyncGenerator<string[]> {
+    for (const [resource, def] of this.defs) {
+      for await (const page of this.store.pages(def)) {
+        if (this.defs.get(resource) !== def) break; // the kind went away or changed meanwhile
+        yield page.flatMap((obj) => (this.upsert(resource, obj) ? [obj.metadata.uid!] : []));
+      }
+    }
   }
 
   /** Adds every object of one kind to the graph; returns the uids that need a sync. */

@@ -4,6 +4,12 @@
 // least useful first) and replaces pods that were deleted or finished, then reports counts in
 // status. Reads go straight to the store, which is always current, so unlike upstream no
 // "expectations" are needed to avoid double creation.
+//
+// The controller runs inside the API server, so it works in bounded slices: pods are read a page
+// at a time, created in Kubernetes' slow-start batches (1, 2, 4, ... so a failing template costs
+// one pod, not 500), and every pod written is followed by a turn of the event loop, so requests
+// (/healthz, SIGTERM) are served while a 20,000-replica ReplicaSet fills up or drains.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition, KubeObject } from '../../api/meta.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -15,8 +21,10 @@ import { deletionOrder, isActivePod, isPodAvailable, isPodReady, isTerminal } fr
 import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
 import type { PodTemplateSpec, ReplicaSetSpec, ReplicaSetStatus } from '../../api/workloads.ts';
 
-/** Most pods one sync creates; the next sync creates the rest (upstream's burst limit). */
+/** Most pods one sync creates or deletes; the next sync does the rest (upstream's burstReplicas). */
 const BURST_REPLICAS = 500;
+/** The first slow-start batch (upstream's SlowStartInitialBatchSize). */
+const SLOW_START_INITIAL_BATCH = 1;
 
 export class ReplicaSetController extends StoreController {
   private readonly rsDef: ResourceDef;
@@ -49,22 +57,28 @@ export class ReplicaSetController extends StoreController {
 
   // ---- sync ------------------------------------------------------------------------------
 
-  protected override sync(key: string): void {
+  protected override async sync(key: string): Promise<void> {
     const [namespace, name] = splitKey(key);
     const rs = this.store.tryGet(this.rsDef, namespace, name);
     if (!rs) return;
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const selector = selectorOf(spec.selector);
-    const owned = claimObjects(this.store, this.podDef, rs, appsControllerRef('ReplicaSet', rs), this.store.listObjects(this.podDef, namespace), (pod) =>
-      selector.matches(pod.metadata.labels),
-    );
+    const pods: KubeObject[] = [];
+    for await (const page of this.store.pages(this.podDef, namespace)) pods.push(...page);
+    // The ReplicaSet may have changed or gone while the pages were read.
+    const current = this.store.tryGet(this.rsDef, namespace, name);
+    if (current?.metadata.resourceVersion !== rs.metadata.resourceVersion) {
+      if (current) this.queue.add(key);
+      return;
+    }
+    const owned = claimObjects(this.store, this.podDef, rs, appsControllerRef('ReplicaSet', rs), pods, (pod) => selector.matches(pod.metadata.labels));
     let active = owned.filter(isActivePod);
     let failure: ManageError | undefined;
     if (!rs.metadata.deletionTimestamp) {
       try {
         // A finished pod never runs again: make room for its replacement.
-        this.deletePods(owned.filter((p) => !p.metadata.deletionTimestamp && isTerminal(p)));
-        active = this.manageReplicas(rs, active);
+        await this.deletePods(owned.filter((p) => !p.metadata.deletionTimestamp && isTerminal(p)).slice(0, BURST_REPLICAS));
+        active = await this.manageReplicas(rs, active);
       } catch (err) {
         if (!(err instanceof ManageError)) throw err;
         failure = err;
@@ -76,39 +90,57 @@ export class ReplicaSetController extends StoreController {
   }
 
   /** Creates or deletes pods until `replicas` are active; returns the active pods afterwards. */
-  private manageReplicas(rs: KubeObject, active: KubeObject[]): KubeObject[] {
+  private async manageReplicas(rs: KubeObject, active: KubeObject[]): Promise<KubeObject[]> {
     const wanted = (rs.spec as ReplicaSetSpec).replicas ?? 1;
     const diff = active.length - wanted;
-    if (diff < 0) return [...active, ...this.createPods(rs, Math.min(-diff, BURST_REPLICAS))];
+    if (diff < 0) {
+      // More remain: the next sync (a fresh turn of the queue) creates the next burst.
+      if (-diff > BURST_REPLICAS) this.queue.add(objectKey(rs));
+      return [...active, ...(await this.createPods(rs, Math.min(-diff, BURST_REPLICAS)))];
+    }
     if (diff === 0) return active;
-    const victims = [...active].sort(deletionOrder).slice(0, diff);
-    this.deletePods(victims);
+    if (diff > BURST_REPLICAS) this.queue.add(objectKey(rs));
+    const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST_REPLICAS));
+    await this.deletePods(victims);
     const gone = new Set(victims.map((p) => p.metadata.uid));
     return active.filter((p) => !gone.has(p.metadata.uid));
   }
 
-  private createPods(rs: KubeObject, count: number): KubeObject[] {
+  /**
+   * Upstream's slowStartBatch: batches of 1, 2, 4, ... pods; the first failure ends the sync, so a
+   * template the server refuses costs one request, not `count`.
+   */
+  private async createPods(rs: KubeObject, count: number): Promise<KubeObject[]> {
     const created: KubeObject[] = [];
-    for (let i = 0; i < count; i++) {
-      try {
-        created.push(this.store.create(this.podDef, rs.metadata.namespace, podFromTemplate(rs)));
-      } catch (err) {
-        // A terminating namespace refuses new content; there is nothing to retry.
-        if (isNamespaceTerminating(err)) break;
-        throw new ManageError('FailedCreate', err);
+    let batch = SLOW_START_INITIAL_BATCH;
+    while (created.length < count) {
+      const size = Math.min(batch, count - created.length);
+      for (let i = 0; i < size; i++) {
+        if (this.stopped) return created;
+        try {
+          created.push(this.store.create(this.podDef, rs.metadata.namespace, podFromTemplate(rs)));
+        } catch (err) {
+          // A terminating namespace refuses new content; there is nothing to retry.
+          if (isNamespaceTerminating(err)) return created;
+          throw new ManageError('FailedCreate', err);
+        }
+        await yieldToEventLoop();
       }
+      batch *= 2;
     }
     if (created.length > 0) this.log.debug({ replicaset: objectKey(rs), created: created.length }, 'created pods');
     return created;
   }
 
-  private deletePods(pods: KubeObject[]): void {
+  private async deletePods(pods: KubeObject[]): Promise<void> {
     for (const pod of pods) {
+      if (this.stopped) return;
       try {
         ignoreNotFound(() => this.store.delete(this.podDef, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } }));
       } catch (err) {
         throw new ManageError('FailedDelete', err);
       }
+      await yieldToEventLoop();
     }
   }
 

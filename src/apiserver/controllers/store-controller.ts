@@ -2,6 +2,7 @@
 // cares about into keys, and syncs one key at a time through a WorkQueue (which retries failures
 // with backoff). Subclasses say which keys exist at start, which keys an event wakes, and what a
 // sync does; the subscription, the queue, the sync counter and idle() live here.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KubeObject } from '../../api/meta.ts';
 import { WorkQueue } from '../../lib/work-queue.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -15,6 +16,9 @@ export abstract class StoreController {
   private readonly pending = new Set<string>();
   private unsubscribe: (() => void) | undefined;
   private syncs = 0;
+  /** Settles once the initial keys are queued and syncing has begun. */
+  private started: Promise<void> = Promise.resolve();
+  protected stopped = false;
 
   /**
    * @param keyName names a key in the log line of a failed sync (`{ replicaset: key }`).
@@ -29,23 +33,52 @@ export abstract class StoreController {
     this.queue = new WorkQueue({ onError: (key, err) => log.warn({ [keyName]: key, err: String(err) }, failureMessage) });
   }
 
-  /** Subscribes, queues the keys that exist already, and starts syncing: one synchronous step, so no change is missed. */
+  /**
+   * Subscribes, queues the keys that exist already, and starts syncing. With a key list this is one
+   * synchronous step; with pages of keys (a large store) the pages are read between other work,
+   * events arriving meanwhile are queued too, and syncing begins once every page is read.
+   */
   start(): void {
     this.unsubscribe = this.store.storage.subscribe((event) => this.observe(event));
-    for (const key of this.initialKeys()) this.queue.add(key);
-    this.queue.run((key) => {
+    const initial = this.initialKeys();
+    if (Array.isArray(initial)) {
+      for (const key of initial) this.queue.add(key);
+      this.runQueue();
+    } else {
+      this.started = this.queueThenRun(initial);
+    }
+  }
+
+  private async queueThenRun(pages: AsyncIterable<string[]>): Promise<void> {
+    for await (const keys of pages) {
+      if (this.stopped) return;
+      for (const key of keys) this.queue.add(key);
+    }
+    this.runQueue();
+  }
+
+  /**
+   * Each sync starts in its own turn of the event loop: a queue of thousands of keys (the GC after
+   * a 20,000-pod ReplicaSet goes) never runs as one chain of microtasks that starves requests.
+   */
+  private runQueue(): void {
+    this.queue.run(async (key) => {
+      await yieldToEventLoop();
+      if (this.stopped) return;
       this.syncs++;
-      return this.sync(key);
+      await this.sync(key);
     });
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     this.queue.shutdown();
   }
 
   /** Resolves once nothing is queued or syncing (delayed re-checks are not waited for). */
-  idle(): Promise<void> {
+  async idle(): Promise<void> {
+    await this.started;
     this.flush();
     return this.queue.idle();
   }
@@ -58,8 +91,8 @@ export abstract class StoreController {
   /** Notes the keys a committed change concerns (via enqueue). Runs inside the store's delivery: it must not throw. */
   protected abstract observe(event: StoredEvent): void;
 
-  /** The keys to sync at start, read from the store. */
-  protected abstract initialKeys(): string[];
+  /** The keys to sync at start, read from the store: a list, or pages read a slice at a time. */
+  protected abstract initialKeys(): string[] | AsyncIterable<string[]>;
 
   /** Brings one key's objects to their wanted state; a throw retries the key with backoff. */
   protected abstract sync(key: string): void | Promise<void>;

@@ -36,6 +36,7 @@ function builtin(spec: BuiltinSpec): ResourceDef {
   const key = `${spec.group}/${spec.kind}`;
   const validate = (obj: KubeObject): FieldError[] => [
     ...validateObjectMeta(obj, spec.namespaced, spec.nameRule),
+    ...topLevelTypeErrors(obj),
     ...(spec.validate?.(obj) ?? []),
   ];
   const subresources = spec.subresources ?? { status: spec.strategy.statusSubresource };
@@ -52,7 +53,7 @@ function builtin(spec: BuiltinSpec): ResourceDef {
     verbs: ALL_VERBS,
     subresources,
     strategy: makeStrategy({ ...spec.strategy, validate, ...(spec.validateUpdate ? { validateUpdate: spec.validateUpdate } : {}) }),
-    ...(subresources.status ? { statusStrategy: makeStatusStrategy() } : {}),
+    ...(subresources.status ? { statusStrategy: makeStatusStrategy(topLevelTypeErrors) } : {}),
     ...(subresources.finalize ? { finalizeStrategy: makeFinalizeStrategy() } : {}),
     selectableFields: spec.selectableFields ?? (() => ({})),
     columns: builtinColumns[key] ?? [],
@@ -92,6 +93,9 @@ function defaultPodSpec(spec: Record<string, unknown>): void {
 
 /** Every namespace carries its name as a label, so network policies and selectors can match it. */
 function labelWithName(obj: KubeObject): void {
+  const labels: unknown = obj.metadata.labels;
+  // Labels of the wrong type are left for validation to refuse, not spread into a valid map.
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels))) return;
   obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
 }
 
@@ -228,7 +232,7 @@ const configMap = builtin({
   namespaced: true,
   nameRule: dnsSubdomainErrors,
   strategy: { statusSubresource: false, generationFrom: 'none' },
-  validate: (obj) => validateStringMap(obj.data, 'data'),
+  validate: validateConfigMap,
 });
 
 const serviceAccount = builtin({
@@ -283,6 +287,8 @@ function defaultWorkload(obj: KubeObject, withStrategy: boolean): void {
   if (withStrategy) {
     spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
     const strategy = record(spec.strategy);
+    // SetDefaults_Deployment: an empty type is RollingUpdate (kubectl create deployment sends `strategy: {}`).
+    if (strategy.type === undefined || strategy.type === null || strategy.type === '') strategy.type = 'RollingUpdate';
     if (strategy.type === 'RollingUpdate') strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
@@ -330,7 +336,8 @@ const hpa = builtin({
   shortNames: ['hpa'],
   categories: ['all'],
   namespaced: true,
-  nameRule: pathSegmentErrors,
+  // ValidateHorizontalPodAutoscalerName is NameIsDNSSubdomain.
+  nameRule: dnsSubdomainErrors,
   strategy: { statusSubresource: true },
   validate: validateHpa,
 });
@@ -391,6 +398,15 @@ function immutableSelector(obj: KubeObject, old: KubeObject): FieldError[] {
   return selector === oldSelector ? [] : [FieldErrors.invalid('spec.selector', record(obj.spec).selector, 'field is immutable')];
 }
 
+/** spec and status of a built-in kind are structs: a string or a list there is never stored. */
+function topLevelTypeErrors(obj: KubeObject): FieldError[] {
+  return (['spec', 'status'] as const).flatMap((field) => {
+    const value = obj[field];
+    if (value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value))) return [];
+    return [FieldErrors.typeInvalid(field, value, 'must be an object')];
+  });
+}
+
 function validateStringMap(value: unknown, field: string): FieldError[] {
   if (value === undefined || value === null) return [];
   const map = record(value);
@@ -402,10 +418,25 @@ function validateStringMap(value: unknown, field: string): FieldError[] {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+function isBase64(value: string): boolean {
+  return value.length % 4 === 0 && BASE64.test(value);
+}
+
+/** ValidateConfigMap: string data, base64 binaryData, and no key in both. */
+function validateConfigMap(obj: KubeObject): FieldError[] {
+  const errors = validateStringMap(obj.data, 'data');
+  errors.push(...validateStringMap(obj.binaryData, 'binaryData'));
+  for (const [key, value] of Object.entries(record(obj.binaryData))) {
+    if (typeof value === 'string' && !isBase64(value)) errors.push(FieldErrors.invalid(`binaryData[${key}]`, value, 'illegal base64 data'));
+    if (key in record(obj.data)) errors.push(FieldErrors.invalid(`binaryData[${key}]`, key, 'duplicate of key present in data'));
+  }
+  return errors;
+}
+
 function validateSecret(obj: KubeObject): FieldError[] {
   const errors = validateStringMap(obj.data, 'data');
   for (const [key, value] of Object.entries(record(obj.data))) {
-    if (typeof value === 'string' && (value.length % 4 !== 0 || !BASE64.test(value))) {
+    if (typeof value === 'string' && !isBase64(value)) {
       errors.push(FieldErrors.invalid(`data[${key}]`, '<secret contents redacted>', 'illegal base64 data'));
     }
   }

@@ -8,7 +8,7 @@ import { pruneUnknownFields } from '../schema/prune.ts';
 import { validateAgainstSchema } from '../schema/validate.ts';
 import { makeStatusStrategy, makeStrategy } from './strategy.ts';
 import type { ColumnSpec, ResourceDef } from './types.ts';
-import { pathSegmentErrors, validateObjectMeta } from './validation.ts';
+import { dnsSubdomainErrors, validateObjectMeta } from './validation.ts';
 
 const CRD_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 
@@ -25,7 +25,8 @@ function resourceForVersion(crd: CustomResourceDefinition, version: CustomResour
   const namespaced = scope === 'Namespaced';
   const schema = version.schema?.openAPIV3Schema ?? OPEN_SCHEMA;
   const validate = (obj: KubeObject): FieldError[] => [
-    ...validateObjectMeta(obj, namespaced, pathSegmentErrors),
+    // kube-apiserver names custom resources as DNS-1123 subdomains (NameIsDNSSubdomain).
+    ...validateObjectMeta(obj, namespaced, dnsSubdomainErrors),
     ...validateAgainstSchema(obj, schema),
   ];
   const hasStatus = version.subresources?.status !== undefined;

@@ -2,6 +2,7 @@
 // Per-kind behaviour comes from the ResourceDef's strategy; storage is the SQLite log. The HTTP
 // layer and the in-process controllers both go through this class, so they see the same rules.
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectMeta } from '../../api/meta.ts';
 import {
@@ -25,6 +26,7 @@ import type { ResourceRegistry } from './registry.ts';
 import { apiVersionOf, groupResource, type ResourceDef, type Strategy } from './types.ts';
 import { checkListSelectors, objectMatcher, rawLabelPrefilter, type ObjectMatcher } from './matching.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { parseResourceVersion } from '../query.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -173,13 +175,31 @@ export class GenericStore {
     }
     const result: ListResult = { items, resourceVersion: String(revision) };
     if (limit !== undefined && items.length >= limit && lastKey !== undefined) {
-      const remaining = readPage(lastKey, undefined).rows.length;
+      // Counted, not read: on the current revision an index range count; a page of an older
+      // revision reads what it must to see the objects as they were.
+      const remaining = revision < this.storage.currentRevision() ? readPage(lastKey, undefined).rows.length : this.storage.countAfter(prefix, lastKey);
       if (remaining > 0) {
         result.continue = encodeContinue({ key: lastKey, rv: revision });
         if (!matcher) result.remainingItemCount = remaining;
       }
     }
     return result;
+  }
+
+  /**
+   * Every object of a kind as it is now, a page at a time, yielding to the event loop between
+   * pages: controllers read large collections this way without holding the server.
+   */
+  async *pages(def: ResourceDef, namespace?: string, pageSize = 500): AsyncGenerator<KubeObject[]> {
+    const prefix = this.prefix(def, namespace);
+    let startAfter: string | undefined;
+    for (;;) {
+      const { rows } = this.storage.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), limit: pageSize });
+      if (rows.length > 0) yield rows.map((row) => JSON.parse(this.toVersion(def, row.value)) as KubeObject);
+      if (rows.length < pageSize) return;
+      startAfter = rows[rows.length - 1]!.key;
+      await yieldToEventLoop();
+    }
   }
 
   /** Parsed objects, for controllers. */
@@ -602,12 +622,6 @@ function withPropagationFinalizer(finalizers: string[], policy: PropagationPolic
   if (policy === 'Foreground') return [...rest, FOREGROUND_FINALIZER];
   if (policy === 'Background') return rest;
   return finalizers;
-}
-
-function parseResourceVersion(rv: string): number {
-  const n = Number(rv);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-  return n;
 }
 
 export { ORPHAN_FINALIZER, FOREGROUND_FINALIZER };

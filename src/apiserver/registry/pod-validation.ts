@@ -4,8 +4,20 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
 import { labelSelectorFromObject } from '../../api/selectors/labels.ts';
+import { containerFieldErrors, volumesErrors } from './container-validation.ts';
 import { dnsLabelErrors, validateLabels } from './validation.ts';
 import type { LabelSelector } from '../../api/meta.ts';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An int32 field of the Go type: a whole number within range, at least `min` when given. */
+export function int32Errors(value: unknown, field: string, min?: number): FieldError[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'number' || !Number.isInteger(value)) return [FieldErrors.typeInvalid(field, value, 'must be an integer')];
+  if (value > INT32_MAX || value < -INT32_MAX - 1) return [FieldErrors.invalid(field, value, 'must be a 32-bit integer (at most 2147483647)')];
+  if (min !== undefined && value < min) return [FieldErrors.invalid(field, value, `must be greater than or equal to ${min}`)];
+  return [];
+}
 
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -18,14 +30,17 @@ export function validatePodSpec(value: unknown, path: string): FieldError[] {
   if (value === undefined) return [FieldErrors.required(path)];
   const errors: FieldError[] = [];
   const containers = spec.containers;
-  if (!Array.isArray(containers) || containers.length === 0) errors.push(FieldErrors.required(`${path}.containers`));
+  if (containers !== undefined && !Array.isArray(containers)) errors.push(FieldErrors.typeInvalid(`${path}.containers`, containers, 'must be a list'));
+  else if (!Array.isArray(containers) || containers.length === 0) errors.push(FieldErrors.required(`${path}.containers`));
   else errors.push(...validateContainers(containers, `${path}.containers`));
   if (Array.isArray(spec.initContainers)) errors.push(...validateContainers(spec.initContainers, `${path}.initContainers`));
+  else if (spec.initContainers !== undefined) errors.push(FieldErrors.typeInvalid(`${path}.initContainers`, spec.initContainers, 'must be a list'));
+  errors.push(...volumesErrors(spec.volumes, `${path}.volumes`));
   if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(spec.restartPolicy as string)) {
     errors.push(FieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }
   const grace = spec.terminationGracePeriodSeconds;
-  if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) {
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)) {
     errors.push(FieldErrors.invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be greater than or equal to 0'));
   }
   if (spec.nodeName !== undefined && typeof spec.nodeName !== 'string') {
@@ -48,10 +63,7 @@ function validateContainers(containers: unknown[], path: string): FieldError[] {
       seen.add(name);
     }
     if (typeof container.image !== 'string' || container.image.trim() === '') errors.push(FieldErrors.required(`${at}.image`));
-    if (container.env !== undefined && !Array.isArray(container.env)) errors.push(FieldErrors.invalid(`${at}.env`, container.env, 'must be a list'));
-    (Array.isArray(container.env) ? container.env : []).forEach((e, j) => {
-      if (!record(e).name) errors.push(FieldErrors.required(`${at}.env[${j}].name`));
-    });
+    errors.push(...containerFieldErrors(container, at));
   });
   return errors;
 }
@@ -82,10 +94,7 @@ export function validatePodUpdate(obj: KubeObject, old: KubeObject): FieldError[
 export function validateWorkloadSpec(value: unknown): FieldError[] {
   const spec = record(value);
   const errors: FieldError[] = [];
-  const replicas = spec.replicas;
-  if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
-    errors.push(FieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0'));
-  }
+  errors.push(...int32Errors(spec.replicas, 'spec.replicas', 0));
   const selector = spec.selector as LabelSelector | undefined;
   const template = record(spec.template);
   const labels = record(record(template.metadata).labels) as Record<string, string>;
@@ -95,6 +104,24 @@ export function validateWorkloadSpec(value: unknown): FieldError[] {
     errors.push(FieldErrors.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
   }
   errors.push(...validateLabels(record(template.metadata).labels, 'spec.template.metadata.labels'));
+  errors.push(...int32Errors(spec.minReadySeconds, 'spec.minReadySeconds', 0));
+  errors.push(...int32Errors(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit', 0));
+  errors.push(...int32Errors(spec.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', 0));
+  errors.push(...strategyErrors(spec.strategy));
   errors.push(...validatePodSpec(template.spec, 'spec.template.spec'));
   return errors;
+}
+
+const DEPLOYMENT_STRATEGIES = ['Recreate', 'RollingUpdate'];
+
+/** A Deployment's strategy (a ReplicaSet has none): a known type, rollingUpdate only with RollingUpdate. */
+function strategyErrors(value: unknown): FieldError[] {
+  if (value === undefined) return [];
+  const strategy = record(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [FieldErrors.typeInvalid('spec.strategy', value, 'must be an object')];
+  if (!DEPLOYMENT_STRATEGIES.includes(strategy.type as string)) return [FieldErrors.notSupported('spec.strategy.type', strategy.type, DEPLOYMENT_STRATEGIES)];
+  if (strategy.type === 'Recreate' && strategy.rollingUpdate !== undefined && strategy.rollingUpdate !== null) {
+    return [FieldErrors.forbidden('spec.strategy.rollingUpdate', 'may not be specified when strategy `type` is \'Recreate\'')];
+  }
+  return [];
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/meta.ts';
 import { badRequest } from '../errors.ts';
-import { parseNonNegativeInt } from './options.ts';
+import { queryBool, queryNonNegativeInt } from '../query.ts';
 
 export interface PodLogSource {
   /** The file holding a container's output (current or previous run). */
@@ -22,6 +22,13 @@ export function podLogDirectory(dir: string): PodLogSource {
 }
 
 export async function servePodLog(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, pod: KubeObject, source: PodLogSource): Promise<void> {
+  const previous = queryBool(q, 'previous');
+  const followLog = queryBool(q, 'follow');
+  queryBool(q, 'timestamps');
+  queryBool(q, 'insecureSkipTLSVerifyBackend');
+  const tail = queryNonNegativeInt(q, 'tailLines');
+  const limit = queryNonNegativeInt(q, 'limitBytes');
+  queryNonNegativeInt(q, 'sinceSeconds');
   const spec = pod.spec as { containers?: { name: string }[]; initContainers?: { name: string }[] } | undefined;
   const containers = (spec?.containers ?? []).map((c) => c.name);
   const initContainers = (spec?.initContainers ?? []).map((c) => c.name);
@@ -36,21 +43,18 @@ export async function servePodLog(req: IncomingMessage, res: ServerResponse, q: 
   } else if (!containers.includes(container) && !initContainers.includes(container)) {
     throw badRequest(`container ${container} is not valid for pod ${name}`);
   }
-  const previous = q.get('previous') === 'true';
   const file = source.path(pod.metadata.namespace!, name, container, previous);
   if (!existsSync(file)) {
     if (previous) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${phase === 'Pending' ? 'ContainerCreating' : 'no logs yet'}`);
   }
-  const tail = q.get('tailLines') ? parseNonNegativeInt(q.get('tailLines')!, 'tailLines') : undefined;
-  const limit = q.get('limitBytes') ? parseNonNegativeInt(q.get('limitBytes')!, 'limitBytes') : undefined;
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   const start = tail === undefined ? 0 : await offsetOfLastLines(file, tail);
   const end = limit === undefined ? undefined : start + limit - 1;
   if (end !== undefined && end < start) return void res.end();
   await pipeRange(file, start, end, res);
-  if (q.get('follow') !== 'true' || end !== undefined) return void res.end();
+  if (!followLog || end !== undefined) return void res.end();
   follow(file, statSync(file).size, req, res);
 }
 

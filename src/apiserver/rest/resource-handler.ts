@@ -11,6 +11,7 @@ import { negotiateShape } from './negotiate.ts';
 import { shaped } from './shape.ts';
 import { deleteOptions, includeObjectOption, listOptions, selectorOptions, writeOptions } from './options.ts';
 import { patchFunction } from './patch-function.ts';
+import { queryBool, queryResourceVersion } from '../query.ts';
 import { servePodLog, type PodLogSource } from './pod-log.ts';
 import type { ResourceRequest } from './request-info.ts';
 import { sendJson, sendRawList } from './respond.ts';
@@ -40,8 +41,7 @@ export async function handleResource(
   const call: ResourceCall = { req, res, query: url.searchParams, def, namespace, store: ctx.store };
   if (info.subresource !== undefined) return handleSubresource(call, info.name!, info.subresource, ctx.podLogs);
   const method = req.method ?? 'GET';
-  const watch = call.query.get('watch');
-  if (method === 'GET' && (info.watchPath || watch === 'true' || watch === '1')) return serveWatch(call, info.name);
+  if (method === 'GET' && (info.watchPath || queryBool(call.query, 'watch'))) return serveWatch(call, info.name);
   if (info.name === undefined) {
     if (method === 'GET') return list(call);
     if (method === 'POST') return create(call);
@@ -88,6 +88,7 @@ async function handleSubresource(call: ResourceCall, name: string, subresource: 
 }
 
 function get({ req, res, query, def, namespace, store }: ResourceCall, name: string): void {
+  queryResourceVersion(query);
   const shape = negotiateShape(req.headers.accept);
   if (shape.kind === 'object') return sendJson(res, 200, store.getRaw(def, namespace, name), { raw: true });
   const obj = store.get(def, namespace, name);

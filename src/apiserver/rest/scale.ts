@@ -34,8 +34,8 @@ export async function handleScale({ req, res, query: q, def, namespace, store }:
       const currentScale = toScale(current, scale);
       const next = (method === 'PUT' ? body : patchFunction(type, def)(currentScale, body)) as Partial<Scale>;
       const replicas = next?.spec?.replicas;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw badRequest(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 2 ** 31 - 1) {
+        throw badRequest(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be an integer from 0 to 2147483647`);
       }
       const wanted = next.metadata?.resourceVersion;
       setPath(current, scale.specReplicasPath, replicas);

@@ -1,13 +1,15 @@
 // A watch over HTTP: newline-delimited JSON events, as client-go and kubectl read them. Ends
 // cleanly at the timeout (clients resume from their last resourceVersion), with an ERROR event
 // carrying a Status when the resourceVersion is too old, and drops a watcher that stops reading
-// rather than buffering without bound.
+// rather than buffering without bound. Every parameter is checked, and the store's watch set up,
+// before the 200 is written: a bad selector or resourceVersion is a plain 400 Status.
 import type { KubeObject } from '../../api/meta.ts';
 import type { StatusError } from '../errors.ts';
 import { apiVersionOf } from '../registry/types.ts';
 import { negotiateShape } from './negotiate.ts';
 import { shaped } from './shape.ts';
-import { includeObjectOption, parseNonNegativeInt } from './options.ts';
+import { includeObjectOption, watchParameters } from './options.ts';
+import { timerSeconds } from '../query.ts';
 import type { ResourceCall } from './call.ts';
 
 /** A watcher this far behind is cut off; it re-lists or resumes on its own. */
@@ -17,10 +19,9 @@ const BOOKMARK_INTERVAL_MS = 30_000;
 export function serveWatch({ req, res, query: q, def, namespace, store }: ResourceCall, name: string | undefined): void {
   const shape = negotiateShape(req.headers.accept);
   const includeObject = shape.kind === 'object' ? 'Object' : includeObjectOption(q);
-  const fieldSelector = [q.get('fieldSelector'), name ? `metadata.name=${name}` : ''].filter(Boolean).join(',');
-  const timeoutSeconds = q.get('timeoutSeconds') ? parseNonNegativeInt(q.get('timeoutSeconds')!, 'timeoutSeconds') : defaultTimeoutSeconds();
-  const bookmarks = q.get('allowWatchBookmarks') === 'true';
-  const sendInitialEvents = q.get('sendInitialEvents') === 'true';
+  const { timeoutSeconds: requestedTimeout, allowWatchBookmarks: bookmarks, ...watchOptions } = watchParameters(q, name);
+  const timeoutSeconds = timerSeconds(requestedTimeout ?? defaultTimeoutSeconds());
+  const sendInitialEvents = watchOptions.initialEvents === true;
 
   const encodeObject = (raw: string): string => {
     if (shape.kind === 'object') return raw;
@@ -30,6 +31,7 @@ export function serveWatch({ req, res, query: q, def, namespace, store }: Resour
   let closed = false;
   const write = (line: string): void => {
     if (closed) return;
+    if (!res.headersSent) startStream();
     res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) finish();
   };
@@ -38,8 +40,10 @@ export function serveWatch({ req, res, query: q, def, namespace, store }: Resour
     write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind: def.kind, apiVersion: apiVersionOf(def), metadata })}}\n`);
   };
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
-  res.flushHeaders();
+  const startStream = (): void => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+    res.flushHeaders();
+  };
   let stop: () => void = () => {};
   const timers: NodeJS.Timeout[] = [];
   function finish(): void {
@@ -47,20 +51,17 @@ export function serveWatch({ req, res, query: q, def, namespace, store }: Resour
     closed = true;
     stop();
     for (const t of timers) clearTimeout(t);
+    if (!res.headersSent) startStream();
     res.end();
   }
   req.on('close', finish);
   res.on('error', finish);
 
+  // Throws (before any byte is written) on a selector or version the store cannot serve.
   stop = store.watch(
     def,
     namespace,
-    {
-      ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
-      ...(q.get('labelSelector') ? { labelSelector: q.get('labelSelector')! } : {}),
-      ...(fieldSelector ? { fieldSelector } : {}),
-      initialEvents: sendInitialEvents,
-    },
+    watchOptions,
     {
       event(type, raw, rev) {
         lastRev = Math.max(lastRev, rev);
@@ -73,6 +74,7 @@ export function serveWatch({ req, res, query: q, def, namespace, store }: Resour
     },
   );
   if (closed) return;
+  if (!res.headersSent) startStream();
   if (sendInitialEvents && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
   if (bookmarks) {
     const tick = (): void => {

@@ -10,6 +10,7 @@ import type {
 } from '../../api/meta.ts';
 import { type FieldError, FieldErrors } from '../errors.ts';
 import { dns1035LabelErrors } from '../../api/names.ts';
+import { compilePattern } from './pattern.ts';
 import { dnsSubdomainErrors, validateObjectMeta } from '../registry/validation.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -204,6 +205,11 @@ function openAPIRestrictions(s: JSONSchemaProps, path: string): FieldError[] {
   const additional = s.additionalProperties;
   if (additional !== undefined && Object.keys(s.properties ?? {}).length > 0 && additional !== true) {
     errs.push(FieldErrors.forbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'));
+  }
+  if (s.pattern !== undefined) {
+    // Refused here, as kube-apiserver does, rather than failing every later write of the kind.
+    const compiled = compilePattern(s.pattern);
+    if (compiled instanceof Error) errs.push(FieldErrors.invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${compiled.message}`));
   }
   errs.push(...listTypeErrors(s, path));
   for (const [sub, at] of childSchemas(s, path)) errs.push(...openAPIRestrictions(sub, at));

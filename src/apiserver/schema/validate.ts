@@ -10,6 +10,7 @@
 import type { JSONSchemaProps } from '../../api/meta.ts';
 import { type FieldError, FieldErrors, fieldError } from '../errors.ts';
 import { dns1035LabelErrors } from '../../api/names.ts';
+import { compilePattern } from './pattern.ts';
 
 type Json = Record<string, unknown>;
 
@@ -172,25 +173,6 @@ function checkJunctors(value: unknown, s: JSONSchemaProps, path: string, out: Fi
 }
 
 // --- strings ------------------------------------------------------------------------------------
-
-const regexCache = new Map<string, RegExp | Error>();
-
-function compilePattern(pattern: string): RegExp | Error {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    try {
-      re = new RegExp(pattern, 'u');
-    } catch {
-      try {
-        re = new RegExp(pattern);
-      } catch (err) {
-        re = err instanceof Error ? err : new Error(String(err));
-      }
-    }
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
 
 /** field.TooLong as of Kubernetes 1.32: "may not be more than N bytes" (or "1 byte"). */
 function tooLong(path: string, max: number): FieldError {

@@ -115,6 +115,11 @@ export class SqliteStore {
     return { rows, revision: this.revision };
   }
 
+  /** How many current objects under `prefix` sort after `startAfter`, without reading them. */
+  countAfter(prefix: string, startAfter: string): number {
+    return Number((this.sql.countAfter.get(startAfter, prefixEnd(prefix)) as { n: number }).n);
+  }
+
   /**
    * Objects under `prefix` as they were at revision `rev`, for the later pages of a paged list.
    * An object unchanged since `rev` is read as it is; one changed since is read from the `prev`
@@ -259,6 +264,7 @@ function prepareStatements(db: DatabaseType) {
     insertLog: db.prepare('INSERT INTO log (rev, key, type, value, prev) VALUES (?, ?, ?, ?, ?)'),
     listFrom: db.prepare('SELECT key, rev, value FROM objects WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
     listAfter: db.prepare('SELECT key, rev, value FROM objects WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+    countAfter: db.prepare('SELECT COUNT(*) AS n FROM objects WHERE key > ? AND key < ?'),
     count: db.prepare('SELECT count(*) AS n FROM objects WHERE key >= ? AND key < ?'),
     unchangedFrom: db.prepare('SELECT key, rev, value FROM objects WHERE key >= ? AND key < ? AND rev <= ? ORDER BY key LIMIT ?'),
     unchangedAfter: db.prepare('SELECT key, rev, value FROM objects WHERE key > ? AND key < ? AND rev <= ? ORDER BY key LIMIT ?'),

@@ -78,12 +78,12 @@ function setEnv(container: Container, name: string, value: string): void {
 }
 
 /** resources.yaml with its placeholders filled and the overrides applied, as API objects. */
-export function exampleObjects(dataDir: string, overrides: JobOverrides = {}): Doc[] {
+export function exampleObjects(dataDir: string, datasetDir: string, overrides: JobOverrides = {}): Doc[] {
   const text = renderResources(readFileSync(join(EXAMPLE_DIR, 'resources.yaml'), 'utf8'), {
     EXAMPLE_DIR,
     DATA_DIR: exampleDataDir(dataDir),
     RESULTS_DIR: resultsDirOf(dataDir),
-    FASHION_MNIST_DIR: fashionMnistDir(),
+    FASHION_MNIST_DIR: datasetDir,
   });
   // A JSON round trip undoes the YAML anchors' shared objects, so an override touches one place.
   const docs = JSON.parse(JSON.stringify(k8s.loadAllYaml(text))) as Doc[];
@@ -105,7 +105,7 @@ export function deleteJob(kc: k8s.KubeConfig, name: string, timeoutMs = 60_000):
 /** Writes the split (if not there yet for these settings) and applies the example's objects. */
 export async function startFederatedJob(dataDir: string, overrides: JobOverrides = {}, log: (line: string) => void = () => {}): Promise<Doc[]> {
   const kc = kubeConfigFor(dataDir);
-  const docs = exampleObjects(dataDir, overrides);
+  const docs = exampleObjects(dataDir, await fashionMnistDir(), overrides);
   await deleteJob(kc, overrides.jobName ?? JOB_NAME);
   mkdirSync(join(exampleDataDir(dataDir), 'model'), { recursive: true });
   await applyObjects(kc, docs);
@@ -169,7 +169,7 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   await ensureSystemUp(dataDir, NEEDED_NODES, log);
   const kc = kubeConfigFor(dataDir);
   const trainImages = options.trainImages ?? Number(process.env['FL_TRAIN_IMAGES'] ?? DEFAULT_TRAIN_IMAGES);
-  const shards = await writeSplit(exampleDataDir(dataDir), fashionMnistDir(), { nodes: EDGE_NODES, alpha: 0.5, total: trainImages, seed: SPLIT_SEED });
+  const shards = await writeSplit(exampleDataDir(dataDir), await fashionMnistDir(), { nodes: EDGE_NODES, alpha: 0.5, total: trainImages, seed: SPLIT_SEED });
   log(`Dirichlet(0.5) split of ${trainImages} Fashion-MNIST training images (images per class and node):`);
   log(formatHistogram(shards));
   const resultsDir = resultsDirOf(dataDir);

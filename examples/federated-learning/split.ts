@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     },
   });
   const dataDir = resolve(values['data-dir']);
-  const shards = await writeSplit(dataDir, fashionMnistDir(), { nodes: EDGE_NODES, alpha: Number(values.alpha), total: Number(values.total), seed: Number(values.seed) });
+  const shards = await writeSplit(dataDir, await fashionMnistDir(), { nodes: EDGE_NODES, alpha: Number(values.alpha), total: Number(values.total), seed: Number(values.seed) });
   process.stdout.write(`${formatHistogram(shards)}\nindexes in ${dataDir}\n`);
 }
 

@@ -37,18 +37,21 @@ interface Options {
   seed: number;
   /** Caps on the epochs tried (the best validation epoch within them is kept). */
   maxEpochs: { edge: number; cloud: number };
+  /** Seconds after which the cloud CNN starts no new epoch (unlimited when absent). */
+  cloudTimeBudget?: number;
 }
 
 async function parseOptions(): Promise<Options> {
   const here = dirname(fileURLToPath(import.meta.url));
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' }, 'edge-max-epochs': { type: 'string' }, 'cloud-max-epochs': { type: 'string' } },
+    options: { out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' }, 'edge-max-epochs': { type: 'string' }, 'cloud-max-epochs': { type: 'string' }, 'cloud-time-budget': { type: 'string' } },
   });
   return {
     out: values.out ?? join(here, 'models'),
     data: await fashionMnistDir(values.data),
     seed: Number(values.seed ?? DEFAULT_SEED),
     maxEpochs: { edge: Number(values['edge-max-epochs'] ?? PLANS.edge.maxEpochs), cloud: Number(values['cloud-max-epochs'] ?? PLANS.cloud.maxEpochs) },
+    cloudTimeBudget: values['cloud-time-budget'] === undefined ? undefined : Number(values['cloud-time-budget']),
   };
 }
 
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   const edge = await trainOnValidation(tf, { ...PLANS.edge, maxEpochs: options.maxEpochs.edge }, trainSet, validationSet, options.seed, console.log);
   const edgeDir = join(options.out, 'edge');
   await saveLayersModel(edge.model, edgeDir);
-  const cloud = await trainOnValidation(tf, { ...PLANS.cloud, maxEpochs: options.maxEpochs.cloud }, trainSet, validationSet, options.seed, console.log);
+  const cloud = await trainOnValidation(tf, { ...PLANS.cloud, maxEpochs: options.maxEpochs.cloud, timeBudgetSeconds: options.cloudTimeBudget }, trainSet, validationSet, options.seed, console.log);
   const cloudPath = join(options.out, 'cloud', 'model.onnx');
   await exportToOnnx(cloud.model, cloudPath);
 
@@ -96,12 +99,12 @@ async function main(): Promise<void> {
       testImages: testSet.count,
       input: 'float32 [N,784] or [N,28,28,1], pixels / 255',
     },
-    command: `node --import tsx examples/joint-inference/train-models.ts --out ${relative(process.cwd(), options.out) || '.'} --seed ${options.seed} --edge-max-epochs ${options.maxEpochs.edge} --cloud-max-epochs ${options.maxEpochs.cloud}`,
+    command: `node --import tsx examples/joint-inference/train-models.ts --out ${relative(process.cwd(), options.out) || '.'} --seed ${options.seed} --edge-max-epochs ${options.maxEpochs.edge} --cloud-max-epochs ${options.maxEpochs.cloud}${options.cloudTimeBudget === undefined ? '' : ` --cloud-time-budget ${options.cloudTimeBudget}`}`,
     tfjsBackend: tf.getBackend(),
     seed: options.seed,
     classes: CLASSES,
-    edge: { path: 'edge/model.json', format: 'tfjs', architecture: PLANS.edge.architecture, inputShape: [null, ...PLANS.edge.inputShape], epochsChosenOnValidation: edge.epochs, validationHistory: edge.history.map(round), parameters: edge.model.countParams(), bytes: edgeBytes, validationAccuracy: round(edge.validationAccuracy), testAccuracy: round(testAccuracy.edge.jointAccuracy) },
-    cloud: { path: 'cloud/model.onnx', format: 'onnx', architecture: PLANS.cloud.architecture, inputShape: [null, ...PLANS.cloud.inputShape], epochsChosenOnValidation: cloud.epochs, validationHistory: cloud.history.map(round), parameters: cloud.model.countParams(), bytes: await fileSize(cloudPath), validationAccuracy: round(cloud.validationAccuracy), testAccuracy: round(testAccuracy.cloud.jointAccuracy) },
+    edge: { path: 'edge/model.json', format: 'tfjs', architecture: PLANS.edge.architecture, inputShape: [null, ...PLANS.edge.inputShape], epochsChosenOnValidation: edge.epochs, stoppedBy: edge.stoppedBy, validationHistory: edge.history.map(round), parameters: edge.model.countParams(), bytes: edgeBytes, validationAccuracy: round(edge.validationAccuracy), testAccuracy: round(testAccuracy.edge.jointAccuracy) },
+    cloud: { path: 'cloud/model.onnx', format: 'onnx', architecture: PLANS.cloud.architecture, inputShape: [null, ...PLANS.cloud.inputShape], epochsChosenOnValidation: cloud.epochs, stoppedBy: cloud.stoppedBy, validationHistory: cloud.history.map(round), parameters: cloud.model.countParams(), bytes: await fileSize(cloudPath), validationAccuracy: round(cloud.validationAccuracy), testAccuracy: round(testAccuracy.cloud.jointAccuracy) },
     hardExampleMining: {
       name: 'CrossEntropy',
       rule: 'hard (sent to the cloud) when 1 + Σ p ln p / ln n < threshold_cross_entropy',

@@ -22,6 +22,8 @@ export interface TrainPlan {
   patience: number;
   batchSize: number;
   learningRate: number;
+  /** Start no epoch that would end after this many seconds (a shared machine's budget); unlimited when absent. */
+  timeBudgetSeconds?: number;
 }
 
 /** 784 → 8 relu → 10: small enough to leave a clear accuracy gap to the cloud CNN. */
@@ -75,6 +77,8 @@ export interface TrainedModel {
   validationAccuracy: number;
   /** Validation accuracy after every epoch trained. */
   history: number[];
+  /** Why training stopped: no better validation epoch in `patience`, the epoch cap, or the time budget. */
+  stoppedBy: 'patience' | 'maxEpochs' | 'timeBudget';
 }
 
 function gather(data: FashionMnist, order: Int32Array): { images: Float32Array; labels: Int32Array } {
@@ -104,7 +108,19 @@ export async function trainOnValidation(tf: Tf, plan: TrainPlan, train: FashionM
   const random = seededRandom(seed);
   const history: number[] = [];
   let best = { epoch: 0, accuracy: -1, weights: [] as ReturnType<Tf['tensor']>[] };
-  for (let epoch = 1; epoch <= plan.maxEpochs && epoch - best.epoch <= plan.patience; epoch++) {
+  const deadline = plan.timeBudgetSeconds === undefined ? Infinity : Date.now() + plan.timeBudgetSeconds * 1000;
+  let stoppedBy: TrainedModel['stoppedBy'] = 'maxEpochs';
+  let lastEpochMs = 0;
+  for (let epoch = 1; epoch <= plan.maxEpochs; epoch++) {
+    if (epoch - best.epoch > plan.patience) {
+      stoppedBy = 'patience';
+      break;
+    }
+    // An epoch that would end past the budget (judged by the last one's length) is not started.
+    if (Date.now() + lastEpochMs > deadline) {
+      stoppedBy = 'timeBudget';
+      break;
+    }
     const started = Date.now();
     const batch = gather(train, shuffledIndices(train.count, random));
     const x = tf.tensor(batch.images, [train.count, ...plan.inputShape]);
@@ -117,12 +133,13 @@ export async function trainOnValidation(tf: Tf, plan: TrainPlan, train: FashionM
       tf.dispose(best.weights);
       best = { epoch, accuracy, weights: model.getWeights().map((w) => w.clone()) };
     }
+    lastEpochMs = Date.now() - started;
     const loss = Number(fit.history['loss']?.[0]);
     log(`${plan.name} seed ${seed} epoch ${epoch}: loss ${loss.toFixed(4)} validation acc ${accuracy.toFixed(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
   model.setWeights(best.weights);
   tf.dispose(best.weights);
-  return { model, epochs: best.epoch, validationAccuracy: best.accuracy, history };
+  return { model, epochs: best.epoch, validationAccuracy: best.accuracy, history, stoppedBy };
 }
 
 /** Class probabilities (count × 10) for every image, through a saved model file as the workers load it. */
@@ -140,4 +157,18 @@ export async function predictSaved(path: string, data: FashionMnist, inputShape:
   } finally {
     runtime.dispose();
   }
+}
+
+/** Class probabilities (count × 10) of an in-memory model, in chunks. */
+export async function predictInMemory(tf: Tf, model: Sequential, data: FashionMnist, inputShape: number[]): Promise<Float32Array> {
+  const probabilities = new Float32Array(data.count * CLASSES);
+  const chunk = 1000;
+  for (let start = 0; start < data.count; start += chunk) {
+    const size = Math.min(chunk, data.count - start);
+    const x = tf.tensor(data.images.subarray(start * PIXELS, (start + size) * PIXELS), [size, ...inputShape]);
+    const y = model.predict(x) as ReturnType<Tf['tensor']>;
+    probabilities.set(await y.data(), start * CLASSES);
+    tf.dispose([x, y]);
+  }
+  return probabilities;
 }

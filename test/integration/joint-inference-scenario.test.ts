@@ -54,7 +54,9 @@ describe('joint inference on Fashion-MNIST, end to end (the scenario of npm star
     const file = join(cluster.dir, 'results/joint-inference.json');
     assert.ok(existsSync(file));
     const saved = JSON.parse(readFileSync(file, 'utf8')) as ScenarioResults;
-    for (const key of ['edgeAccuracy', 'cloudAccuracy', 'jointAccuracy', 'offloadShare'] as const) assert.equal(typeof saved[key], 'number', key);
+    for (const key of ['edgeAccuracy', 'cloudAccuracy', 'jointAccuracy', 'offloadShare', 'gapRecovered'] as const) assert.equal(typeof saved[key], 'number', key);
+    assert.equal(saved.thresholdSelectedOn, 'validation');
+    assert.equal(saved.gapRecovered, (saved.jointAccuracy - saved.edgeAccuracy) / (saved.cloudAccuracy - saved.edgeAccuracy));
     for (const path of ['edge', 'cloud', 'joint'] as const) {
       const { p50, p99 } = saved.latencyMs[path];
       assert.ok(p50 > 0 && p99 >= p50, `${path} latency p50 ${p50} p99 ${p99}`);

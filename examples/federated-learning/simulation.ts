@@ -19,9 +19,10 @@ export interface StrategyChoice {
 
 export interface RunResult {
   validationAccuracy: number;
-  testAccuracy: number;
-  /** Test accuracy after every round (only when asked for: the study's plot). */
-  testPerRound: number[];
+  /** The final global model, scored on test only if this run is the one chosen on validation. */
+  finalWeights: ModelWeights;
+  /** The global model after every round (only when asked for: the study's per-round plot). */
+  roundWeights: ModelWeights[];
 }
 
 export interface EvaluationSets {
@@ -40,12 +41,12 @@ export function subset(data: ClassifierData, records: readonly number[], pixels 
   return { x, y, count: records.length };
 }
 
-export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, sets: EvaluationSets, seed: number, perRound: boolean): Promise<RunResult> {
+export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, validation: ClassifierData, seed: number, keepRounds: boolean): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
   const strategy = createAggregation(strategyChoice.name, strategyChoice.params);
   const proximalMu = (strategy as { proximalMu?: number }).proximalMu ?? 0;
   let global: ModelWeights = model.getWeights();
-  const testPerRound: number[] = [];
+  const roundWeights: ModelWeights[] = [];
   for (let round = 1; round <= rounds; round++) {
     const updates: ClientUpdate[] = [];
     for (const [c, data] of clients.entries()) {
@@ -54,23 +55,31 @@ export async function runFederated(clients: readonly ClassifierData[], strategyC
       updates.push({ weights: model.getWeights(), numSamples: data.count, client: `client-${c + 1}` });
     }
     global = strategy.aggregate(global, updates);
-    if (perRound) {
-      model.setWeights(global);
-      testPerRound.push((await model.evaluate(sets.test)).accuracy!);
-    }
+    if (keepRounds) roundWeights.push(global);
   }
   model.setWeights(global);
-  const validationAccuracy = (await model.evaluate(sets.validation)).accuracy!;
-  const testAccuracy = perRound ? testPerRound.at(-1)! : (await model.evaluate(sets.test)).accuracy!;
+  const validationAccuracy = (await model.evaluate(validation)).accuracy!;
   model.dispose();
-  return { validationAccuracy, testAccuracy, testPerRound };
+  return { validationAccuracy, finalWeights: global, roundWeights };
 }
 
 /** The centralized baseline: the same model, optimiser and epochs (rounds × local epochs) on the union. */
-export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, sets: EvaluationSets, seed: number): Promise<RunResult> {
+export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, validation: ClassifierData, seed: number): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
   for (let epoch = 1; epoch <= epochs; epoch++) await model.train(union, { epochs: 1, seed: seed * 1_000_003 + epoch * 101 });
-  const result = { validationAccuracy: (await model.evaluate(sets.validation)).accuracy!, testAccuracy: (await model.evaluate(sets.test)).accuracy!, testPerRound: [] };
+  const result = { validationAccuracy: (await model.evaluate(validation)).accuracy!, finalWeights: model.getWeights(), roundWeights: [] };
   model.dispose();
   return result;
+}
+
+/** Test accuracy of each model: the chosen configurations only, once each. */
+export async function testAccuracies(models: readonly ModelWeights[], test: ClassifierData): Promise<number[]> {
+  const model = await TfjsClassifier.create(buildMlp);
+  const accuracies: number[] = [];
+  for (const weights of models) {
+    model.setWeights(weights);
+    accuracies.push((await model.evaluate(test)).accuracy!);
+  }
+  model.dispose();
+  return accuracies;
 }

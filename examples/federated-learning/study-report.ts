@@ -58,9 +58,9 @@ export function formatFlStudy(r: FlStudyResults): string {
   const strategies = r.strategies.map((x) => x.name);
   const cell = (alpha: string, strategy: string) => r.table.find((t) => t.alpha === alpha && t.strategy === strategy)!;
   return [
-    `Scale: ${s.trainImages} training images over ${s.clients} clients (${s.scheme}), ${s.validationImages} validation (seed ${s.validationSeed}), ${s.testImages} test; ` +
+    `Scale: ${s.trainImages} training images over ${s.clients} clients (${s.scheme}), ${s.validationImages} validation images to choose on (of the 10,000 split with seed ${s.validationSeed}), ${s.testImages} test; ` +
       `${s.rounds} rounds × ${s.localEpochs} local epoch, batch ${s.batchSize}, SGD; client learning rate chosen on validation from {${s.learningRateGrid.join(', ')}} for every strategy and for centralized; ` +
-      `split seeds ${s.seeds.join(', ')}${s.fullScale ? ' (full scale)' : ' (reduced scale; full scale: `--train-images 50000 --rounds 20`)'}; ${r.seconds} s.`,
+      `split seeds ${s.seeds.join(', ')}${s.fullScale ? ' (full scale)' : ' (reduced scale; full scale: `--train-images 50000 --rounds 20 --validation-images 10000`)'}; ${r.seconds} s.`,
     `Server settings (fixed): ${r.strategies.map((x) => `${x.name} ${JSON.stringify(x.params)}`).join(', ')}.`,
     `Command: \`${r.command}\``,
     '',

@@ -5,16 +5,17 @@
 // same epochs (rounds × local epochs) and constant schedule; test is scored for the chosen ones.
 // Writes .sedna/results/federated-learning-study.{json,svg} and the study section of the README.
 //
-// Full scale: node --import tsx examples/federated-learning/study.ts --train-images 50000 --rounds 20
-// (default flags are the reduced scale this machine ran; see the README section for what ran).
+// Full scale: node --import tsx examples/federated-learning/study.ts --train-images 50000 --rounds 20 --validation-images 10000
+// (the default flags are the reduced scale this machine could run; the README section says what ran).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClassifierData } from 'sedna/worker';
+import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
 import { holdOutValidation, VALIDATION_SEED } from '../shared/validation-split.ts';
 import { lineChart } from '../shared/svg-plot.ts';
 import { loadFashionMnist } from '../joint-inference/fashion-mnist.ts';
-import { runCentralized, runFederated, subset, type EvaluationSets, type LocalSettings, type StrategyChoice } from './simulation.ts';
+import { runCentralized, runFederated, subset, testAccuracies, type EvaluationSets, type LocalSettings, type StrategyChoice } from './simulation.ts';
 import { dirichletSplit, type SplitScheme } from './split.ts';
 import { formatFlStudy, replaceFlSection, type FlStudyResults, type CellResult } from './study-report.ts';
 
@@ -35,6 +36,8 @@ interface Options {
   local: Omit<LocalSettings, 'learningRate'>;
   scheme: SplitScheme;
   curveAlpha: number;
+  /** Validation images the learning rate is chosen on (a seeded subset of the 10,000 when fewer). */
+  validationImages: number;
   out: string;
   readme: string;
 }
@@ -45,13 +48,14 @@ function parseOptions(): Options {
       alphas: { type: 'string', default: '0.1,0.5,1,inf' },
       seeds: { type: 'string', default: '1,2,3' },
       clients: { type: 'string', default: '10' },
-      'train-images': { type: 'string', default: '3000' },
-      rounds: { type: 'string', default: '10' },
+      'train-images': { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '6' },
       'learning-rates': { type: 'string', default: '0.05,0.1' },
       'batch-size': { type: 'string', default: '32' },
       'local-epochs': { type: 'string', default: '1' },
       scheme: { type: 'string', default: 'per-class-dirichlet' },
       'curve-alpha': { type: 'string', default: '0.5' },
+      'validation-images': { type: 'string', default: '2000' },
       'results-dir': { type: 'string', default: '.sedna/results' },
       readme: { type: 'string', default: join(import.meta.dirname, 'README.md') },
     },
@@ -68,6 +72,7 @@ function parseOptions(): Options {
     local: { batchSize: Number(values['batch-size']), localEpochs: Number(values['local-epochs']) },
     scheme: values.scheme,
     curveAlpha: values['curve-alpha'] === 'inf' ? Infinity : Number(values['curve-alpha']),
+    validationImages: Number(values['validation-images']),
     out: resolve(values['results-dir']),
     readme: values.readme,
   };
@@ -79,11 +84,13 @@ const meanSd = (values: number[]) => {
   return { mean, sd };
 };
 
-async function loadSets(): Promise<{ all: ClassifierData; train: Int32Array; sets: EvaluationSets }> {
+async function loadSets(validationImages: number): Promise<{ all: ClassifierData; train: Int32Array; sets: EvaluationSets }> {
   const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
   const all = { x: train.images, y: train.labels, count: train.count };
   const records = holdOutValidation(train.count);
-  return { all, train: records.train, sets: { validation: subset(all, Array.from(records.validation)), test: { x: test.images, y: test.labels, count: test.count } } };
+  const order = shuffledIndices(records.validation.length, seededRandom(VALIDATION_SEED + 2));
+  const validation = Array.from(order.subarray(0, Math.min(validationImages, records.validation.length)), (i) => records.validation[i]!);
+  return { all, train: records.train, sets: { validation: subset(all, validation), test: { x: test.images, y: test.labels, count: test.count } } };
 }
 
 /** The learning rate with the best validation accuracy, and its run. */
@@ -97,7 +104,7 @@ async function tuned<T extends { validationAccuracy: number }>(rates: number[], 
 async function main(): Promise<void> {
   const options = parseOptions();
   const started = Date.now();
-  const { all, train, sets } = await loadSets();
+  const { all, train, sets } = await loadSets(options.validationImages);
   const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i + 1}`);
   const cells: CellResult[] = [];
   const centralized: FlStudyResults['centralized'] = [];
@@ -106,18 +113,22 @@ async function main(): Promise<void> {
     // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
     const first = dirichletSplit(all.y, { nodes: clientNames, alpha: Infinity, records: train, total: options.trainImages, seed });
     const union = subset(all, first.flatMap((s) => s.records));
-    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets, seed));
-    centralized.push({ seed, learningRate: base.learningRate, validationAccuracy: base.result.validationAccuracy, testAccuracy: base.result.testAccuracy, tried: base.tried });
-    console.log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${base.result.testAccuracy.toFixed(4)}`);
+    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed));
+    const [baseTest] = await testAccuracies([base.result.finalWeights], sets.test);
+    centralized.push({ seed, learningRate: base.learningRate, validationAccuracy: base.result.validationAccuracy, testAccuracy: baseTest!, tried: base.tried });
+    console.log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${baseTest!.toFixed(4)}`);
     for (const alpha of options.alphas) {
       const shards = dirichletSplit(all.y, { nodes: clientNames, alpha, records: train, total: options.trainImages, seed, scheme: options.scheme, minPerNode: 10 });
       const clients = shards.map((s) => subset(all, s.records));
       for (const strategy of STRATEGIES) {
         const perRound = alpha === options.curveAlpha;
-        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets, seed, perRound));
-        cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: best.result.testAccuracy, gap: base.result.testAccuracy - best.result.testAccuracy, tried: best.tried });
-        if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: best.result.testPerRound });
-        console.log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${best.result.testAccuracy.toFixed(4)} gap ${((base.result.testAccuracy - best.result.testAccuracy) * 100).toFixed(2)} pts`);
+        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound));
+        // Test is scored for the configuration chosen on validation only.
+        const [testAccuracy] = await testAccuracies([best.result.finalWeights], sets.test);
+        const gap = baseTest! - testAccuracy!;
+        cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
+        if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: await testAccuracies(best.result.roundWeights, sets.test) });
+        console.log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
       }
     }
     // After each seed, the seeds done so far (a long study that is stopped keeps its figures).
@@ -151,7 +162,7 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
   return {
     scale: {
       trainImages: options.trainImages,
-      validationImages: 10_000,
+      validationImages: options.validationImages,
       validationSeed: VALIDATION_SEED,
       testImages: 10_000,
       clients: options.clients,
@@ -162,10 +173,10 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
       alphas: options.alphas.map(String),
       seeds: options.seeds,
       scheme: options.scheme,
-      fullScale: options.trainImages >= 50_000,
+      fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000,
     },
     strategies: STRATEGIES,
-    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --learning-rates ${options.learningRates.join(',')} --scheme ${options.scheme}`,
+    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}`,
     target: { alpha: 0.5, maxGap: 0.03, met: atHalf ? atHalf.gap.mean <= 0.03 : null },
     centralized: centralized,
     centralizedTest: meanSd(centralized.map((c) => c.testAccuracy)),

@@ -12,12 +12,13 @@
 // Each node's Dataset is a Sedna txt index, `<idx file>#<record> <label>` per line (lib.md §4): the
 // images themselves never move.
 //
-//   node --import tsx examples/federated-learning/split.ts --data-dir .sedna/examples/federated-learning
+//   node --import tsx examples/federated-learning/split.ts --data-dir .sedna/examples/federated-learning [--clients 10 --alpha 0.5 --seed 1 --scheme hsu]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readIdx } from '../../src/lib/datasources/idx.ts';
 import { CLASS_NAMES, fashionMnistDir } from '../joint-inference/fashion-mnist.ts';
+import { holdOutValidation } from '../shared/validation-split.ts';
 import { dirichlet, gamma, seededRandom, shuffle, type Random } from './random.ts';
 
 export const EDGE_NODES = ['edge-1', 'edge-2', 'edge-3'];
@@ -194,13 +195,19 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'data-dir': { type: 'string', default: '.sedna/examples/federated-learning' },
-      total: { type: 'string', default: '12000' },
+      clients: { type: 'string', default: '10' },
+      total: { type: 'string', default: '50000' },
       alpha: { type: 'string', default: '0.5' },
-      seed: { type: 'string', default: '6' },
+      seed: { type: 'string', default: '1' },
+      scheme: { type: 'string', default: 'per-class-dirichlet' },
     },
   });
+  if (values.scheme !== 'per-class-dirichlet' && values.scheme !== 'hsu') throw new Error(`--scheme must be per-class-dirichlet or hsu, got ${values.scheme}`);
   const dataDir = resolve(values['data-dir']);
-  const shards = await writeSplit(dataDir, await fashionMnistDir(), { nodes: EDGE_NODES, alpha: Number(values.alpha), total: Number(values.total), seed: Number(values.seed) });
+  const nodes = Array.from({ length: Number(values.clients) }, (_, i) => `client-${i + 1}`);
+  const alpha = values.alpha === 'inf' ? Infinity : Number(values.alpha);
+  const records = holdOutValidation(60_000).train;
+  const shards = await writeSplit(dataDir, await fashionMnistDir(), { nodes, alpha, records, total: Number(values.total), seed: Number(values.seed), scheme: values.scheme, minPerNode: 10 });
   process.stdout.write(`${formatHistogram(shards)}\nindexes in ${dataDir}\n`);
 }
 

@@ -1,11 +1,9 @@
 // The federated-learning study's result file shape and the Markdown table it writes into the
 // example's README between its markers.
+import { replaceSection } from '../shared/readme-section.ts';
+import type { MeanSd } from '../shared/stats.ts';
 import type { StrategyChoice } from './simulation.ts';
 
-export interface MeanSd {
-  mean: number;
-  sd: number;
-}
 
 export interface CellResult {
   alpha: number;
@@ -80,9 +78,5 @@ export function formatFlStudy(r: FlStudyResults): string {
 }
 
 export function replaceFlSection(readme: string, body: string): string {
-  const block = `${FL_SECTION_START}\n${body}\n${FL_SECTION_END}`;
-  const start = readme.indexOf(FL_SECTION_START);
-  const end = readme.indexOf(FL_SECTION_END);
-  if (start < 0 || end < start) return `${readme.trimEnd()}\n\n${block}\n`;
-  return readme.slice(0, start) + block + readme.slice(end + FL_SECTION_END.length);
+  return replaceSection(readme, body, FL_SECTION_START, FL_SECTION_END);
 }

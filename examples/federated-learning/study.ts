@@ -14,6 +14,7 @@ import type { ClassifierData } from 'sedna/worker';
 import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
 import { holdOutValidation, VALIDATION_SEED } from '../shared/validation-split.ts';
 import { lineChart } from '../shared/svg-plot.ts';
+import { meanSd } from '../shared/stats.ts';
 import { loadFashionMnist } from '../joint-inference/fashion-mnist.ts';
 import { runCentralized, runFederated, subset, testAccuracies, type EvaluationSets, type LocalSettings, type StrategyChoice } from './simulation.ts';
 import { dirichletSplit, type SplitScheme } from './split.ts';
@@ -77,12 +78,6 @@ function parseOptions(): Options {
     readme: values.readme,
   };
 }
-
-const meanSd = (values: number[]) => {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, sd };
-};
 
 async function loadSets(validationImages: number): Promise<{ all: ClassifierData; train: Int32Array; sets: EvaluationSets }> {
   const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);

@@ -3,6 +3,7 @@
 // given share, per-class figures and bootstrap 95% intervals over the test images.
 import { createHardExampleMining } from '../../src/lib/hem/index.ts';
 import { seededRandom, type Random } from '../../src/lib/random.ts';
+export { meanSd } from '../shared/stats.ts';
 import { correctness, gapRecovered, hardFlags, jointCorrectness, mean, type Predictions } from './operating-points.ts';
 
 export interface CurvePoint {
@@ -109,10 +110,4 @@ function percentileInterval(values: number[]): Interval {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))]!;
   return { low: at(0.025), high: at(0.975) };
-}
-
-export function meanSd(values: readonly number[]): { mean: number; sd: number } {
-  const m = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1) : 0;
-  return { mean: m, sd: Math.sqrt(variance) };
 }

@@ -1,11 +1,9 @@
 // The joint-inference study's result file shape and the Markdown it puts in the example's README
 // (between the study markers, so each run replaces its own section and nothing else).
+import { replaceSection as replaceBetween } from '../shared/readme-section.ts';
+import type { MeanSd } from '../shared/stats.ts';
 import type { ClassRow, CurvePoint, Interval } from './study-metrics.ts';
 
-export interface MeanSd {
-  mean: number;
-  sd: number;
-}
 
 export interface StudyResults {
   scale: { trainImages: number; validationImages: number; validationSeed: number; testImages: number; seeds: number[]; maxEpochs: { edge: number; cloud: number }; bootstrapResamples: number; fullScale: boolean };
@@ -78,9 +76,5 @@ export function formatStudy(r: StudyResults): string {
 }
 
 export function replaceSection(readme: string, body: string): string {
-  const block = `${SECTION_START}\n${body}\n${SECTION_END}`;
-  const start = readme.indexOf(SECTION_START);
-  const end = readme.indexOf(SECTION_END);
-  if (start < 0 || end < start) return `${readme.trimEnd()}\n\n${block}\n`;
-  return readme.slice(0, start) + block + readme.slice(end + SECTION_END.length);
+  return replaceBetween(readme, body, SECTION_START, SECTION_END);
 }

@@ -6,7 +6,7 @@
 import { loadInferenceModel } from '../../src/lib/backends/index.ts';
 import type { Tf } from '../../src/lib/backends/tfjs.ts';
 import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
-import { PIXELS, type FashionMnist } from './fashion-mnist.ts';
+import { PIXELS, selectRecords, type FashionMnist } from './fashion-mnist.ts';
 
 export type Sequential = ReturnType<Tf['sequential']>;
 export const CLASSES = 10;
@@ -81,16 +81,6 @@ export interface TrainedModel {
   stoppedBy: 'patience' | 'maxEpochs' | 'timeBudget';
 }
 
-function gather(data: FashionMnist, order: Int32Array): { images: Float32Array; labels: Int32Array } {
-  const images = new Float32Array(order.length * PIXELS);
-  const labels = new Int32Array(order.length);
-  order.forEach((source, target) => {
-    images.set(data.images.subarray(source * PIXELS, (source + 1) * PIXELS), target * PIXELS);
-    labels[target] = data.labels[source] ?? 0;
-  });
-  return { images, labels };
-}
-
 async function validationAccuracy(tf: Tf, model: Sequential, validation: FashionMnist, inputShape: number[]): Promise<number> {
   const x = tf.tensor(validation.images, [validation.count, ...inputShape]);
   const predicted = tf.tidy(() => tf.argMax(model.predict(x, { batchSize: 1000 }) as ReturnType<Tf['tensor']>, 1));
@@ -122,9 +112,9 @@ export async function trainOnValidation(tf: Tf, plan: TrainPlan, train: FashionM
       break;
     }
     const started = Date.now();
-    const batch = gather(train, shuffledIndices(train.count, random));
+    const batch = selectRecords(train, shuffledIndices(train.count, random));
     const x = tf.tensor(batch.images, [train.count, ...plan.inputShape]);
-    const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), CLASSES);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels), 'int32'), CLASSES);
     const fit = await model.fit(x, y, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0 });
     tf.dispose([x, y]);
     const accuracy = await validationAccuracy(tf, model, validation, plan.inputShape);

@@ -14,7 +14,15 @@ export interface FederatedResults {
   algorithm: string;
   clientsPerRound: number[];
   trainImages: number;
+  validationImages: number;
   testImages: number;
+  clients: number;
+  /** Which edge node each client's training worker runs on. */
+  clientNodes: Record<string, string>;
+  split: { scheme: string; alpha: number };
+  splitSeed: number;
+  /** centralizedAccuracy − finalAccuracy (points as a fraction; positive: federated is worse). */
+  gap: number;
   localEpochs: number;
   /** Wall-clock seconds of the federated job (aggregator's view) and of the baseline. */
   federatedSeconds: number;
@@ -37,7 +45,7 @@ export function formatResults(r: FederatedResults): string {
   const totalBytes = r.rounds.reduce((sum, round) => sum + round.bytesSent, 0);
   lines.push(
     '',
-    `${r.algorithm}, ${r.rounds.length} rounds × ${r.localEpochs} local epoch(s), ${r.trainImages} training images on 3 edge nodes (Dirichlet α=0.5), ${r.testImages} test images.`,
+    `${r.algorithm}, ${r.rounds.length} rounds × ${r.localEpochs} local epoch(s), ${r.trainImages} training images over ${r.clients} clients on ${new Set(Object.values(r.clientNodes)).size} edge nodes (${r.split.scheme}, α=${r.split.alpha}, split seed ${r.splitSeed}), ${r.validationImages} validation images held out, ${r.testImages} test images.`,
     `Federated ${pct(r.finalAccuracy)} (${r.federatedSeconds} s, ${totalBytes} bytes of updates) vs centralized ${pct(r.centralizedAccuracy)} (${r.centralizedSeconds} s): ` +
       `gap ${(gap * 100).toFixed(2)} points (target ≤ ${TARGET_MAX_GAP * 100}): ${met ? 'met' : 'MISSED'}.`,
   );

@@ -1,16 +1,18 @@
 // The federated-learning scenario on the embedded system (`npm run example:federated-learning`):
 //   1. brings `sedna up --nodes cloud,edge-1,edge-2,edge-3` up under --data-dir (default .sedna)
 //      unless it is already running;
-//   2. splits a subset of the Fashion-MNIST training images non-IID (Dirichlet α=0.5) across the
-//      three edge nodes and writes each node's Dataset index (split.ts);
-//   3. applies resources.yaml (Model, three Datasets, the FederatedLearningJob) through the API,
-//      and trains the centralized baseline in its own process meanwhile;
+//   2. splits the 50,000 training images (the 60,000 minus the validation split) non-IID
+//      (per-class Dirichlet α=0.5, split seed 1) across 10 clients on the three edge nodes and
+//      writes each client's Dataset index (split.ts);
+//   3. applies resources.yaml (Model, one Dataset and one training worker per client, the
+//      FederatedLearningJob) through the API, and trains the centralized baseline in its own
+//      process meanwhile;
 //   4. waits for the job to complete; the aggregator wrote each round's test accuracy and bytes;
 //   5. prints the rounds and the comparison, writes DATA_DIR/results/federated-learning.json, and
 //      exits 1 if federated accuracy is more than 3 points below centralized.
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
 //
-//   node --import tsx examples/federated-learning/run.ts [--data-dir .sedna] [--train-images 12000]
+//   node --import tsx examples/federated-learning/run.ts [--data-dir .sedna] [--train-images 50000]
 import { Progress } from '../../src/lib/progress.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { applyObjects, deleteAndWait, ensureSystemUp, kubeConfigFor, renderResou
 import type { CentralizedResult } from './centralized.ts';
 import { formatResults, meetsTarget, type FederatedResults } from './results.ts';
 import { parseRoundsFile, ROUNDS_FILE, type RoundRecord, type RoundsDone } from './rounds.ts';
+import { holdOutValidation } from '../shared/validation-split.ts';
 import { EDGE_NODES, formatHistogram, indexFileFor, writeSplit } from './split.ts';
 
 const EXAMPLE_DIR = import.meta.dirname;
@@ -32,12 +35,22 @@ export const JOB_NAME = 'fashion-mnist-fl';
 export const NEEDED_NODES = ['cloud', ...EDGE_NODES];
 const NAMESPACE = 'default';
 const FL = { group: 'sedna.io', version: 'v1alpha1', namespace: NAMESPACE, plural: 'federatedlearningjobs' };
-export const DEFAULT_TRAIN_IMAGES = 12_000;
-const SPLIT_SEED = 6;
+/** All of the training split (the 60,000 minus the 10,000 validation images). */
+export const DEFAULT_TRAIN_IMAGES = 50_000;
+export const CLIENTS = 10;
+export const SPLIT_ALPHA = 0.5;
+/** The first seed, not one picked for its result. */
+export const SPLIT_SEED = 1;
+const TRAINING_IMAGES_IN_IDX = 60_000;
+
+/** client-1 … client-10, dealt round-robin onto edge-1, edge-2, edge-3. */
+export function clientPlacement(clients = CLIENTS): { client: string; node: string }[] {
+  return Array.from({ length: clients }, (_, i) => ({ client: `client-${i + 1}`, node: EDGE_NODES[i % EDGE_NODES.length]! }));
+}
 
 export interface ScenarioOptions {
   dataDir: string;
-  /** Training images shared out across the edges (default 12,000 or env FL_TRAIN_IMAGES). */
+  /** Training images shared out across the clients (default all 50,000, or env FL_TRAIN_IMAGES). */
   trainImages?: number;
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -56,9 +69,13 @@ interface EnvVar {
 interface Container {
   env?: EnvVar[];
 }
+interface TrainingWorker {
+  dataset: { name: string };
+  template: { spec: { nodeName?: string; containers: Container[] } };
+}
 interface JobSpec {
   aggregationWorker: { template: { spec: { containers: Container[] } } };
-  trainingWorkers: { template: { spec: { containers: Container[] } } }[];
+  trainingWorkers: TrainingWorker[];
 }
 
 export function exampleDataDir(dataDir: string): string {
@@ -79,19 +96,40 @@ function setEnv(container: Container, name: string, value: string): void {
 }
 
 /** resources.yaml with its placeholders filled and the overrides applied, as API objects. */
-export function exampleObjects(dataDir: string, overrides: JobOverrides = {}): Doc[] {
+export function exampleObjects(dataDir: string, datasetDir: string, overrides: JobOverrides = {}): Doc[] {
   const text = renderResources(readFileSync(join(EXAMPLE_DIR, 'resources.yaml'), 'utf8'), {
     EXAMPLE_DIR,
     DATA_DIR: exampleDataDir(dataDir),
     RESULTS_DIR: resultsDirOf(dataDir),
-    FASHION_MNIST_DIR: fashionMnistDir(),
+    FASHION_MNIST_DIR: datasetDir,
   });
   // A JSON round trip undoes the YAML anchors' shared objects, so an override touches one place.
   const docs = JSON.parse(JSON.stringify(k8s.loadAllYaml(text))) as Doc[];
   const job = docs.find((d) => d.kind === 'FederatedLearningJob')!;
   if (overrides.jobName) job.metadata = { ...job.metadata, name: overrides.jobName };
+  const expanded = expandClients(docs, job.spec as unknown as JobSpec);
   if (overrides.exitRound !== undefined) setEnv((job.spec as unknown as JobSpec).aggregationWorker.template.spec.containers[0]!, 'exit_round', String(overrides.exitRound));
-  return docs.map((d) => ({ ...d, metadata: { namespace: NAMESPACE, ...d.metadata } }));
+  return expanded.map((d) => ({ ...d, metadata: { namespace: NAMESPACE, ...d.metadata } }));
+}
+
+/** The one Dataset and trainingWorkers entry of resources.yaml, repeated for every client. */
+function expandClients(docs: Doc[], spec: JobSpec): Doc[] {
+  const datasetTemplate = docs.find((d) => d.kind === 'Dataset')!;
+  const workerTemplate = spec.trainingWorkers[0]!;
+  const placement = clientPlacement();
+  const datasets = placement.map(({ client, node }) => {
+    const dataset = JSON.parse(JSON.stringify(datasetTemplate)) as Doc;
+    dataset.metadata = { ...dataset.metadata, name: `fashion-mnist-${client}` };
+    dataset.spec = { ...dataset.spec, url: String(dataset.spec!['url']).replace(/client-1-train-index\.txt$/, `${client}-train-index.txt`), nodeName: node };
+    return dataset;
+  });
+  spec.trainingWorkers = placement.map(({ client, node }) => {
+    const worker = JSON.parse(JSON.stringify(workerTemplate)) as TrainingWorker;
+    worker.dataset = { name: `fashion-mnist-${client}` };
+    worker.template.spec.nodeName = node;
+    return worker;
+  });
+  return [...docs.filter((d) => d.kind !== 'Dataset'), ...datasets];
 }
 
 function jobSpec(docs: Doc[]): JobSpec {
@@ -106,11 +144,11 @@ export function deleteJob(kc: k8s.KubeConfig, name: string, timeoutMs = 60_000):
 /** Writes the split (if not there yet for these settings) and applies the example's objects. */
 export async function startFederatedJob(dataDir: string, overrides: JobOverrides = {}, log: (line: string) => void = () => {}): Promise<Doc[]> {
   const kc = kubeConfigFor(dataDir);
-  const docs = exampleObjects(dataDir, overrides);
+  const docs = exampleObjects(dataDir, await fashionMnistDir(), overrides);
   await deleteJob(kc, overrides.jobName ?? JOB_NAME);
   mkdirSync(join(exampleDataDir(dataDir), 'model'), { recursive: true });
   await applyObjects(kc, docs);
-  log(`applied Model fashion-mnist-fl-mlp, Datasets fashion-mnist-edge-{1,2,3}, FederatedLearningJob ${overrides.jobName ?? JOB_NAME}`);
+  log(`applied Model fashion-mnist-fl-mlp, Datasets fashion-mnist-client-{1..${CLIENTS}} on ${EDGE_NODES.join(', ')}, FederatedLearningJob ${overrides.jobName ?? JOB_NAME}`);
   return docs;
 }
 
@@ -179,8 +217,10 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   await ensureSystemUp(dataDir, NEEDED_NODES, log);
   const kc = kubeConfigFor(dataDir);
   const trainImages = options.trainImages ?? Number(process.env['FL_TRAIN_IMAGES'] ?? DEFAULT_TRAIN_IMAGES);
-  const shards = await writeSplit(exampleDataDir(dataDir), fashionMnistDir(), { nodes: EDGE_NODES, alpha: 0.5, total: trainImages, seed: SPLIT_SEED });
-  log(`Dirichlet(0.5) split of ${trainImages} Fashion-MNIST training images (images per class and node):`);
+  const records = holdOutValidation(TRAINING_IMAGES_IN_IDX).train;
+  const clients = clientPlacement();
+  const shards = await writeSplit(exampleDataDir(dataDir), await fashionMnistDir(), { nodes: clients.map((c) => c.client), alpha: SPLIT_ALPHA, records, total: trainImages, seed: SPLIT_SEED, minPerNode: 10 });
+  log(`per-class Dirichlet(${SPLIT_ALPHA}) split (seed ${SPLIT_SEED}) of ${trainImages} Fashion-MNIST training images over ${clients.length} clients (images per class and client; client-i runs on ${clients.map((c) => c.node).join(', ')}):`);
   log(formatHistogram(shards));
   const resultsDir = resultsDirOf(dataDir);
   const roundsFile = join(resultsDir, ROUNDS_FILE);
@@ -194,7 +234,7 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   const exitRound = Number(envValue(spec.aggregationWorker.template.spec.containers[0], 'exit_round') ?? 3);
   const trainerEnv = spec.trainingWorkers[0]!.template.spec.containers[0]!.env ?? [];
   const localEpochs = Number(envValue({ env: trainerEnv }, 'epochs') ?? 1);
-  const baseline = runCentralized(EDGE_NODES.map((node) => indexFileFor(exampleDataDir(dataDir), node)), exitRound * localEpochs, trainerEnv);
+  const baseline = runCentralized(clients.map(({ client }) => indexFileFor(exampleDataDir(dataDir), client)), exitRound * localEpochs, trainerEnv);
   baseline.catch(() => undefined);
   log(`centralized baseline: ${exitRound * localEpochs} epochs on the union, in its own process`);
   // Round progress on the terminal when the runner prints to it (not when a caller collects the lines).
@@ -210,7 +250,13 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
     algorithm: done.algorithm,
     clientsPerRound: rounds.map((r) => r.clients.length),
     trainImages: centralized.trainImages,
+    validationImages: TRAINING_IMAGES_IN_IDX - records.length,
     testImages: 10_000,
+    clients: clients.length,
+    clientNodes: Object.fromEntries(clients.map((c) => [c.client, c.node])),
+    split: { scheme: 'per-class Dirichlet (Yurochkin et al. 2019; NIID-Bench)', alpha: SPLIT_ALPHA },
+    splitSeed: SPLIT_SEED,
+    gap: centralized.accuracy - rounds.at(-1)!.accuracy,
     localEpochs,
     federatedSeconds: done.seconds,
     centralizedSeconds: centralized.seconds,

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { algorithmFromEnv, CloudClient, JointInference, ModelEstimator, parseTxtIndex, readIdx, workerContext } from 'sedna/worker';
-import { formatResults, summarize, type ScenarioResults } from './results.ts';
+import { formatResults, gapRecovered, summarize, type ScenarioResults } from './results.ts';
 
 interface Sample {
   pixels: number[];
@@ -18,7 +18,10 @@ interface Sample {
 }
 
 const ctx = workerContext();
-const manifest = JSON.parse(readFileSync(join(import.meta.dirname, 'models/manifest.json'), 'utf8')) as { edge: { inputShape: (number | null)[] } };
+const manifest = JSON.parse(readFileSync(join(import.meta.dirname, 'models/manifest.json'), 'utf8')) as {
+  edge: { inputShape: (number | null)[] };
+  hardExampleMining: { thresholdSelectedOn?: string };
+};
 
 function argmax(scores: readonly number[]): number {
   let best = 0;
@@ -93,6 +96,8 @@ async function main(): Promise<void> {
     latencyMs: { edge: summarize(edge.latencies), cloud: summarize(cloudOnly.latencies), joint: summarize(joint.latencies) },
     cloudFailures: failures.timeout + failures.unreachable + failures.rejected + ji.counters.cloudSkipped,
     hemThreshold: hemThreshold(),
+    thresholdSelectedOn: thresholdSelectedOn(),
+    gapRecovered: gapRecovered({ edgeAccuracy: edge.accuracy, cloudAccuracy: cloudOnly.accuracy, jointAccuracy: joint.accuracy }),
     finishedAt: new Date().toISOString(),
   };
   writeResults(results);
@@ -103,6 +108,12 @@ async function main(): Promise<void> {
 function hemThreshold(): number | null {
   const value = algorithmFromEnv('HEM')?.param['threshold_cross_entropy'];
   return value === undefined ? null : Number(value);
+}
+
+function thresholdSelectedOn(): 'validation' {
+  const where = manifest.hardExampleMining.thresholdSelectedOn;
+  if (where !== 'validation') throw new Error(`models/manifest.json: the threshold was chosen on ${where ?? 'an unrecorded split'}, not validation; rerun train-models.ts`);
+  return where;
 }
 
 function writeResults(results: ScenarioResults): void {

@@ -17,6 +17,10 @@ export interface ScenarioResults {
   /** Offloads the edge answered itself because the cloud failed (0 in a healthy run). */
   cloudFailures: number;
   hemThreshold: number | null;
+  /** Where the threshold was chosen (models/manifest.json): never the test images scored here. */
+  thresholdSelectedOn: 'validation';
+  /** (joint − edge) / (cloud − edge) on these images. */
+  gapRecovered: number;
   finishedAt: string;
 }
 
@@ -60,7 +64,7 @@ export function formatResults(r: ScenarioResults): string {
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   lines.push(
     '',
-    `Fashion-MNIST, ${r.images} test images; CrossEntropy threshold ${r.hemThreshold ?? 'n/a'}; cloud failures ${r.cloudFailures}.`,
+    `Fashion-MNIST, ${r.images} test images; CrossEntropy threshold ${r.hemThreshold ?? 'n/a'} (chosen on ${r.thresholdSelectedOn}); cloud failures ${r.cloudFailures}.`,
     `Joint accuracy recovers ${pct(recovered)} of the edge→cloud gap while offloading ${pct(r.offloadShare)} ` +
       `(target ≥ ${pct(TARGET_GAP_RECOVERED)} with ≤ ${pct(TARGET_MAX_OFFLOAD)}): ${met ? 'met' : 'MISSED'}.`,
   );

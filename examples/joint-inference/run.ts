@@ -82,7 +82,7 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
   const exampleData = join(dataDir, 'examples/joint-inference');
   const resultsDir = join(dataDir, 'results');
   const resultsFile = join(resultsDir, 'joint-inference.json');
-  const datasetDir = fashionMnistDir();
+  const datasetDir = await fashionMnistDir();
   const samples = await writeTestIndex(join(exampleData, 't10k-index.txt'), datasetDir);
   log(`Dataset index: ${samples} Fashion-MNIST test images`);
   await deleteAndWait(kc, { plural: 'jointinferenceservices', name: SERVICE });

@@ -70,6 +70,20 @@ describe('TfjsClassifier', () => {
     assert.equal(distance(runs[0]!, runs[1]!), 0);
   });
 
+  it('shuffles afresh on every call without a seed (a federated trainer does not replay one batch order each round)', async () => {
+    const data = separable(64, 5);
+    const trained = async (seeds: (number | undefined)[]): Promise<ModelWeights> => {
+      const classifier = await TfjsClassifier.create(tinyModel, { learningRate: 0.05, batchSize: 8, seed: 3 });
+      for (const seed of seeds) await classifier.train(data, { epochs: 1, seed });
+      const weights = classifier.getWeights();
+      classifier.dispose();
+      return weights;
+    };
+    const implicit = await trained([undefined, undefined]);
+    assert.equal(distance(implicit, await trained([3, 4])), 0, 'the second call continues the sequence: seed 3, then 4');
+    assert.ok(distance(implicit, await trained([3, 3])) > 0, 'not the first order replayed');
+  });
+
   it('keeps the weights near the global ones under a huge proximal mu', async () => {
     const data = separable(128, 21);
     const free = await TfjsClassifier.create(tinyModel, { learningRate: 0.05, batchSize: 16, seed: 1 });

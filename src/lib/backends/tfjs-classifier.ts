@@ -22,7 +22,7 @@ export type OptimizerName = 'adam' | 'sgd';
 export interface ClassifierTrainOptions extends LocalTrainOptions {
   batchSize?: number;
   learningRate?: number;
-  /** Shuffling seed; the same seed and data give the same batches. */
+  /** Shuffling seed; the same seed and data give the same batches. Without it, every call shuffles afresh (seeded by the classifier's seed and the epochs trained so far). */
   seed?: number;
   optimizer?: OptimizerName;
 }
@@ -45,6 +45,8 @@ const EVAL_BATCH = 1024;
 export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
   private readonly featureSize: number;
   private readonly output: 'probabilities' | 'logits';
+  /** Epochs trained so far: the next implicit shuffle seed's offset. */
+  private epochsTrained = 0;
 
   private constructor(
     private readonly tf: Tf,
@@ -81,7 +83,9 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
     this.checkData(data);
     const epochs = options.epochs ?? this.options.epochs ?? 1;
     const batchSize = options.batchSize ?? this.options.batchSize ?? 32;
-    const seed = options.seed ?? this.options.seed ?? 1;
+    // Without an explicit seed, each call continues the classifier's own sequence, so a federated
+    // trainer (one call a round) draws a fresh batch order every round instead of replaying one.
+    const seed = options.seed ?? (this.options.seed ?? 1) + this.epochsTrained;
     const optimizer = this.makeOptimizer(options.optimizer ?? this.options.optimizer ?? 'adam', options.learningRate ?? this.options.learningRate ?? 0.001);
     const trainable = this.trainableVariables();
     const anchors = this.proximalAnchors(options);
@@ -90,6 +94,7 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
       for (let epoch = 0; epoch < epochs; epoch++) {
         const order = shuffledIndices(data.count, seededRandom(seed + epoch));
         loss = await this.trainEpoch(data, order, batchSize, optimizer, trainable, anchors);
+        this.epochsTrained++;
       }
     } finally {
       optimizer.dispose();

@@ -1,0 +1,82 @@
+// The federated-learning study's result file shape and the Markdown table it writes into the
+// example's README between its markers.
+import { replaceSection } from '../shared/readme-section.ts';
+import type { MeanSd } from '../shared/stats.ts';
+import type { StrategyChoice } from './simulation.ts';
+
+
+export interface CellResult {
+  alpha: number;
+  seed: number;
+  strategy: string;
+  learningRate: number;
+  validationAccuracy: number;
+  testAccuracy: number;
+  /** Centralized test accuracy − this strategy's, both chosen on validation. */
+  gap: number;
+  tried: { learningRate: number; validationAccuracy: number }[];
+}
+
+export interface FlStudyResults {
+  scale: {
+    trainImages: number;
+    validationImages: number;
+    validationSeed: number;
+    testImages: number;
+    clients: number;
+    rounds: number;
+    localEpochs: number;
+    batchSize: number;
+    learningRateGrid: number[];
+    alphas: string[];
+    seeds: number[];
+    scheme: string;
+    fullScale: boolean;
+  };
+  strategies: StrategyChoice[];
+  command: string;
+  target: { alpha: number; maxGap: number; met: boolean | null };
+  centralized: { seed: number; learningRate: number; validationAccuracy: number; testAccuracy: number; tried: { learningRate: number; validationAccuracy: number }[] }[];
+  centralizedTest: MeanSd;
+  table: { alpha: string; strategy: string; testAccuracy: MeanSd; gap: MeanSd; learningRates: number[] }[];
+  bestPerAlpha: { alpha: string; chosen: string[]; gap: MeanSd; testAccuracy: MeanSd }[];
+  cells: CellResult[];
+  curves: { alpha: number; seed: number; strategy: string; testPerRound: number[] }[];
+  seconds: number;
+}
+
+export const FL_SECTION_START = '<!-- study:federated-learning:start (written by npm run study:federated-learning) -->';
+export const FL_SECTION_END = '<!-- study:federated-learning:end -->';
+
+const pts = (m: MeanSd) => `${(m.mean * 100).toFixed(2)} ± ${(m.sd * 100).toFixed(2)}`;
+
+export function formatFlStudy(r: FlStudyResults): string {
+  const s = r.scale;
+  const alphas = s.alphas;
+  const strategies = r.strategies.map((x) => x.name);
+  const cell = (alpha: string, strategy: string) => r.table.find((t) => t.alpha === alpha && t.strategy === strategy)!;
+  return [
+    `Scale: ${s.trainImages} training images over ${s.clients} clients (${s.scheme}), ${s.validationImages} validation images to choose on (of the 10,000 split with seed ${s.validationSeed}), ${s.testImages} test; ` +
+      `${s.rounds} rounds × ${s.localEpochs} local epoch, batch ${s.batchSize}, SGD; client learning rate chosen on validation from {${s.learningRateGrid.join(', ')}} for every strategy and for centralized; ` +
+      `split seeds ${s.seeds.join(', ')}${s.fullScale ? ' (full scale)' : ' (reduced scale; full scale: `--train-images 50000 --rounds 20 --validation-images 10000`)'}; ${r.seconds} s.`,
+    `Server settings (fixed): ${r.strategies.map((x) => `${x.name} ${JSON.stringify(x.params)}`).join(', ')}.`,
+    `Command: \`${r.command}\``,
+    '',
+    `Centralized (same model, same epochs, same grid): test ${pts(r.centralizedTest)}%.`,
+    '',
+    'Gap to centralized on test, percentage points, mean ± sd over split seeds (positive: federated is worse):',
+    '',
+    `| strategy | ${alphas.map((a) => `α = ${a === 'Infinity' ? '∞ (IID)' : a}`).join(' | ')} |`,
+    `|---|${alphas.map(() => '---:').join('|')}|`,
+    ...strategies.map((st) => `| ${st} | ${alphas.map((a) => pts(cell(a, st).gap)).join(' | ')} |`),
+    `| best on validation | ${r.bestPerAlpha.map((b) => `${pts(b.gap)} (${b.chosen.join('/')})`).join(' | ')} |`,
+    '',
+    `Target (α = 0.5, best tuned strategy within ${r.target.maxGap * 100} points of centralized, mean over seeds): **${r.target.met === null ? 'not run' : r.target.met ? 'met' : 'missed'}**.`,
+    '',
+    '![test accuracy per round](study.svg)',
+  ].join('\n');
+}
+
+export function replaceFlSection(readme: string, body: string): string {
+  return replaceSection(readme, body, FL_SECTION_START, FL_SECTION_END);
+}

@@ -1,0 +1,204 @@
+// `npm run study:federated-learning`: federated against centralized training on Fashion-MNIST, in
+// one process with the SDK's own aggregation code (simulation.ts). For every α of the per-class
+// Dirichlet split (or Hsu's, --scheme hsu) and every split seed, each strategy's client learning
+// rate is chosen on validation from the same grid the centralized baseline is tuned on, with the
+// same epochs (rounds × local epochs) and constant schedule; test is scored for the chosen ones.
+// Writes .sedna/results/federated-learning-study.{json,svg} and the study section of the README.
+//
+// Full scale: node --import tsx examples/federated-learning/study.ts --train-images 50000 --rounds 20 --validation-images 10000
+// (the default flags are the reduced scale this machine could run; the README section says what ran).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ClassifierData } from 'sedna/worker';
+import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
+import { holdOutValidation, VALIDATION_SEED } from '../shared/validation-split.ts';
+import { lineChart } from '../shared/svg-plot.ts';
+import { meanSd } from '../shared/stats.ts';
+import { loadFashionMnist } from '../joint-inference/fashion-mnist.ts';
+import { runCentralized, runFederated, subset, testAccuracies, type EvaluationSets, type LocalSettings, type StrategyChoice } from './simulation.ts';
+import { dirichletSplit, type SplitScheme } from './split.ts';
+import { formatFlStudy, replaceFlSection, type FlStudyResults, type CellResult } from './study-report.ts';
+
+export const STRATEGIES: StrategyChoice[] = [
+  { name: 'FedAvg', params: {} },
+  { name: 'FedAvgM', params: { eta: '1', beta: '0.5' } },
+  { name: 'FedProx', params: { mu: '0.01' } },
+  { name: 'FedAdam', params: { eta: '0.01' } },
+];
+
+interface Options {
+  alphas: number[];
+  seeds: number[];
+  clients: number;
+  trainImages: number;
+  rounds: number;
+  learningRates: number[];
+  local: Omit<LocalSettings, 'learningRate'>;
+  scheme: SplitScheme;
+  curveAlpha: number;
+  /** Validation images the learning rate is chosen on (a seeded subset of the 10,000 when fewer). */
+  validationImages: number;
+  out: string;
+  readme: string;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      alphas: { type: 'string', default: '0.1,0.5,1,inf' },
+      seeds: { type: 'string', default: '1,2,3' },
+      clients: { type: 'string', default: '10' },
+      'train-images': { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '6' },
+      'learning-rates': { type: 'string', default: '0.05,0.1' },
+      'batch-size': { type: 'string', default: '32' },
+      'local-epochs': { type: 'string', default: '1' },
+      scheme: { type: 'string', default: 'per-class-dirichlet' },
+      'curve-alpha': { type: 'string', default: '0.5' },
+      'validation-images': { type: 'string', default: '2000' },
+      'results-dir': { type: 'string', default: '.sedna/results' },
+      readme: { type: 'string', default: join(import.meta.dirname, 'README.md') },
+    },
+  });
+  const list = (text: string) => text.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v)));
+  if (values.scheme !== 'per-class-dirichlet' && values.scheme !== 'hsu') throw new Error(`--scheme must be per-class-dirichlet or hsu, got ${values.scheme}`);
+  return {
+    alphas: list(values.alphas),
+    seeds: list(values.seeds),
+    clients: Number(values.clients),
+    trainImages: Number(values['train-images']),
+    rounds: Number(values.rounds),
+    learningRates: list(values['learning-rates']),
+    local: { batchSize: Number(values['batch-size']), localEpochs: Number(values['local-epochs']) },
+    scheme: values.scheme,
+    curveAlpha: values['curve-alpha'] === 'inf' ? Infinity : Number(values['curve-alpha']),
+    validationImages: Number(values['validation-images']),
+    out: resolve(values['results-dir']),
+    readme: values.readme,
+  };
+}
+
+async function loadSets(validationImages: number): Promise<{ all: ClassifierData; train: Int32Array; sets: EvaluationSets }> {
+  const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
+  const all = { x: train.images, y: train.labels, count: train.count };
+  const records = holdOutValidation(train.count);
+  const order = shuffledIndices(records.validation.length, seededRandom(VALIDATION_SEED + 2));
+  const validation = Array.from(order.subarray(0, Math.min(validationImages, records.validation.length)), (i) => records.validation[i]!);
+  return { all, train: records.train, sets: { validation: subset(all, validation), test: { x: test.images, y: test.labels, count: test.count } } };
+}
+
+/** The learning rate with the best validation accuracy, and its run. */
+async function tuned<T extends { validationAccuracy: number }>(rates: number[], run: (lr: number) => Promise<T>): Promise<{ learningRate: number; result: T; tried: { learningRate: number; validationAccuracy: number }[] }> {
+  const tried: { learningRate: number; result: T }[] = [];
+  for (const lr of rates) tried.push({ learningRate: lr, result: await run(lr) });
+  const best = [...tried].sort((a, b) => b.result.validationAccuracy - a.result.validationAccuracy)[0]!;
+  return { learningRate: best.learningRate, result: best.result, tried: tried.map((t) => ({ learningRate: t.learningRate, validationAccuracy: t.result.validationAccuracy })) };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const started = Date.now();
+  const { all, train, sets } = await loadSets(options.validationImages);
+  const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i + 1}`);
+  const cells: CellResult[] = [];
+  const centralized: FlStudyResults['centralized'] = [];
+  const curves: FlStudyResults['curves'] = [];
+  for (const seed of options.seeds) {
+    // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
+    const first = dirichletSplit(all.y, { nodes: clientNames, alpha: Infinity, records: train, total: options.trainImages, seed });
+    const union = subset(all, first.flatMap((s) => s.records));
+    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed));
+    const [baseTest] = await testAccuracies([base.result.finalWeights], sets.test);
+    centralized.push({ seed, learningRate: base.learningRate, validationAccuracy: base.result.validationAccuracy, testAccuracy: baseTest!, tried: base.tried });
+    console.log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${baseTest!.toFixed(4)}`);
+    for (const alpha of options.alphas) {
+      const shards = dirichletSplit(all.y, { nodes: clientNames, alpha, records: train, total: options.trainImages, seed, scheme: options.scheme, minPerNode: 10 });
+      const clients = shards.map((s) => subset(all, s.records));
+      for (const strategy of STRATEGIES) {
+        const perRound = alpha === options.curveAlpha;
+        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound));
+        // Test is scored for the configuration chosen on validation only.
+        const [testAccuracy] = await testAccuracies([best.result.finalWeights], sets.test);
+        const gap = baseTest! - testAccuracy!;
+        cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
+        if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: await testAccuracies(best.result.roundWeights, sets.test) });
+        console.log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
+      }
+    }
+    // After each seed, the seeds done so far (a long study that is stopped keeps its figures).
+    const done = { ...options, seeds: options.seeds.slice(0, centralized.length) };
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summarize(done, cells, centralized, curves, Math.round((Date.now() - started) / 1000)), partial: centralized.length < options.seeds.length }, null, 2)}\n`);
+  }
+  const results = summarize(options, cells, centralized, curves, Math.round((Date.now() - started) / 1000));
+  writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const svg = plot(results, options);
+  writeFileSync(join(options.out, 'federated-learning-study.svg'), svg);
+  writeFileSync(join(dirname(options.readme), 'study.svg'), svg);
+  const section = formatFlStudy(results);
+  writeFileSync(options.readme, replaceFlSection(readFileSync(options.readme, 'utf8'), section));
+  console.log(section);
+}
+
+function summarize(options: Options, cells: CellResult[], centralized: FlStudyResults['centralized'], curves: FlStudyResults['curves'], seconds: number): FlStudyResults {
+  const table = options.alphas.flatMap((alpha) =>
+    STRATEGIES.map((s) => {
+      const mine = cells.filter((c) => c.alpha === alpha && c.strategy === s.name);
+      return { alpha: String(alpha), strategy: s.name, testAccuracy: meanSd(mine.map((c) => c.testAccuracy)), gap: meanSd(mine.map((c) => c.gap)), learningRates: mine.map((c) => c.learningRate) };
+    }),
+  );
+  // "Best tuned strategy" per α and seed: the one with the best validation accuracy.
+  const bestPerAlpha = options.alphas.map((alpha) => {
+    const perSeed = options.seeds.map((seed) => [...cells.filter((c) => c.alpha === alpha && c.seed === seed)].sort((a, b) => b.validationAccuracy - a.validationAccuracy)[0]!);
+    return { alpha: String(alpha), chosen: perSeed.map((c) => c.strategy), gap: meanSd(perSeed.map((c) => c.gap)), testAccuracy: meanSd(perSeed.map((c) => c.testAccuracy)) };
+  });
+  const atHalf = bestPerAlpha.find((b) => b.alpha === '0.5');
+  return {
+    scale: {
+      trainImages: options.trainImages,
+      validationImages: options.validationImages,
+      validationSeed: VALIDATION_SEED,
+      testImages: 10_000,
+      clients: options.clients,
+      rounds: options.rounds,
+      localEpochs: options.local.localEpochs,
+      batchSize: options.local.batchSize,
+      learningRateGrid: options.learningRates,
+      alphas: options.alphas.map(String),
+      seeds: options.seeds,
+      scheme: options.scheme,
+      fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000,
+    },
+    strategies: STRATEGIES,
+    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}`,
+    target: { alpha: 0.5, maxGap: 0.03, met: atHalf ? atHalf.gap.mean <= 0.03 : null },
+    centralized: centralized,
+    centralizedTest: meanSd(centralized.map((c) => c.testAccuracy)),
+    table,
+    bestPerAlpha,
+    cells,
+    curves,
+    seconds,
+  };
+}
+
+function plot(results: FlStudyResults, options: Options): string {
+  const series = STRATEGIES.map((s) => {
+    const mine = results.curves.filter((c) => c.strategy === s.name);
+    const points = Array.from({ length: options.rounds }, (_, r) => [r + 1, mine.reduce((sum, c) => sum + c.testPerRound[r]!, 0) / mine.length] as const);
+    return { name: s.name, points };
+  });
+  series.push({ name: 'centralized (final)', points: [[1, results.centralizedTest.mean], [options.rounds, results.centralizedTest.mean]] as const, dashed: true } as never);
+  const lows = results.curves.flatMap((c) => c.testPerRound).filter(Number.isFinite);
+  const low = Math.max(0, Math.floor((Math.min(...lows, results.centralizedTest.mean) - 0.02) * 20) / 20);
+  return lineChart(series, {
+    title: `Test accuracy per round, α = ${options.curveAlpha}, mean of ${options.seeds.length} split seeds`,
+    xLabel: 'round',
+    yLabel: 'test accuracy',
+    x: [1, options.rounds],
+    y: [low, Math.min(1, Math.ceil((results.centralizedTest.mean + 0.02) * 20) / 20)],
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) await main();

@@ -1,0 +1,66 @@
+// The two studies at a tiny scale (one seed, a few hundred images, one epoch or round), run as
+// users run them: the result files they write have the documented shape, the README section is
+// replaced in place, and the plot is an SVG. The full studies are not part of `npm test`.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import type { StudyResults } from '../../examples/joint-inference/study-report.ts';
+import type { FlStudyResults } from '../../examples/federated-learning/study-report.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+async function study(script: string, args: string[]): Promise<void> {
+  await run(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], { cwd: ROOT, timeout: 300_000, maxBuffer: 16 << 20 });
+}
+
+describe('the studies write their result files (tiny runs)', { timeout: 600_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sedna-studies-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('joint inference: per-seed figures, filters chosen on validation, baselines, per class, bootstrap, plot', async () => {
+    const readme = join(dir, 'JI.md');
+    copyFileSync(join(ROOT, 'examples/joint-inference/README.md'), readme);
+    await study('examples/joint-inference/study.ts', ['--seeds', '1', '--train-images', '500', '--edge-max-epochs', '1', '--cloud-max-epochs', '1', '--resamples', '50', '--results-dir', dir, '--readme', readme]);
+    const r = JSON.parse(readFileSync(join(dir, 'joint-inference-study.json'), 'utf8')) as StudyResults;
+    assert.equal(r.thresholdSelectedOn, 'validation');
+    assert.deepEqual(r.scale.seeds, [1]);
+    assert.equal(r.scale.fullScale, false);
+    assert.deepEqual(Object.keys(r.summary.methods).sort(), ['CrossEntropy', 'IBT', 'Threshold']);
+    for (const key of ['edgeAccuracy', 'cloudAccuracy'] as const) assert.ok(r.summary[key].mean > 0.1 && r.summary[key].mean <= 1);
+    assert.equal(r.summary.perClass.length, 10);
+    const seed = r.seeds[0]!;
+    assert.ok(seed.bootstrap95.jointAccuracy.low <= seed.methods['CrossEntropy']!.test.jointAccuracy && seed.methods['CrossEntropy']!.test.jointAccuracy <= seed.bootstrap95.jointAccuracy.high);
+    assert.ok(['Random', 'Oracle', 'CrossEntropy', 'Threshold'].every((m) => seed.curves[m]!.length > 2));
+    assert.ok(r.summary.oracleAtSameShare.jointAccuracy.mean >= r.summary.randomAtSameShare.jointAccuracy.mean);
+    assert.equal(typeof r.summary.targetMet, 'boolean');
+    assert.match(readFileSync(join(dir, 'joint-inference-study.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\n$/);
+    const text = readFileSync(readme, 'utf8');
+    assert.equal(text.split('<!-- study:joint-inference:start').length, 2, 'one section, replaced in place');
+    assert.match(text, /\| CrossEntropy \(/);
+  });
+
+  it('federated learning: every α × strategy cell with its gap, the tuned learning rates, the per-round curve', async () => {
+    const readme = join(dir, 'FL.md');
+    copyFileSync(join(ROOT, 'examples/federated-learning/README.md'), readme);
+    await study('examples/federated-learning/study.ts', ['--alphas', '0.5,inf', '--seeds', '1', '--train-images', '300', '--rounds', '2', '--learning-rates', '0.1', '--results-dir', dir, '--readme', readme]);
+    const r = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults & { partial?: boolean };
+    assert.equal(r.partial, undefined);
+    assert.deepEqual(r.scale.alphas, ['0.5', 'Infinity']);
+    assert.equal(r.table.length, 2 * 4);
+    assert.deepEqual([...new Set(r.table.map((t) => t.strategy))], ['FedAvg', 'FedAvgM', 'FedProx', 'FedAdam']);
+    for (const c of r.cells) assert.ok(Math.abs(c.gap - (r.centralized[0]!.testAccuracy - c.testAccuracy)) < 1e-12);
+    assert.equal(r.curves.length, 4, 'one curve per strategy at α = 0.5');
+    assert.ok(r.curves.every((c) => c.testPerRound.length === 2));
+    assert.equal(typeof r.target.met, 'boolean');
+    assert.match(readFileSync(join(dir, 'federated-learning-study.svg'), 'utf8'), /^<svg/);
+    assert.match(readFileSync(readme, 'utf8'), /\| best on validation \|/);
+  });
+});

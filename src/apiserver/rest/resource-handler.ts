@@ -16,10 +16,18 @@ import type { ResourceRequest } from './request-info.ts';
 import { sendJson, sendRawList } from './respond.ts';
 import { handleScale } from './scale.ts';
 import { serveWatch } from './watch-stream.ts';
+import type { UserInfo } from '../authn/user.ts';
+import type { AuthServices } from '../authz/types.ts';
+import type { ServiceAccountTokens } from '../authn/service-account-tokens.ts';
+import { createToken } from './token-request.ts';
 
 export interface ResourceHandlerContext {
   store: GenericStore;
   podLogs: PodLogSource;
+  /** The authenticated caller; absent only for tests of the bare REST layer. */
+  user?: UserInfo;
+  auth?: AuthServices;
+  tokens?: ServiceAccountTokens;
 }
 
 function resourceNotFound(): StatusError {
@@ -37,7 +45,12 @@ export async function handleResource(
   if (!def) throw resourceNotFound();
   const namespace = def.namespaced ? info.namespace : undefined;
   if (def.namespaced && info.name !== undefined && !namespace) throw resourceNotFound();
-  const call: ResourceCall = { req, res, query: url.searchParams, def, namespace, store: ctx.store };
+  const call: ResourceCall = { req, res, query: url.searchParams, def, namespace, store: ctx.store, ...(ctx.user ? { user: ctx.user } : {}) };
+  if (def.handler) return review(call, info, ctx);
+  if (info.subresource === 'token' && def.group === '' && def.plural === 'serviceaccounts' && info.name !== undefined && ctx.tokens) {
+    if ((req.method ?? 'GET') !== 'POST') throw methodNotAllowed(req.method ?? 'GET', 'serviceaccounts/token');
+    return sendJson(res, 201, createToken(ctx.store, ctx.tokens, namespace!, info.name, await readTokenRequest(req)));
+  }
   if (info.subresource !== undefined) return handleSubresource(call, info.name!, info.subresource, ctx.podLogs);
   const method = req.method ?? 'GET';
   const watch = call.query.get('watch');
@@ -60,6 +73,25 @@ export async function handleResource(
     default:
       throw methodNotAllowed(method, def.plural);
   }
+}
+
+/** TokenReview, SubjectAccessReview...: answered from the request alone, never stored. */
+async function review(call: ResourceCall, info: ResourceRequest, ctx: ResourceHandlerContext): Promise<void> {
+  const { req, res, def } = call;
+  if (info.name !== undefined || info.subresource !== undefined) throw resourceNotFound();
+  if ((req.method ?? 'GET') !== 'POST') throw methodNotAllowed(req.method ?? 'GET', def.plural);
+  if (!ctx.user || !ctx.auth) throw resourceNotFound();
+  const body = await readObjectBody(req, def);
+  const answer = def.handler!({ ...body, apiVersion: apiVersionOf(def), kind: def.kind, metadata: body.metadata ?? {} }, { user: ctx.user, namespace: call.namespace, auth: ctx.auth });
+  sendJson(res, 201, answer);
+}
+
+async function readTokenRequest(req: IncomingMessage): Promise<KubeObject> {
+  const type = mediaType(req);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(await readBody(req), { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest' });
+  const body = parseBody(await readBody(req), type);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body of the request must be a JSON object describing a TokenRequest');
+  return body as KubeObject;
 }
 
 async function handleSubresource(call: ResourceCall, name: string, subresource: string, podLogs: PodLogSource): Promise<void> {
@@ -107,27 +139,27 @@ function list({ req, res, query, def, namespace, store }: ResourceCall): void | 
   sendJson(res, 200, shaped(shape, def, objects, listMeta, includeObjectOption(query), true));
 }
 
-async function create({ req, res, query, def, namespace, store }: ResourceCall): Promise<void> {
+async function create({ req, res, query, def, namespace, store, user }: ResourceCall): Promise<void> {
   if (def.namespaced && !namespace) throw resourceNotFound();
   const body = await readObjectBody(req, def);
-  const options = writeOptions(query);
+  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
   const created = store.create(def, namespace, body, options);
   sendJson(res, 201, created, { warnings: options.warnings });
 }
 
-async function update({ req, res, query, def, namespace, store }: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
+async function update({ req, res, query, def, namespace, store, user }: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
   const body = await readObjectBody(req, def);
-  const options = writeOptions(query);
+  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
   const result = store.update(def, namespace, name, body, { ...options, ...(subresource ? { subresource } : {}) });
   sendJson(res, result.created ? 201 : 200, result.object, { warnings: options.warnings });
 }
 
-async function patch({ req, res, query, def, namespace, store }: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+async function patch({ req, res, query, def, namespace, store, user }: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
   const type = mediaType(req);
   const apply = patchFunction(type, def);
   const patchBody = parseBody(await readBody(req), type);
   if (patchBody === undefined) throw badRequest('the patch body is empty');
-  const options = writeOptions(query);
+  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
   const updated = store.guaranteedUpdate(def, namespace, name, (current) => apply(current, patchBody) as KubeObject, {
     ...options,
     ...(subresource ? { subresource } : {}),
@@ -135,13 +167,13 @@ async function patch({ req, res, query, def, namespace, store }: ResourceCall, n
   sendJson(res, 200, updated, { warnings: options.warnings });
 }
 
-async function remove({ req, res, query, def, namespace, store }: ResourceCall, name: string): Promise<void> {
-  const result = store.delete(def, namespace, name, await deleteOptions(req, query));
+async function remove({ req, res, query, def, namespace, store, user }: ResourceCall, name: string): Promise<void> {
+  const result = store.delete(def, namespace, name, { ...(await deleteOptions(req, query)), ...(user ? { user } : {}) });
   sendJson(res, result.deleted ? 200 : 202, result.object);
 }
 
-async function deleteCollection({ req, res, query, def, namespace, store }: ResourceCall): Promise<void> {
-  const deleted = store.deleteCollection(def, namespace, selectorOptions(query), await deleteOptions(req, query));
+async function deleteCollection({ req, res, query, def, namespace, store, user }: ResourceCall): Promise<void> {
+  const deleted = store.deleteCollection(def, namespace, selectorOptions(query), { ...(await deleteOptions(req, query)), ...(user ? { user } : {}) });
   sendJson(res, 200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata: {}, items: deleted });
 }
 

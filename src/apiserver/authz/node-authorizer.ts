@@ -53,7 +53,7 @@ export class NodeAuthorizer implements Authorizer {
       if (!a.subresource && READ.has(a.verb)) return allow('pods are readable');
       // Which pod is checked by NodeRestriction, which sees the stored object.
       if (a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch' || a.verb === 'get')) return allow('status of pods bound to it');
-      if (!a.subresource && (a.verb === 'delete' || a.verb === 'create')) return allow('pods bound to it');
+      if (!a.subresource && ['delete', 'create', 'update', 'patch'].includes(a.verb)) return allow('pods bound to it');
       return { verdict: 'no-opinion', reason: '' };
     }
     if (group === '' && (resource === 'services' || resource === 'endpoints') && READ.has(a.verb)) return allow(`${resource} are readable`);

@@ -2,6 +2,8 @@
 // and Leases; this decides which ones, from the object itself. A node may only create, change the
 // status of, or delete pods bound to it; only register, update and label (outside
 // node-restriction.kubernetes.io/) its own Node; and only hold the Lease named after itself.
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../../api/meta.ts';
 import { nodeNameOf } from '../authn/user.ts';
 import { StatusError } from '../errors.ts';
 import type { AdmissionAttributes } from '../registry/generic-store.ts';
@@ -21,6 +23,21 @@ function restrictedLabels(labels: Record<string, string> | undefined): string {
   return JSON.stringify(Object.entries(labels ?? {}).filter(([k]) => k.startsWith(RESTRICTED_LABEL_PREFIX) || k.split('/')[0]!.endsWith(`.${RESTRICTED_LABEL_PREFIX.slice(0, -1)}`)));
 }
 
+/**
+ * The embedded kubelet records the loopback ports it gave a pod's containers in this annotation
+ * (src/lc/kubelet/ports.ts), the one change a node may make to a pod outside its status.
+ */
+const HOST_PORTS_ANNOTATION = 'sedna.io/host-ports';
+
+function onlyHostPortsChanged(obj: KubeObject, old: KubeObject): boolean {
+  const strip = (o: KubeObject): unknown => {
+    const { annotations, resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
+    const { [HOST_PORTS_ANNOTATION]: _ports, ...rest } = annotations ?? {};
+    return { ...o, metadata: { ...meta, annotations: rest } };
+  };
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(strip(obj))), JSON.parse(JSON.stringify(strip(old))));
+}
+
 export function nodeRestriction(a: AdmissionAttributes): void {
   const node = nodeNameOf(a.user);
   if (node === undefined) return;
@@ -29,7 +46,9 @@ export function nodeRestriction(a: AdmissionAttributes): void {
     const pod = a.old ?? a.obj;
     if (boundNode(pod) !== node) throw refuse(node, `can only ${a.operation === 'CREATE' ? 'create' : 'modify'} pods bound to itself, not pod ${pod.metadata.namespace}/${pod.metadata.name}`);
     if (a.operation === 'UPDATE' && boundNode(a.obj) !== node) throw refuse(node, 'cannot move a pod to another node');
-    if (a.operation === 'UPDATE' && a.subresource !== 'status') throw refuse(node, 'can only update the status of its pods');
+    if (a.operation === 'UPDATE' && a.subresource !== 'status' && !onlyHostPortsChanged(a.obj, a.old!)) {
+      throw refuse(node, `can only update the status of its pods and their ${HOST_PORTS_ANNOTATION} annotation`);
+    }
     return;
   }
   if (group === '' && plural === 'nodes') {

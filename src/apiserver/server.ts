@@ -173,7 +173,7 @@ export class ApiServer {
   private authorize(attributes: Attributes): void {
     const decision = this.authorizer.authorize(attributes);
     if (decision.verdict === 'allow') return;
-    this.options.log.info({ user: attributes.user.name, verb: attributes.verb, resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace, name: attributes.name, path: attributes.path, reason: decision.reason }, 'forbidden');
+    this.options.log.warn({ user: attributes.user.name, verb: attributes.verb, resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace, name: attributes.name, path: attributes.path, reason: decision.reason }, 'forbidden');
     throw forbiddenRequest(attributes, decision.reason);
   }
 

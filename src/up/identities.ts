@@ -69,7 +69,7 @@ export async function applyManifest(kc: k8s.KubeConfig, file: string): Promise<v
     } catch (err) {
       if ((err as { code?: unknown }).code !== 409) throw err;
       const current = await client.read({ apiVersion: doc.apiVersion!, kind: doc.kind!, metadata: { name: doc.metadata!.name!, ...(doc.metadata?.namespace ? { namespace: doc.metadata.namespace } : {}) } });
-      await client.replace({ ...doc, metadata: { ...doc.metadata, resourceVersion: current.metadata!.resourceVersion! } } as k8s.KubernetesObject);
+      await client.replace({ ...doc, metadata: { ...doc.metadata, resourceVersion: current.metadata!.resourceVersion! } });
     }
   }
 }

@@ -209,7 +209,9 @@ function accessAttributes(spec: Record<string, unknown>, user: UserInfo): Attrib
 
 function accessStatus(auth: Parameters<NonNullable<ResourceDef['handler']>>[1]['auth'], attributes: Attributes): Record<string, unknown> {
   const decision = auth.authorize(attributes);
-  return { allowed: decision.verdict === 'allow', ...(decision.verdict === 'deny' ? { denied: true } : {}), ...(decision.reason ? { reason: decision.reason } : {}) };
+  // Nothing allowing the request is not a reason to print (kubectl auth can-i says a bare "no").
+  const reason = decision.verdict === 'no-opinion' ? '' : decision.reason;
+  return { allowed: decision.verdict === 'allow', ...(decision.verdict === 'deny' ? { denied: true } : {}), ...(reason ? { reason } : {}) };
 }
 
 const subjectAccessReview = (): ResourceDef =>

@@ -36,8 +36,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Who asks; admission checks (NodeRestriction) look at it. Controllers inside the server leave it out. */
   user?: UserInfo;
-  /** Set by server-side apply: the field manager recorded in managedFields. */
-  fieldManager?: string;
+  /**
+   * Records the write in metadata.managedFields (the REST layer passes its field manager's
+   * tracker); called with the stored object (undefined on create) and the one about to be stored.
+   */
+  track?: (old: KubeObject | undefined, obj: KubeObject) => void;
   fieldValidation?: FieldValidation;
   /** Warnings for the client (unknown fields under Warn), returned as Warning headers. */
   warnings?: string[];
@@ -238,6 +241,7 @@ export class GenericStore {
     delete meta.resourceVersion;
     delete meta.generation;
     def.strategy.prepareForCreate(obj);
+    options.track?.(undefined, obj);
     this.admit({ operation: 'CREATE', def, obj }, options);
     this.validateOrThrow(def, obj, def.strategy.validate(obj));
     const key = this.key(def, meta.namespace, meta.name!);
@@ -335,6 +339,7 @@ export class GenericStore {
     const obj = structuredClone(input);
     carryServerMetadata(obj.metadata, old.metadata, def);
     strategy.prepareForUpdate(obj, old);
+    options.track?.(old, obj);
     this.admit({ operation: 'UPDATE', def, obj, old, ...(options.subresource ? { subresource: options.subresource } : {}) }, options);
     this.validateOrThrow(def, obj, strategy.validateUpdate(obj, old));
     const meta = obj.metadata;

@@ -1,7 +1,7 @@
 // The REST verbs over HTTP for every resource: one handler, driven by the kind's ResourceDef.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/meta.ts';
-import { badRequest, methodNotAllowed, StatusError } from '../errors.ts';
+import { badRequest, FieldErrors, invalid, methodNotAllowed, StatusError } from '../errors.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import { apiVersionOf, type ResourceDef } from '../registry/types.ts';
 import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from '../protobuf/decode.ts';
@@ -20,6 +20,21 @@ import type { UserInfo } from '../authn/user.ts';
 import type { AuthServices } from '../authz/types.ts';
 import type { ServiceAccountTokens } from '../authn/service-account-tokens.ts';
 import { createToken } from './token-request.ts';
+import { checkApplied, serverSideApply } from '../ssa/apply.ts';
+import { fieldManagerOf, trackUpdate } from '../ssa/managed-fields.ts';
+import type { WriteOptions } from '../registry/generic-store.ts';
+
+export const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
+
+/** The write options of a request: the query's, who asks, and managedFields tracking for its manager. */
+function requestWriteOptions(call: ResourceCall, subresource: string | undefined): WriteOptions {
+  const manager = fieldManagerOf(call.req, call.query);
+  return {
+    ...writeOptions(call.query),
+    ...(call.user ? { user: call.user } : {}),
+    track: (old, obj) => trackUpdate(call.def, old, obj, manager, subresource),
+  };
+}
 
 export interface ResourceHandlerContext {
   store: GenericStore;
@@ -139,31 +154,53 @@ function list({ req, res, query, def, namespace, store }: ResourceCall): void | 
   sendJson(res, 200, shaped(shape, def, objects, listMeta, includeObjectOption(query), true));
 }
 
-async function create({ req, res, query, def, namespace, store, user }: ResourceCall): Promise<void> {
+async function create(call: ResourceCall): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   if (def.namespaced && !namespace) throw resourceNotFound();
   const body = await readObjectBody(req, def);
-  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
+  const options = requestWriteOptions(call, undefined);
   const created = store.create(def, namespace, body, options);
   sendJson(res, 201, created, { warnings: options.warnings });
 }
 
-async function update({ req, res, query, def, namespace, store, user }: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
+async function update(call: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   const body = await readObjectBody(req, def);
-  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
+  const options = requestWriteOptions(call, subresource);
   const result = store.update(def, namespace, name, body, { ...options, ...(subresource ? { subresource } : {}) });
   sendJson(res, result.created ? 201 : 200, result.object, { warnings: options.warnings });
 }
 
-async function patch({ req, res, query, def, namespace, store, user }: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+async function patch(call: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   const type = mediaType(req);
+  if (type === APPLY_PATCH_TYPE) return applyPatch(call, name, subresource);
   const apply = patchFunction(type, def);
   const patchBody = parseBody(await readBody(req), type);
   if (patchBody === undefined) throw badRequest('the patch body is empty');
-  const options = { ...writeOptions(query), ...(user ? { user } : {}) };
+  const options = requestWriteOptions(call, subresource);
   const updated = store.guaranteedUpdate(def, namespace, name, (current) => apply(current, patchBody) as KubeObject, {
     ...options,
     ...(subresource ? { subresource } : {}),
   });
+  sendJson(res, 200, updated, { warnings: options.warnings });
+}
+
+/** Server-side apply: creates the object when missing, else merges it in as fieldManager (see ssa/apply.ts). */
+async function applyPatch(call: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+  const { req, res, query, def, namespace, store, user } = call;
+  const manager = query.get('fieldManager');
+  if (!manager) throw invalid('PatchOptions', 'meta.k8s.io', '', [FieldErrors.required('fieldManager', 'is required for apply patch')]);
+  const forceValue = query.get('force');
+  if (forceValue !== null && !['true', 'false', '1', '0', 't', 'f', 'True', 'False', 'TRUE', 'FALSE', 'T', 'F'].includes(forceValue)) throw badRequest(`force: invalid boolean ${JSON.stringify(forceValue)}`);
+  const applyOptions = { manager, force: ['true', '1', 't', 'True', 'TRUE', 'T'].includes(forceValue ?? ''), ...(subresource ? { subresource } : {}) };
+  const applied = checkApplied(def, parseBody(await readBody(req), 'application/yaml'), name);
+  const options: WriteOptions = { ...writeOptions(query), ...(user ? { user } : {}) };
+  if (!subresource && !store.tryGet(def, namespace, name)) {
+    const created = store.create(def, namespace, serverSideApply(def, undefined, { ...applied, metadata: { ...applied.metadata, ...(namespace ? { namespace } : {}) } }, applyOptions), options);
+    return sendJson(res, 201, created, { warnings: options.warnings });
+  }
+  const updated = store.guaranteedUpdate(def, namespace, name, (current) => serverSideApply(def, current, applied, applyOptions), { ...options, ...(subresource ? { subresource } : {}) });
   sendJson(res, 200, updated, { warnings: options.warnings });
 }
 

@@ -63,7 +63,7 @@ describe('server-side apply', () => {
     assert.deepEqual(Object.keys(containers), ['k:{"name":"web"}']);
     assert.deepEqual(containers['k:{"name":"web"}']!['.'], {});
     // Defaults the server filled are nobody's.
-    assert.equal((fields['f:spec'] as Record<string, unknown>)['f:revisionHistoryLimit'], undefined);
+    assert.equal((fields['f:spec'])['f:revisionHistoryLimit'], undefined);
   });
 
   it('a field another manager changed is a conflict naming the field and the manager; nothing changes', async () => {
@@ -122,7 +122,7 @@ describe('server-side apply', () => {
       (err: unknown) => err as { code?: number; body?: unknown },
     );
     assert.equal(conflict?.code, 409);
-    const status = (typeof conflict!.body === 'string' ? JSON.parse(conflict!.body) : conflict!.body) as { message: string; details: { causes: { reason: string; field: string; message: string }[] } };
+    const status = (typeof conflict.body === 'string' ? JSON.parse(conflict.body) : conflict.body) as { message: string; details: { causes: { reason: string; field: string; message: string }[] } };
     assert.match(status.message, /conflict with "pipeline" using sedna\.io\/v1alpha1: \.spec\.url/);
     assert.deepEqual(status.details.causes, [{ reason: 'FieldManagerConflict', field: '.spec.url', message: 'conflict with "pipeline" using sedna.io/v1alpha1' }]);
     const forced = (await apply(dataset('/data/b.txt'), 'operator', true)) as k8s.KubernetesObject & { spec: { url: string } };

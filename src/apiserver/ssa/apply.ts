@@ -127,7 +127,7 @@ export function serverSideApply(def: ResourceDef, live: KubeObject | undefined, 
   const result = merge(def, base, applied, schema, options.subresource);
 
   // Fields this manager applied before and no longer does go, unless someone else owns them.
-  const dropped = [...(mine?.fields ?? [])].filter((k) => !wanted.all.has(k) && !others.some((o) => [...o.fields].some((f) => isWithin(f, k) || isWithin(k, f))));
+  const dropped = [...(mine?.fields ?? [])].filter((k) => !wanted.all.has(k) && !others.some((o) => [...o.fields].some((f) => isWithin(f, k))));
   // Outermost first: removing a list item removes its fields, which then need no visit.
   const removed: string[] = [];
   for (const key of dropped.sort((a, b) => keyPath(a).length - keyPath(b).length)) {

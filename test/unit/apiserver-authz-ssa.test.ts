@@ -113,7 +113,12 @@ describe('tokens', () => {
     const ok = tokens.authenticate(token);
     assert.ok('user' in ok && ok.user.name === 'system:serviceaccount:ns:robot' && ok.user.groups.includes('system:serviceaccounts:ns'));
     assert.deepEqual(tokens.authenticate(token, ['vault']), { error: 'token audiences do not match' });
-    assert.deepEqual(tokens.authenticate(token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))), { error: 'invalid signature' });
+    const signatureAt = token.lastIndexOf('.') + 10;
+    const flipped = `${token.slice(0, signatureAt)}${token[signatureAt] === 'A' ? 'B' : 'A'}${token.slice(signatureAt + 1)}`;
+    assert.deepEqual(tokens.authenticate(flipped), { error: 'invalid signature' });
+    // The same signature spelled with other padding bits is refused too.
+    const last = token.at(-1)!;
+    assert.deepEqual(tokens.authenticate(`${token.slice(0, -1)}${String.fromCharCode(last.charCodeAt(0) ^ 1)}`), { error: 'invalid signature' });
     now += 601_000;
     assert.deepEqual(tokens.authenticate(token), { error: 'token has expired' });
     now -= 601_000;

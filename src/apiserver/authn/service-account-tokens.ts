@@ -92,6 +92,8 @@ export class ServiceAccountTokens {
     try {
       const head = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown };
       if (head.alg !== 'ES256') return { error: 'unexpected signing algorithm' };
+      // Only the canonical encoding: spare padding bits must not give one token many spellings.
+      if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return { error: 'invalid signature' };
       if (!verify('sha256', Buffer.from(`${header}.${payload}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) {
         return { error: 'invalid signature' };
       }

@@ -1,6 +1,7 @@
 // Kubernetes' NodeRestriction admission plugin: the Node authorizer lets a node write pods, Nodes
 // and Leases; this decides which ones, from the object itself. A node may only create, change the
-// status of, or delete pods bound to it; only register, update and label (outside
+// status of, or delete pods bound to it (outside status it may only set the embedded kubelet's
+// sedna.io/host-ports annotation); only register, update and label (outside
 // node-restriction.kubernetes.io/) its own Node; and only hold the Lease named after itself.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/meta.ts';

@@ -16,6 +16,7 @@ import { requestAttributes } from './authz/attributes.ts';
 import { AuthorizerChain } from './authz/authorizer.ts';
 import { ensureBootstrapPolicy } from './authz/bootstrap-policy.ts';
 import { nodeRestriction } from './authz/node-restriction.ts';
+import { escalationCheck } from './authz/escalation.ts';
 import type { Attributes, AuthServices } from './authz/types.ts';
 import { CrdController } from './controllers/crd-controller.ts';
 import { startControllers } from './controllers/index.ts';
@@ -85,6 +86,7 @@ export class ApiServer {
     this.crdController = new CrdController(this.store, options.log.child({ controller: 'crd' }));
     this.store.admission.push(nodeRestriction);
     this.authorizer = new AuthorizerChain(this.store);
+    this.store.admission.push(escalationCheck(this.authorizer.rbac, this.authorizer));
   }
 
   /** The URL clients use, once listening. */

@@ -137,6 +137,22 @@ describe('authorization: nodes, RBAC, service account tokens', () => {
     forbidden(await as('alice', ['get', 'pods', '--as=system:admin', '--as-group=system:masters']));
   });
 
+  it('no escalation: a user who may write RBAC can grant only what it holds itself', async () => {
+    await admin(['create', 'role', 'rbac-writer', '--verb=create,update,patch', '--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io']);
+    await admin(['create', 'rolebinding', 'alice-writes-rbac', '--role=rbac-writer', '--user=alice']);
+    // alice holds get/list pods (pod-reader): she may pass that on.
+    assert.equal((await as('alice', ['create', 'rolebinding', 'bob-reads', '--role=pod-reader', '--user=bob'])).code, 0);
+    assert.equal((await as('alice', ['create', 'role', 'lister', '--verb=list', '--resource=pods'])).code, 0);
+    const admin2 = await as('alice', ['create', 'rolebinding', 'alice-admin', '--clusterrole=cluster-admin', '--user=alice']);
+    forbidden(admin2);
+    assert.match(admin2.stderr, /attempting to grant RBAC permissions not currently held/);
+    forbidden(await as('alice', ['create', 'role', 'deleter', '--verb=delete', '--resource=pods']));
+    // With the bind verb on that one role, binding it is allowed.
+    await admin(['create', 'role', 'binder', '--verb=bind', '--resource=clusterroles.rbac.authorization.k8s.io', '--resource-name=cluster-admin']);
+    await admin(['create', 'rolebinding', 'alice-binds', '--role=binder', '--user=alice']);
+    assert.equal((await as('alice', ['create', 'rolebinding', 'alice-admin', '--clusterrole=cluster-admin', '--user=carol'])).code, 0);
+  });
+
   it('RBAC objects are validated; a binding cannot change its role', async () => {
     const bad = await kubectl(server.kubeconfig, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'bad' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'x' }, subjects: [{ kind: 'ServiceAccount', name: 'sa' }] }));
     assert.match(bad.stderr, /roleRef\.kind: Unsupported value: "Role"/);

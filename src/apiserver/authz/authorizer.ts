@@ -8,7 +8,7 @@ import { describeAttributes, RbacAuthorizer } from './rbac-authorizer.ts';
 import type { Attributes, Authorizer, Decision } from './types.ts';
 
 export class AuthorizerChain implements Authorizer {
-  private readonly rbac: RbacAuthorizer;
+  readonly rbac: RbacAuthorizer;
   private readonly chain: Authorizer[];
 
   constructor(store: GenericStore) {

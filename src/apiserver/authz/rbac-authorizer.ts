@@ -94,6 +94,19 @@ export class RbacAuthorizer implements Authorizer {
     return { verdict: 'no-opinion', reason: describe(attributes) };
   }
 
+  /** Every rule bound to `user` cluster-wide, plus in `namespace`: what it may grant to others. */
+  rulesOf(user: UserInfo, namespace: string | undefined): PolicyRule[] {
+    const snapshot = (this.snapshot ??= this.load());
+    const bindings = [...snapshot.clusterBindings, ...(namespace ? (snapshot.bindingsByNamespace.get(namespace) ?? []) : [])];
+    return bindings.filter((b) => b.subjects.some((s) => subjectMatches(s, user, b.namespace))).flatMap((b) => this.rulesFor(snapshot, b));
+  }
+
+  /** The rules of the role a binding names, as stored now. */
+  roleRules(roleRef: RoleRef, namespace: string | undefined): PolicyRule[] {
+    const snapshot = (this.snapshot ??= this.load());
+    return this.rulesFor(snapshot, { name: '', ...(namespace ? { namespace } : {}), roleRef, subjects: [] });
+  }
+
   /** Rules a binding grants: a ClusterRoleBinding only ever refers to ClusterRoles. */
   private rulesFor(snapshot: Snapshot, binding: Binding): PolicyRule[] {
     if (binding.roleRef.kind === 'ClusterRole') return snapshot.clusterRoles.get(binding.roleRef.name) ?? [];

@@ -191,7 +191,7 @@ describe('authorization: nodes, RBAC, service account tokens', () => {
     const can = async (args: string[]): Promise<string> => (await kubectl(server.kubeconfig, ['auth', 'can-i', ...args, '--as=system:serviceaccount:sedna:sedna'])).stdout.trim();
     for (const args of [
       ['watch', 'jointinferenceservices.sedna.io', '-A'],
-      ['update', 'federatedlearningjobs.sedna.io/status', '-n', 'default'],
+      ['update', 'federatedlearningjobs.sedna.io', '--subresource=status', '-n', 'default'],
       ['create', 'pods', '-n', 'default'],
       ['delete', 'pods', '-n', 'default'],
       ['update', 'deployments.apps', '-n', 'x'],
@@ -206,6 +206,8 @@ describe('authorization: nodes, RBAC, service account tokens', () => {
       ['update', 'nodes'],
       ['delete', 'customresourcedefinitions'],
       ['create', 'jointinferenceservices.sedna.io', '-n', 'default'],
+      ['update', 'jointinferenceservices.sedna.io', '-n', 'default'],
+      ['delete', 'datasets.sedna.io', '-n', 'default'],
       ['create', 'serviceaccounts/token', '-n', 'sedna'],
     ]) assert.equal(await can(args), 'no', args.join(' '));
   });

@@ -92,6 +92,7 @@ export interface Volume {
   emptyDir?: Record<string, unknown>;
   configMap?: { name: string; optional?: boolean; items?: { key: string; path: string }[] };
   secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   [field: string]: unknown;
 }
 

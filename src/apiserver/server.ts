@@ -7,10 +7,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.ts';
-import { bearerTokenAuthenticator, type Authenticator } from './auth.ts';
+import { Authenticator } from './authn/authenticator.ts';
+import { ServiceAccountTokens } from './authn/service-account-tokens.ts';
+import { StaticTokens } from './authn/static-tokens.ts';
+import { impersonatedUser } from './authn/impersonation.ts';
+import { SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type UserInfo } from './authn/user.ts';
+import { requestAttributes } from './authz/attributes.ts';
+import { AuthorizerChain } from './authz/authorizer.ts';
+import { ensureBootstrapPolicy } from './authz/bootstrap-policy.ts';
+import { nodeRestriction } from './authz/node-restriction.ts';
+import { escalationCheck } from './authz/escalation.ts';
+import type { Attributes, AuthServices } from './authz/types.ts';
 import { CrdController } from './controllers/crd-controller.ts';
 import { startControllers } from './controllers/index.ts';
-import { internalError, statusOf, unauthorized } from './errors.ts';
+import { internalError, StatusError, statusOf, unauthorized } from './errors.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ApiServerMetrics } from './metrics.ts';
 import { ensureCredentials } from './pki.ts';
@@ -42,6 +52,11 @@ export interface ApiServerOptions {
   controllers?: boolean;
   /** Where Service ClusterIPs come from (kube-apiserver's --service-cluster-ip-range); default 127.96.0.0/12, on loopback. */
   serviceClusterIpRange?: string;
+  /**
+   * kube-apiserver's --token-auth-file (`token,user,uid,"groups"` lines, re-read when it changes);
+   * default DATA_DIR/tokens.csv when that exists. The generated admin token is always accepted.
+   */
+  tokenAuthFile?: string;
   /** Open connections beyond this are refused at accept (watches hold one each). */
   maxConnections?: number;
   /** A client that has not finished its TLS handshake by then is dropped. */
@@ -55,6 +70,9 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** The user the generated admin token authenticates as (kubeadm's kubernetes-admin). */
+export const ADMIN_USER: UserInfo = { name: 'kubernetes-admin', groups: [SYSTEM_MASTERS, SYSTEM_AUTHENTICATED] };
+
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export class ApiServer {
@@ -65,7 +83,9 @@ export class ApiServer {
   private readonly crdController: CrdController;
   private controllers: { stop(): void; idle(): Promise<void> } | undefined;
   private compactTimer: NodeJS.Timeout | undefined;
-  private authenticate: Authenticator | undefined;
+  private authenticator: Authenticator | undefined;
+  private serviceAccountTokens: ServiceAccountTokens | undefined;
+  private readonly authorizer: AuthorizerChain;
   private url = '';
   /** Every open socket, TLS handshakes in progress included, so stop() can end them all. */
   private readonly sockets = new Set<Socket>();
@@ -76,6 +96,9 @@ export class ApiServer {
     const clusterIPs = new ClusterIpAllocator(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE, () => this.serviceClusterIps());
     this.store = new GenericStore(this.storage, new ResourceRegistry(makeBuiltinResources({ clusterIPs })));
     this.crdController = new CrdController(this.store, options.log.child({ controller: 'crd' }));
+    this.store.admission.push(nodeRestriction);
+    this.authorizer = new AuthorizerChain(this.store);
+    this.store.admission.push(escalationCheck(this.authorizer.rbac, this.authorizer));
   }
 
   /** The URL clients use, once listening. */
@@ -90,10 +113,13 @@ export class ApiServer {
   async start(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
     const credentials = ensureCredentials(this.options.dataDir, [host, ...(this.options.advertise ?? [])]);
-    this.authenticate = bearerTokenAuthenticator([credentials.token]);
+    this.serviceAccountTokens = new ServiceAccountTokens(join(this.options.dataDir, 'pki'), (kind, namespace, name) => this.uidOf(kind, namespace, name));
+    const statics = new StaticTokens(this.options.tokenAuthFile ?? join(this.options.dataDir, 'tokens.csv'), [{ token: credentials.token, user: ADMIN_USER }]);
+    this.authenticator = new Authenticator(statics, this.serviceAccountTokens);
     this.ensureSystemNamespaces();
+    ensureBootstrapPolicy(this.store);
     this.crdController.start();
-    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log);
+    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log, { volumeDir: join(this.options.dataDir, 'volumes') });
     this.scheduleCompaction();
     this.server = createHttpsServer(
       {
@@ -132,6 +158,7 @@ export class ApiServer {
     clearTimeout(this.compactTimer);
     this.controllers?.stop();
     this.crdController.stop();
+    this.authorizer.stop();
     if (this.server) {
       const server = this.server;
       await new Promise<void>((resolve) => {
@@ -151,6 +178,27 @@ export class ApiServer {
       const ip = (svc.spec as { clusterIP?: unknown } | undefined)?.clusterIP;
       if (typeof ip === 'string' && ip !== '' && ip !== 'None') yield [ip, `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`];
     }
+  }
+
+  private uidOf(kind: 'ServiceAccount' | 'Pod' | 'Secret', namespace: string, name: string): string | undefined {
+    const plural = { ServiceAccount: 'serviceaccounts', Pod: 'pods', Secret: 'secrets' }[kind];
+    return this.store.tryGet(this.store.registry.lookup('', 'v1', plural)!, namespace, name)?.metadata.uid;
+  }
+
+  /** What TokenReview and the access reviews answer from. */
+  private get authServices(): AuthServices {
+    return {
+      reviewToken: (token, audiences) => this.authenticator!.review(token, audiences),
+      authorize: (attributes) => this.authorizer.authorize(attributes),
+    };
+  }
+
+  /** 403 unless the authorizer chain allows the request, with Kubernetes' message. */
+  private authorize(attributes: Attributes): void {
+    const decision = this.authorizer.authorize(attributes);
+    if (decision.verdict === 'allow') return;
+    this.options.log.warn({ user: attributes.user.name, verb: attributes.verb, resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace, name: attributes.name, path: attributes.path, reason: decision.reason }, 'forbidden');
+    throw forbiddenRequest(attributes, decision.reason);
   }
 
   private ensureSystemNamespaces(): void {
@@ -182,14 +230,23 @@ export class ApiServer {
     const info = parseResourcePathSafe(url.pathname);
     const verb = requestVerb(req, url, info?.name);
     try {
-      if (!this.authenticate!(req)) throw unauthorized();
+      const caller = this.authenticator!.authenticateRequest(req);
+      if (!caller) throw unauthorized();
+      const user = impersonatedUser(req, caller, (attributes) => this.authorizer.authorize(attributes));
+      this.authorize(requestAttributes(req, url, info, user));
       if (url.pathname === '/metrics') {
         this.metrics.revision.set(this.storage.currentRevision());
         res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
         res.end(await this.metrics.registry.metrics());
       } else if (info) {
         if (verb === 'watch') this.trackWatch(res, info.resource);
-        await handleResource(req, res, url, info, { store: this.store, podLogs: podLogDirectory(join(this.options.dataDir, 'logs')) });
+        await handleResource(req, res, url, info, {
+          store: this.store,
+          podLogs: podLogDirectory(join(this.options.dataDir, 'logs')),
+          user,
+          auth: this.authServices,
+          tokens: this.serviceAccountTokens!,
+        });
       } else {
         handleDocument(req, res, url, this.store.registry.all(), this.url, this.store.registry.generation);
       }
@@ -208,6 +265,18 @@ export class ApiServer {
     this.metrics.watchers.inc({ resource });
     res.once('close', () => this.metrics.watchers.dec({ resource }));
   }
+}
+
+/** Kubernetes' Forbidden status: `pods "x" is forbidden: User "u" cannot get resource ...`. */
+function forbiddenRequest(a: Attributes, reason: string): StatusError {
+  const who = `User "${a.user.name}"`;
+  if (!a.resourceRequest) return new StatusError(403, 'Forbidden', `forbidden: ${who} cannot ${a.verb} path "${a.path ?? ''}"`);
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : (a.resource ?? '');
+  const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : (a.resource ?? '');
+  const where = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  const message = `${qualified}${a.name ? ` "${a.name}"` : ''} is forbidden: ${who} cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup ?? ''}"${where}`;
+  const extra = reason && !reason.startsWith('User "') ? `: ${reason}` : '';
+  return new StatusError(403, 'Forbidden', message + extra, { ...(a.name ? { name: a.name } : {}), group: a.apiGroup ?? '', kind: a.resource ?? '' });
 }
 
 function parseResourcePathSafe(pathname: string): ReturnType<typeof parseResourcePath> {

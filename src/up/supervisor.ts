@@ -7,7 +7,9 @@
 //
 // DATA_DIR/
 //   apiserver/            the API server's data dir (state.db, certificates, kubeconfig, logs/ of pods)
-//   kubeconfig            a copy of apiserver/kubeconfig
+//   kubeconfig            a copy of apiserver/kubeconfig (the admin's)
+//   gm.kubeconfig         the GM's identity, ServiceAccount sedna/sedna (see identities.ts)
+//   apiserver/tokens.csv  one API identity per node (system:node:<node>); nodes/<node>/kubeconfig uses it
 //   node-tokens.yaml      node: token (0600), read by the GM; each LC reads nodes/<node>/token
 //   nodes/<node>/         the LC's data dir (database.db, token, kubelet/ pod directories)
 //   logs/<component>.log  stdout + stderr of apiserver, gm, lc-<node>, dashboard
@@ -23,6 +25,7 @@ import type { Writable } from 'node:stream';
 import { parse, stringify } from 'yaml';
 import { SEDNA_CLI } from '../lc/kubelet/images.ts';
 import { applyCrds, loadKubeConfig, waitForNodesReady } from './cluster.ts';
+import { createGmIdentity, ensureNodeIdentities, writeNodeKubeconfig } from './identities.ts';
 import { type ComponentState, componentsInStopOrder, isAlive, readUpState, removeUpState, stopProcess, type UpState, writeUpState } from './state.ts';
 
 export interface UpOptions {
@@ -101,6 +104,7 @@ export class Supervisor {
     const remaining = (): number => Math.max(1, deadline - Date.now());
     try {
       const apiDir = join(dir, 'apiserver');
+      const nodeIdentities = ensureNodeIdentities(apiDir, nodes);
       out.write(`starting the API server (${apiDir})\n`);
       const api = this.spawn('apiserver', ['apiserver', '--data-dir', apiDir, '--port', String(this.options.port)]);
       const apiUrl = (await this.waitForLine(api, /^API server listening on (\S+)$/m, remaining()))[1]!;
@@ -112,13 +116,14 @@ export class Supervisor {
       const kc = loadKubeConfig(kubeconfig);
       const crds = await applyCrds(kc, undefined, remaining());
       out.write(`applied ${crds.length} Sedna CRDs\n`);
+      const gmKubeconfig = await createGmIdentity(kc, kubeconfig, join(dir, 'gm.kubeconfig'));
 
       const tokensFile = join(dir, 'node-tokens.yaml');
       const tokens = ensureNodeTokens(tokensFile, nodes);
       out.write('starting the GM\n');
       const metricsTokenFile = ensureSecretFile(join(dir, 'metrics-token'));
       api.state.metricsUrl = `${apiUrl}/metrics`;
-      const gm = this.spawn('gm', ['gm', '--kubeconfig', join(apiDir, 'kubeconfig'), '--node-tokens', tokensFile, '--edge-port', '0', '--metrics-port', '0', '--metrics-token-file', metricsTokenFile, '--identity', 'sedna-up-gm']);
+      const gm = this.spawn('gm', ['gm', '--kubeconfig', gmKubeconfig, '--node-tokens', tokensFile, '--edge-port', '0', '--metrics-port', '0', '--metrics-token-file', metricsTokenFile, '--identity', 'sedna-up-gm']);
       const hubUrl = (await this.waitForLine(gm, /^edge hub listening on (\S+)$/m, remaining()))[1]!;
       gm.state.url = hubUrl;
       gm.state.metricsUrl = (await this.waitForLine(gm, /^metrics listening on (\S+)$/m, remaining()))[1]!;
@@ -137,7 +142,7 @@ export class Supervisor {
         chmodSync(tokenFile, 0o600);
         const lc = this.spawn(`lc-${node}`, [
           'lc', '--node', node, '--gm', hubUrl, '--token-file', tokenFile, '--port', '0', '--data-dir', nodeDir,
-          '--kubeconfig', join(apiDir, 'kubeconfig'), '--pod-log-dir', join(apiDir, 'logs'),
+          '--kubeconfig', writeNodeKubeconfig(kubeconfig, nodeDir, node, nodeIdentities[node]!), '--pod-log-dir', join(apiDir, 'logs'),
           '--metrics-port', '0', '--metrics-token-file', metricsTokenFile,
           ...(index === 0 ? ['--service-proxy'] : []),
         ]);

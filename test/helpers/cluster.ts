@@ -2,7 +2,7 @@
 // embedded kubelet per node) in a temp data dir, kubectl pointed at it, and `sedna down` plus the
 // dir's removal at stop(). Pods really run, as local processes.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UpState } from '../../src/up/state.ts';
@@ -45,6 +45,17 @@ export interface ClusterOptions {
   prefix?: string;
 }
 
+export const GM_USER = 'system:serviceaccount:sedna:sedna';
+
+/** The API server's log lines of requests it refused to the GM (logged with msg "forbidden"). */
+export function gmDenials(dir: string): string[] {
+  const log = join(dir, 'logs', 'apiserver.log');
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"msg":"forbidden"') && line.includes(`"user":"${GM_USER}"`));
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'sedna-cluster-'));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -68,7 +79,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     async stop() {
       const down = await sedna(['down', '--data-dir', dir, '--timeout', '10'], 90_000);
       if (down.code !== 0) process.stderr.write(`sedna down: ${down.stdout}${down.stderr}\n`);
+      const denied = gmDenials(dir);
       rmSync(dir, { recursive: true, force: true });
+      // Every scenario runs the GM under deploy/rbac/gm.yaml: a request it was refused means the
+      // ClusterRole the project ships is not sufficient.
+      if (denied.length > 0) throw new Error(`the GM was refused ${denied.length} requests under its ClusterRole:\n${denied.slice(0, 10).join('\n')}`);
     },
   };
 }

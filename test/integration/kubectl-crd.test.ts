@@ -20,7 +20,7 @@ spec:
     listKind: DatasetList
     plural: datasets
     singular: dataset
-    shortNames: [ds]
+    shortNames: [sds]  # not ds: that is apps/v1 DaemonSet's, and a built-in short name wins
     categories: [sedna]
   scope: Namespaced
   versions:
@@ -133,7 +133,7 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}\nserver log:\n${server.logs()}`);
     return r.stdout;
   };
-  const getDataset = async (name: string): Promise<Dataset> => JSON.parse(await ok(['get', 'ds', name, '-o', 'json'])) as Dataset;
+  const getDataset = async (name: string): Promise<Dataset> => JSON.parse(await ok(['get', 'sds', name, '-o', 'json'])) as Dataset;
 
   function startWatch(args: string[]): Watch {
     const child: ChildProcessWithoutNullStreams = spawn(KUBECTL, ['--kubeconfig', server.kubeconfig, '--cache-dir', cacheDir, ...args]);
@@ -175,7 +175,7 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     assert.deepEqual(all.header, ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND']);
     assert.deepEqual(
       all.rows.find((r) => r.KIND === 'Dataset'),
-      { NAME: 'datasets', SHORTNAMES: 'ds', APIVERSION: 'sedna.io/v1alpha1', NAMESPACED: 'true', KIND: 'Dataset' },
+      { NAME: 'datasets', SHORTNAMES: 'sds', APIVERSION: 'sedna.io/v1alpha1', NAMESPACED: 'true', KIND: 'Dataset' },
     );
     assert.equal(await ok(['api-resources', '--api-group=sedna.io', '-o', 'name']), 'datasets.sedna.io\n');
   });
@@ -199,8 +199,8 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
   it('kubectl get ds prints the printer columns', async () => {
     await ok(['apply', '-f', '-'], datasetYaml('columns-a', { nodeName: 'edge-a', format: 'csv' }));
     await ok(['apply', '-f', '-'], datasetYaml('columns-b', { nodeName: 'edge-b', format: 'txt' }));
-    await ok(['patch', 'ds', 'columns-b', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":1234}}']);
-    const table = parseTable(await ok(['get', 'ds', 'columns-a', 'columns-b']));
+    await ok(['patch', 'sds', 'columns-b', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":1234}}']);
+    const table = parseTable(await ok(['get', 'sds', 'columns-a', 'columns-b']));
     assert.deepEqual(table.header, ['NAME', 'NODENAME', 'FORMAT', 'SAMPLES', 'AGE']);
     assert.equal(table.rows.length, 2);
     const [a, b] = table.rows;
@@ -220,7 +220,7 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     const manifest = datasetYaml('shown', { labels: { app: 'shown' }, nodeName: 'edge-y' });
     await ok(['apply', '-f', '-'], manifest);
     const json = await getDataset('shown');
-    const yaml = parseYaml(await ok(['get', 'ds', 'shown', '-o', 'yaml'])) as Dataset;
+    const yaml = parseYaml(await ok(['get', 'sds', 'shown', '-o', 'yaml'])) as Dataset;
     assert.deepEqual(yaml, json);
 
     assert.equal(json.apiVersion, 'sedna.io/v1alpha1');
@@ -250,7 +250,7 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     const before = await getDataset('status-door');
 
     assert.equal(
-      await ok(['patch', 'ds', 'status-door', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":42}}']),
+      await ok(['patch', 'sds', 'status-door', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":42}}']),
       'dataset.sedna.io/status-door patched\n',
     );
     const afterStatus = await getDataset('status-door');
@@ -260,7 +260,7 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
 
     // Through the main endpoint a status change is dropped: nothing changes at all.
     assert.equal(
-      await ok(['patch', 'ds', 'status-door', '--type=merge', '-p', '{"status":{"numberOfSamples":7}}']),
+      await ok(['patch', 'sds', 'status-door', '--type=merge', '-p', '{"status":{"numberOfSamples":7}}']),
       'dataset.sedna.io/status-door patched (no change)\n',
     );
     const afterMain = await getDataset('status-door');
@@ -268,25 +268,25 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     assert.equal(afterMain.metadata.resourceVersion, afterStatus.metadata.resourceVersion);
 
     // And a spec change through the status door is dropped too.
-    await ok(['patch', 'ds', 'status-door', '--subresource=status', '--type=merge', '-p', '{"spec":{"format":"csv"},"status":{"numberOfSamples":43}}']);
+    await ok(['patch', 'sds', 'status-door', '--subresource=status', '--type=merge', '-p', '{"spec":{"format":"csv"},"status":{"numberOfSamples":43}}']);
     const mixed = await getDataset('status-door');
     assert.equal(mixed.spec.format, 'txt');
     assert.deepEqual(mixed.status, { numberOfSamples: 43 });
     assert.equal(mixed.metadata.generation, before.metadata.generation);
 
-    const row = parseTable(await ok(['get', 'ds', 'status-door'])).rows[0];
+    const row = parseTable(await ok(['get', 'sds', 'status-door'])).rows[0];
     assert.equal(row?.SAMPLES, '43');
   });
 
   it('kubectl patch --type=merge and --type=json change the spec and bump generation', async () => {
     await ok(['apply', '-f', '-'], datasetYaml('patched'));
-    assert.equal(await ok(['patch', 'ds', 'patched', '--type=merge', '-p', '{"spec":{"format":"csv","replicas":3}}']), 'dataset.sedna.io/patched patched\n');
+    assert.equal(await ok(['patch', 'sds', 'patched', '--type=merge', '-p', '{"spec":{"format":"csv","replicas":3}}']), 'dataset.sedna.io/patched patched\n');
     let ds = await getDataset('patched');
     assert.deepEqual(ds.spec, { url: 's3://sedna/patched/index.txt', format: 'csv', nodeName: 'edge-node-1', replicas: 3 });
     assert.equal(ds.metadata.generation, 2);
 
     assert.equal(
-      await ok(['patch', 'ds', 'patched', '--type=json', '-p', '[{"op":"replace","path":"/spec/nodeName","value":"edge-node-9"},{"op":"remove","path":"/spec/replicas"}]']),
+      await ok(['patch', 'sds', 'patched', '--type=json', '-p', '[{"op":"replace","path":"/spec/nodeName","value":"edge-node-9"},{"op":"remove","path":"/spec/replicas"}]']),
       'dataset.sedna.io/patched patched\n',
     );
     ds = await getDataset('patched');
@@ -294,12 +294,12 @@ describe('kubectl with a Sedna-style CustomResourceDefinition', () => {
     assert.equal(ds.metadata.generation, 3);
 
     // A merge patch that breaks the schema is refused with the field's reason.
-    const bad = await k(['patch', 'ds', 'patched', '--type=merge', '-p', '{"spec":{"format":"xml"}}']);
+    const bad = await k(['patch', 'sds', 'patched', '--type=merge', '-p', '{"spec":{"format":"xml"}}']);
     assert.notEqual(bad.code, 0);
     assert.equal(bad.stderr, 'The Dataset "patched" is invalid: spec.format: Unsupported value: "xml": supported values: "txt", "csv"\n');
 
     // A JSON patch whose test fails changes nothing.
-    const failedTest = await k(['patch', 'ds', 'patched', '--type=json', '-p', '[{"op":"test","path":"/spec/format","value":"txt"},{"op":"replace","path":"/spec/format","value":"txt"}]']);
+    const failedTest = await k(['patch', 'sds', 'patched', '--type=json', '-p', '[{"op":"test","path":"/spec/format","value":"txt"},{"op":"replace","path":"/spec/format","value":"txt"}]']);
     assert.notEqual(failedTest.code, 0);
     // kube-apiserver says "testing value /spec/format failed: test failed"; the wording may differ.
     assert.match(failedTest.stderr, /^The request is invalid: .*\/spec\/format.*test failed/);
@@ -339,7 +339,7 @@ spec:
     assert.notEqual(notObject.code, 0);
     assert.equal(notObject.stderr, 'The Dataset "invalid" is invalid: spec: Invalid value: "string": spec in body must be of type object: "string"\n');
 
-    const missing = await k(['get', 'ds', 'invalid']);
+    const missing = await k(['get', 'sds', 'invalid']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'Error from server (NotFound): datasets.sedna.io "invalid" not found\n');
   });
@@ -352,13 +352,13 @@ spec:
       strict.stderr,
       'Error from server (BadRequest): error when creating "STDIN": Dataset in version "v1alpha1" cannot be handled as a Dataset: strict decoding error: unknown field "spec.bogus"\n',
     );
-    assert.equal((await k(['get', 'ds', 'unknown'])).code, 1);
+    assert.equal((await k(['get', 'sds', 'unknown'])).code, 1);
 
     const warned = await k(['apply', '--validate=warn', '-f', '-'], manifest);
     assert.equal(warned.code, 0, warned.stderr);
     assert.equal(warned.stdout, 'dataset.sedna.io/unknown created\n');
     assert.equal(warned.stderr, 'Warning: unknown field "spec.bogus"\n');
-    const stored = parseYaml(await ok(['get', 'ds', 'unknown', '-o', 'yaml'])) as Dataset;
+    const stored = parseYaml(await ok(['get', 'sds', 'unknown', '-o', 'yaml'])) as Dataset;
     assert.deepEqual(stored.spec, { url: 's3://sedna/unknown/index.txt', format: 'txt', nodeName: 'edge-node-1' });
 
     // Ignore drops the field without a word.
@@ -371,7 +371,7 @@ spec:
 
   it('kubectl get ds -w streams a Dataset created afterwards', async () => {
     await ok(['apply', '-f', '-'], datasetYaml('watched-old', { nodeName: 'edge-old' }));
-    const watch = startWatch(['get', 'ds', '-w']);
+    const watch = startWatch(['get', 'sds', '-w']);
     // The initial list has been printed: the watch resumes from the list's resourceVersion, so any
     // change made from here on is streamed.
     await eventually(() => (watch.lines().some((l) => l.startsWith('watched-old ')) ? true : undefined), 20_000, 'initial list');
@@ -386,7 +386,7 @@ spec:
     assert.equal(cells.length, 4);
     assert.equal(watch.lines().length, initial + 1);
 
-    await ok(['patch', 'ds', 'watched-new', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":5}}']);
+    await ok(['patch', 'sds', 'watched-new', '--subresource=status', '--type=merge', '-p', '{"status":{"numberOfSamples":5}}']);
     const modified = await eventually(() => watch.lines().slice(initial + 1).find((l) => l.startsWith('watched-new ')), 20_000, 'the modified row');
     assert.deepEqual(modified.split(/\s+/).slice(0, 4), ['watched-new', 'edge-new', 'csv', '5']);
     await watch.stop();
@@ -427,7 +427,7 @@ spec:
     await ok(['apply', '-f', '-'], datasetYaml('sel-a', { labels: { app: 'selx', env: 'a' } }));
     await ok(['apply', '-f', '-'], datasetYaml('sel-b', { labels: { app: 'selx', env: 'b' } }));
     await ok(['apply', '-f', '-'], datasetYaml('sel-c', { labels: { app: 'sely', env: 'c' } }));
-    const names = async (...args: string[]): Promise<string[]> => (await ok(['get', 'ds', '-o', 'name', ...args])).split('\n').filter(Boolean).sort();
+    const names = async (...args: string[]): Promise<string[]> => (await ok(['get', 'sds', '-o', 'name', ...args])).split('\n').filter(Boolean).sort();
 
     assert.deepEqual(await names('-l', 'app=selx'), ['dataset.sedna.io/sel-a', 'dataset.sedna.io/sel-b']);
     assert.deepEqual(await names('-l', 'env in (a,c)'), ['dataset.sedna.io/sel-a', 'dataset.sedna.io/sel-c']);
@@ -437,19 +437,19 @@ spec:
     assert.deepEqual(await names('-l', 'app=selx', '--field-selector', 'metadata.name!=sel-a'), ['dataset.sedna.io/sel-b']);
     assert.deepEqual(await names('--field-selector', 'metadata.namespace=default', '-l', 'app=sely'), ['dataset.sedna.io/sel-c']);
 
-    const none = await k(['get', 'ds', '-l', 'env in (zz)']);
+    const none = await k(['get', 'sds', '-l', 'env in (zz)']);
     assert.equal(none.code, 0);
     assert.equal(none.stdout, '');
     assert.equal(none.stderr, 'No resources found in default namespace.\n');
 
-    const unsupported = await k(['get', 'ds', '--field-selector', 'spec.format=csv']);
+    const unsupported = await k(['get', 'sds', '--field-selector', 'spec.format=csv']);
     assert.equal(unsupported.code, 1);
     assert.equal(
       unsupported.stderr,
       'Error from server (BadRequest): Unable to find "sedna.io/v1alpha1, Resource=datasets" that match label selector "", field selector "spec.format=csv": field label not supported: spec.format\n',
     );
 
-    const badLabel = await k(['get', 'ds', '-l', 'app in selx']);
+    const badLabel = await k(['get', 'sds', '-l', 'app in selx']);
     assert.notEqual(badLabel.code, 0);
     assert.match(badLabel.stderr, /unable to parse requirement|found 'selx', expected: '\('/);
   });
@@ -458,26 +458,26 @@ spec:
     const manifest = datasetYaml('deleted');
     await ok(['apply', '-f', '-'], manifest);
     assert.equal(await ok(['delete', '-f', '-'], manifest), 'dataset.sedna.io "deleted" deleted\n');
-    const gone = await k(['get', 'ds', 'deleted']);
+    const gone = await k(['get', 'sds', 'deleted']);
     assert.equal(gone.code, 1);
     assert.equal(gone.stderr, 'Error from server (NotFound): datasets.sedna.io "deleted" not found\n');
 
     // Some Datasets remain from the tests above; they go with their CRD.
-    assert.ok((await ok(['get', 'ds', '-o', 'name'])).includes('dataset.sedna.io/surface'));
+    assert.ok((await ok(['get', 'sds', '-o', 'name'])).includes('dataset.sedna.io/surface'));
     assert.equal(await ok(['delete', '-f', '-'], CRD_YAML), 'customresourcedefinition.apiextensions.k8s.io "datasets.sedna.io" deleted\n');
     await eventually(async () => ((await ok(['api-resources', '-o', 'name'])).includes('datasets.sedna.io') ? undefined : true), 20_000, 'kind gone from discovery');
     const kinds = parseTable(await ok(['api-resources'])).rows.map((r) => r.KIND);
     assert.ok(!kinds.includes('Dataset'));
     assert.ok(kinds.includes('ConfigMap'));
-    const noType = await k(['get', 'ds']);
+    const noType = await k(['get', 'sds']);
     assert.equal(noType.code, 1);
-    assert.equal(noType.stderr, 'error: the server doesn\'t have a resource type "ds"\n');
+    assert.equal(noType.stderr, 'error: the server doesn\'t have a resource type "sds"\n');
 
     // A new CRD of the same name starts empty: the old objects went with the old one.
     await ok(['apply', '-f', '-'], CRD_YAML);
     await ok(['wait', '--for=condition=Established', 'crd/datasets.sedna.io', '--timeout=20s']);
     const empty = await eventually(async () => {
-      const r = await k(['get', 'ds', '-A']);
+      const r = await k(['get', 'sds', '-A']);
       return r.code === 0 ? r : undefined;
     }, 20_000, 'datasets served again');
     assert.equal(empty.stdout, '');

@@ -74,7 +74,7 @@ metadata:
   name: datasets.sedna.io
 spec:
   group: sedna.io
-  names: {kind: Dataset, listKind: DatasetList, plural: datasets, singular: dataset, shortNames: [ds]}
+  names: {kind: Dataset, listKind: DatasetList, plural: datasets, singular: dataset, shortNames: [sds]}
   scope: Namespaced
   versions:
     - name: v1alpha1
@@ -517,9 +517,9 @@ describe('kubectl with workloads, garbage collection and API semantics', () => {
       assert.ok(sedna.components.schemas['io.sedna.v1alpha1.Dataset']);
 
       const explained = await eventually(async () => {
-        const r = await k(['explain', 'ds.spec']);
+        const r = await k(['explain', 'datasets.spec']);
         return r.code === 0 ? r.stdout : undefined;
-      }, 20_000, 'kubectl explain ds.spec');
+      }, 20_000, 'kubectl explain datasets.spec');
       assert.match(explained, /^GROUP:\s+sedna\.io\nKIND:\s+Dataset\nVERSION:\s+v1alpha1\n/);
       assert.match(explained, /FIELD: spec <Object>/);
       assert.match(explained, /DESCRIPTION:\n\s+DatasetSpec describes where a Sedna data set lives and how it is\s+encoded\./);

@@ -121,6 +121,45 @@ describe('sedna up / status / down', () => {
     assert.equal(again.status!.containerStatuses![0]!.restartCount, 1);
   });
 
+  it('each component has its own identity: the GM its ServiceAccount, each node only its own pods and their Secrets', async () => {
+    const whoami = async (file: string): Promise<string> => (await kubectlOk(file, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).trim();
+    assert.equal(await whoami(join(dir, 'gm.kubeconfig')), 'system:serviceaccount:sedna:sedna');
+    const edge1 = join(dir, 'nodes', 'edge-1', 'kubeconfig');
+    assert.equal(await whoami(edge1), 'system:node:edge-1');
+    await kc(['create', 'secret', 'generic', 'edge2-only', '--from-literal=k=v']);
+    await kc(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'edge2-secret-user', namespace: 'default' },
+      spec: { nodeName: 'edge-2', restartPolicy: 'Never', containers: [{ name: 'main', image: 'node', command: ['node', '-e', 'console.log(process.env.K)'], env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'edge2-only', key: 'k' } } }] }] },
+    }));
+    await eventually(async () => ((await kubectl(kubeconfig, ['logs', 'edge2-secret-user'])).stdout.trim() === 'v' ? true : undefined), 30_000, 'edge-2 read its Secret');
+    const read = await kubectl(edge1, ['get', 'secret', 'edge2-only']);
+    assert.match(read.stderr, /secrets "edge2-only" is forbidden: User "system:node:edge-1"/);
+    const write = await kubectl(edge1, ['patch', 'pod', 'edge2-secret-user', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    assert.match(write.stderr, /node "edge-1" can only modify pods bound to itself/);
+    const theirs = await kubectl(edge1, ['delete', 'pod', 'edge2-secret-user']);
+    assert.match(theirs.stderr, /Forbidden.*node "edge-1" can only modify pods bound to itself/);
+  });
+
+  it('a pod writes into a PersistentVolumeClaim: the claim is bound to a host directory the kubelet mounts', async () => {
+    await kc(['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n');
+    await kc(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'writer', namespace: 'default' },
+      spec: {
+        nodeName: 'edge-1',
+        restartPolicy: 'Never',
+        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+        containers: [{ name: 'w', image: 'node', command: ['node', '-e', "require('fs').writeFileSync(process.argv[1], 'kept')", '/data/out.txt'], volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+      },
+    }));
+    await eventually(async () => ((JSON.parse(await kc(['get', 'pod', 'writer', '-o', 'json'])) as Pod).status?.phase === 'Succeeded' ? true : undefined), 30_000, 'writer Succeeded');
+    const hostPath = (await kc(['get', 'pvc', 'data', '-o', 'jsonpath={.metadata.annotations.sedna\\.io/host-path}'])).trim();
+    assert.equal(readFileSync(join(hostPath, 'out.txt'), 'utf8'), 'kept');
+  });
+
   it('sedna status prints the components, nodes and pods', async () => {
     const r = await sedna(['status', '--data-dir', dir], 30_000);
     assert.equal(r.code, 0, r.stderr);

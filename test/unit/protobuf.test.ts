@@ -115,7 +115,9 @@ describe('protobuf descriptors', () => {
       assert.ok(supportedKinds().includes(k), k);
     }
     assert.equal(kindDescriptor('apps/v1', 'Deployment')?.name, 'apps/v1 Deployment');
-    assert.equal(kindDescriptor('batch/v1', 'Job'), undefined);
+    assert.equal(kindDescriptor('batch/v1', 'Job')?.name, 'batch/v1 Job');
+    assert.equal(kindDescriptor('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding')?.name, 'rbac/v1 ClusterRoleBinding');
+    assert.equal(kindDescriptor('apps/v1', 'DaemonSet'), undefined);
   });
 });
 
@@ -349,12 +351,12 @@ describe('decodeKubernetesProtobuf: refusals', () => {
   });
 
   it('a kind without a descriptor is a 415 listing what is supported', () => {
-    const b = body('batch/v1', 'Job', meta('j'));
-    assertStatus(() => decode(b, 'batch/v1', 'Job'), 415, /cannot decode batch\/v1 Job/, /apps\/v1\/Deployment/, /kubectl create -f/);
+    const b = body('apps/v1', 'DaemonSet', meta('j'));
+    assertStatus(() => decode(b, 'apps/v1', 'DaemonSet'), 415, /cannot decode apps\/v1 DaemonSet/, /apps\/v1\/Deployment/, /kubectl create -f/);
   });
 
   it('an envelope naming another kind than the URL is a 400 (unless that kind decodes, then the store compares)', () => {
-    assertStatus(() => decode(body('batch/v1', 'Job', meta('j')), 'v1', 'Pod'), 400, /API version in the data \(batch\/v1\) does not match/);
+    assertStatus(() => decode(body('apps/v1', 'DaemonSet', meta('j')), 'v1', 'Pod'), 400, /API version in the data \(apps\/v1\) does not match/);
     assert.equal(decode(body('v1', 'ConfigMap', meta('c')), 'v1', 'Pod').kind, 'ConfigMap');
   });
 

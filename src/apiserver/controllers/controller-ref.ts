@@ -8,15 +8,15 @@ import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/se
 import { ignoreNotFound, objectKey } from './store-controller.ts';
 
 /** The reference with controller: true, optionally only when it names an apps/v1 object of `kind`. */
-export function controllerRefOf(obj: KubeObject, kind?: string): OwnerReference | undefined {
+export function controllerRefOf(obj: KubeObject, kind?: string, group = 'apps'): OwnerReference | undefined {
   const ref = (obj.metadata.ownerReferences ?? []).find((r) => r.controller === true);
   if (!ref || kind === undefined) return ref;
-  return ref.kind === kind && ref.apiVersion.startsWith('apps/') ? ref : undefined;
+  return ref.kind === kind && ref.apiVersion.startsWith(`${group}/`) ? ref : undefined;
 }
 
 /** The reference an apps/v1 controller of `kind` puts on the objects it controls. */
-export function appsControllerRef(kind: string, owner: KubeObject): OwnerReference {
-  return { apiVersion: 'apps/v1', kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+export function appsControllerRef(kind: string, owner: KubeObject, apiVersion = 'apps/v1'): OwnerReference {
+  return { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
 const MATCH_NOTHING: LabelSelectorMatcher = { empty: true, matches: () => false, toString: () => '' };
@@ -94,10 +94,17 @@ function release(store: GenericStore, def: ResourceDef, obj: KubeObject, ownerUi
  * controller before and after the change, or, for an orphan still there, every candidate whose
  * selector matches it and could adopt it.
  */
-export function controllersToWake(kind: string, obj: KubeObject, prev: KubeObject | undefined, deleted: boolean, candidates: () => KubeObject[]): string[] {
+export function controllersToWake(
+  kind: string,
+  obj: KubeObject,
+  prev: KubeObject | undefined,
+  deleted: boolean,
+  candidates: () => KubeObject[],
+  group = 'apps',
+): string[] {
   const ns = obj.metadata.namespace!;
-  const ref = controllerRefOf(obj, kind);
-  const prevRef = prev && controllerRefOf(prev, kind);
+  const ref = controllerRefOf(obj, kind, group);
+  const prevRef = prev && controllerRefOf(prev, kind, group);
   const keys: string[] = [];
   if (ref) keys.push(`${ns}/${ref.name}`);
   if (prevRef && prevRef.uid !== ref?.uid) keys.push(`${ns}/${prevRef.name}`);

@@ -3,9 +3,12 @@
 // server itself, before anything else, so stored custom resources are servable at once.)
 import type { Logger } from '../../lib/logger.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
+import { JobController } from './job-controller.ts';
 import { NamespaceController } from './namespace-controller.ts';
+import { PvcBinder } from './pvc-binder.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import type { StoreController } from './store-controller.ts';
 
@@ -19,12 +22,20 @@ export interface RunningControllers {
   idle(): Promise<void>;
 }
 
-export function startControllers(store: GenericStore, log: Logger): RunningControllers {
+export interface ControllerOptions {
+  /** Where PersistentVolumeClaims get their host directories; without it claims stay Pending. */
+  volumeDir?: string;
+}
+
+export function startControllers(store: GenericStore, log: Logger, options: ControllerOptions = {}): RunningControllers {
   const controllers: StoreController[] = [
     new GarbageCollector(store, log.child({ controller: 'garbage-collector' })),
     new NamespaceController(store, log.child({ controller: 'namespace' })),
     new ReplicaSetController(store, log.child({ controller: 'replicaset' })),
     new DeploymentController(store, log.child({ controller: 'deployment' })),
+    new JobController(store, log.child({ controller: 'job' })),
+    new DaemonSetController(store, log.child({ controller: 'daemonset' })),
+    ...(options.volumeDir ? [new PvcBinder(store, log.child({ controller: 'persistentvolumeclaim' }), options.volumeDir)] : []),
   ];
   for (const controller of controllers) controller.start();
   const syncs = (): number => controllers.reduce((n, c) => n + c.syncCount(), 0);

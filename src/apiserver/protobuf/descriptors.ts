@@ -232,6 +232,50 @@ const APPS_V1: Record<string, Table> = {
   },
 };
 
+const BATCH_V1: Record<string, Table> = {
+  Job: { 1: 'metadata:ObjectMeta', 2: 'spec:JobSpec', 3: 'status:JobStatus' },
+  JobSpec: {
+    1: 'parallelism:int32?', 2: 'completions:int32?', 3: 'activeDeadlineSeconds:int64?', 7: 'backoffLimit:int32?',
+    12: 'backoffLimitPerIndex:int32?', 13: 'maxFailedIndexes:int32?', 4: 'selector:LabelSelector', 5: 'manualSelector:bool?',
+    6: 'template:PodTemplateSpec', 8: 'ttlSecondsAfterFinished:int32?', 9: 'completionMode?', 10: 'suspend:bool?',
+    14: 'podReplacementPolicy?', 16: 'managedBy?',
+  },
+  JobStatus: {
+    1: 'conditions:[]JobCondition', 2: 'startTime:Time?', 3: 'completionTime:Time?', 4: 'active:int32', 5: 'succeeded:int32',
+    6: 'failed:int32', 11: 'terminating:int32?', 7: 'completedIndexes', 10: 'failedIndexes?', 9: 'ready:int32?',
+  },
+  JobCondition: { 1: 'type!', 2: 'status!', 3: 'lastProbeTime:Time', 4: 'lastTransitionTime:Time', 5: 'reason', 6: 'message' },
+};
+
+const AUTHENTICATION_V1: Record<string, Table> = {
+  TokenRequest: { 1: 'metadata:ObjectMeta', 2: 'spec:TokenRequestSpec!', 3: 'status:TokenRequestStatus' },
+  TokenRequestSpec: { 1: 'audiences:[]string!', 4: 'expirationSeconds:int64?', 3: 'boundObjectRef:BoundObjectReference?' },
+  BoundObjectReference: { 1: 'kind', 2: 'apiVersion', 3: 'name', 4: 'uid' },
+  TokenRequestStatus: { 1: 'token!', 2: 'expirationTimestamp:Time!' },
+  SelfSubjectReview: { 1: 'metadata:ObjectMeta', 2: 'status:SelfSubjectReviewStatus' },
+  SelfSubjectReviewStatus: { 1: 'userInfo:UserInfo' },
+  UserInfo: { 1: 'username', 2: 'uid', 3: 'groups:[]string' },
+};
+
+const AUTHORIZATION_V1: Record<string, Table> = {
+  SelfSubjectAccessReview: { 1: 'metadata:ObjectMeta', 2: 'spec:SelfSubjectAccessReviewSpec!', 3: 'status:SubjectAccessReviewStatus' },
+  SelfSubjectAccessReviewSpec: { 1: 'resourceAttributes:ResourceAttributes?', 2: 'nonResourceAttributes:NonResourceAttributes?' },
+  ResourceAttributes: { 1: 'namespace', 2: 'verb', 3: 'group', 4: 'version', 5: 'resource', 6: 'subresource', 7: 'name' },
+  NonResourceAttributes: { 1: 'path', 2: 'verb' },
+  SubjectAccessReviewStatus: { 1: 'allowed:bool!', 4: 'denied:bool', 2: 'reason', 3: 'evaluationError' },
+};
+
+const RBAC_V1: Record<string, Table> = {
+  Role: { 1: 'metadata:ObjectMeta', 2: 'rules:[]PolicyRule!' },
+  ClusterRole: { 1: 'metadata:ObjectMeta', 2: 'rules:[]PolicyRule!', 3: 'aggregationRule:AggregationRule?' },
+  PolicyRule: { 1: 'verbs:[]string!', 2: 'apiGroups:[]string', 3: 'resources:[]string', 4: 'resourceNames:[]string', 5: 'nonResourceURLs:[]string' },
+  AggregationRule: { 1: 'clusterRoleSelectors:[]LabelSelector' },
+  RoleBinding: { 1: 'metadata:ObjectMeta', 2: 'subjects:[]Subject', 3: 'roleRef:RoleRef!' },
+  ClusterRoleBinding: { 1: 'metadata:ObjectMeta', 2: 'subjects:[]Subject', 3: 'roleRef:RoleRef!' },
+  Subject: { 1: 'kind!', 2: 'apiGroup', 3: 'name!', 4: 'namespace' },
+  RoleRef: { 1: 'apiGroup!', 2: 'kind!', 3: 'name!' },
+};
+
 /** Top-level kinds a protobuf body may carry, by apiVersion and kind. */
 const KINDS: Readonly<Record<string, string>> = {
   'v1/Namespace': 'Namespace',
@@ -241,6 +285,14 @@ const KINDS: Readonly<Record<string, string>> = {
   'v1/Pod': 'Pod',
   'v1/Service': 'Service',
   'apps/v1/Deployment': 'Deployment',
+  'batch/v1/Job': 'Job',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
 };
 
 const SCALARS = new Set<string>(['string', 'bytes', 'int32', 'int64', 'bool']);
@@ -252,6 +304,10 @@ function build(): Map<string, MessageDescriptor> {
     ['meta/v1', META_V1],
     ['core/v1', CORE_V1],
     ['apps/v1', APPS_V1],
+    ['batch/v1', BATCH_V1],
+    ['authentication/v1', AUTHENTICATION_V1],
+    ['authorization/v1', AUTHORIZATION_V1],
+    ['rbac/v1', RBAC_V1],
   ];
   const tables = new Map<string, { pkg: string; table: Table }>();
   for (const [pkg, messages] of packages) {

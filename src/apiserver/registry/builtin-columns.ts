@@ -9,22 +9,22 @@ import type { ColumnSpec } from './types.ts';
 
 type Cell = (obj: KubeObject, now: Date) => unknown;
 
-const column = (name: string, type: string, cell: Cell, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({
+export const column = (name: string, type: string, cell: Cell, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({
   name,
   type,
   cell,
   ...extra,
 });
 
-const wide = (name: string, type: string, cell: Cell, description?: string): ColumnSpec =>
+export const wide = (name: string, type: string, cell: Cell, description?: string): ColumnSpec =>
   column(name, type, cell, description ? { priority: 1, description } : { priority: 1 });
 
-const AGE = column('Age', 'string', (obj, now) => ageSince(obj.metadata.creationTimestamp, now), {
+export const AGE = column('Age', 'string', (obj, now) => ageSince(obj.metadata.creationTimestamp, now), {
   description: CREATION_TIMESTAMP_DESCRIPTION,
 });
 
 /** Reads a nested field of a wire object without trusting its shape. */
-function at(obj: unknown, ...path: (string | number)[]): unknown {
+export function at(obj: unknown, ...path: (string | number)[]): unknown {
   let v = obj;
   for (const key of path) {
     if (typeof v !== 'object' || v === null) return undefined;
@@ -33,14 +33,14 @@ function at(obj: unknown, ...path: (string | number)[]): unknown {
   return v;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const num = (v: unknown, dflt = 0): number => (typeof v === 'number' ? v : dflt);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+export const num = (v: unknown, dflt = 0): number => (typeof v === 'number' ? v : dflt);
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const count = (v: unknown): number => (typeof v === 'object' && v !== null ? Object.keys(v).length : 0);
-const orNone = (s: string): string => s || '<none>';
+export const orNone = (s: string): string => s || '<none>';
 
 /** labels.FormatLabels: sorted k=v pairs, "<none>" when empty. */
-function formatLabels(labels: unknown): string {
+export function formatLabels(labels: unknown): string {
   if (typeof labels !== 'object' || labels === null) return '<none>';
   const pairs = Object.entries(labels as Record<string, unknown>)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -49,7 +49,7 @@ function formatLabels(labels: unknown): string {
 }
 
 /** metav1.LabelSelectorAsSelector(...).String(), with the printer's fallbacks. */
-function selectorString(sel: unknown, empty: string, invalid: string): string {
+export function selectorString(sel: unknown, empty: string, invalid: string): string {
   if (typeof sel !== 'object' || sel === null) return empty;
   try {
     return formatLabelSelector(sel) || empty;
@@ -67,8 +67,8 @@ function templateContainers(obj: KubeObject): { names: string; images: string } 
   };
 }
 
-const CONTAINERS = wide('Containers', 'string', (obj) => templateContainers(obj).names, 'Names of each container in the template.');
-const IMAGES = wide('Images', 'string', (obj) => templateContainers(obj).images, 'Images referenced by each container in the template.');
+export const CONTAINERS = wide('Containers', 'string', (obj) => templateContainers(obj).names, 'Names of each container in the template.');
+export const IMAGES = wide('Images', 'string', (obj) => templateContainers(obj).images, 'Images referenced by each container in the template.');
 
 // ---------------------------------------------------------------------------------------------
 // Pods: printPod's Ready/Status/Restarts logic.

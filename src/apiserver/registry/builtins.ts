@@ -12,10 +12,11 @@ import { validatePodSpec, validatePodUpdate, validateWorkloadSpec } from './pod-
 import { validateCrdObject } from './crd-object-validation.ts';
 import { ClusterIpAllocator, DEFAULT_SERVICE_CLUSTER_IP_RANGE } from './cluster-ip.ts';
 import { serviceRules } from './service.ts';
+import { moreBuiltinResources } from './more-builtins.ts';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-interface BuiltinSpec {
+export interface BuiltinSpec {
   group: string;
   version: string;
   kind: string;
@@ -30,9 +31,15 @@ interface BuiltinSpec {
   subresources?: ResourceDef['subresources'];
   selectableFields?: (obj: KubeObject) => Record<string, string>;
   normalize?: (obj: KubeObject) => string[];
+  /** Printer columns and SMP metadata, when not in builtin-columns.ts / builtin-schemas.ts. */
+  columns?: ResourceDef['columns'];
+  patchSchema?: ResourceDef['patchSchema'];
+  verbs?: string[];
+  /** A kind served by a handler of its own instead of storage (reviews); see ResourceDef.handler. */
+  handler?: ResourceDef['handler'];
 }
 
-function builtin(spec: BuiltinSpec): ResourceDef {
+export function builtin(spec: BuiltinSpec): ResourceDef {
   const key = `${spec.group}/${spec.kind}`;
   const validate = (obj: KubeObject): FieldError[] => [
     ...validateObjectMeta(obj, spec.namespaced, spec.nameRule),
@@ -50,14 +57,15 @@ function builtin(spec: BuiltinSpec): ResourceDef {
     shortNames: spec.shortNames ?? [],
     categories: spec.categories ?? [],
     namespaced: spec.namespaced,
-    verbs: ALL_VERBS,
+    verbs: spec.verbs ?? ALL_VERBS,
     subresources,
     strategy: makeStrategy({ ...spec.strategy, validate, ...(spec.validateUpdate ? { validateUpdate: spec.validateUpdate } : {}) }),
     ...(subresources.status ? { statusStrategy: makeStatusStrategy(topLevelTypeErrors) } : {}),
     ...(subresources.finalize ? { finalizeStrategy: makeFinalizeStrategy() } : {}),
     selectableFields: spec.selectableFields ?? (() => ({})),
-    columns: builtinColumns[key] ?? [],
-    patchSchema: builtinPatchSchemas[key],
+    columns: spec.columns ?? builtinColumns[key] ?? [],
+    patchSchema: spec.patchSchema ?? builtinPatchSchemas[key],
+    ...(spec.handler ? { handler: spec.handler } : {}),
     source: 'builtin',
     storageVersion: spec.version,
     ...(spec.normalize ? { normalize: spec.normalize } : {}),
@@ -77,7 +85,7 @@ function podGracePeriod(obj: KubeObject, requested: number | undefined): number 
 }
 
 /** Kubernetes' PodSpec defaults, for pods and for the templates of workloads. */
-function defaultPodSpec(spec: Record<string, unknown>): void {
+export function defaultPodSpec(spec: Record<string, unknown>): void {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -99,12 +107,12 @@ function labelWithName(obj: KubeObject): void {
   obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
 }
 
-function str(value: unknown): string {
+export function str(value: unknown): string {
   if (typeof value === 'string') return value;
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
-function record(value: unknown): Record<string, unknown> {
+export function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
@@ -383,7 +391,7 @@ export interface BuiltinOptions {
 /** Every built-in kind; the API server passes an allocator that knows the stored Services. */
 export function makeBuiltinResources(options: BuiltinOptions = {}): ResourceDef[] {
   const clusterIPs = options.clusterIPs ?? new ClusterIpAllocator(DEFAULT_SERVICE_CLUSTER_IP_RANGE, () => []);
-  return [namespace, node, pod, serviceResource(clusterIPs), secret, configMap, serviceAccount, event, deployment, replicaSet, hpa, lease, crd];
+  return [namespace, node, pod, serviceResource(clusterIPs), secret, configMap, serviceAccount, event, deployment, replicaSet, hpa, lease, crd, ...moreBuiltinResources()];
 }
 
 /**
@@ -392,7 +400,7 @@ export function makeBuiltinResources(options: BuiltinOptions = {}): ResourceDef[
  */
 export const builtinResources: ResourceDef[] = makeBuiltinResources();
 
-function immutableSelector(obj: KubeObject, old: KubeObject): FieldError[] {
+export function immutableSelector(obj: KubeObject, old: KubeObject): FieldError[] {
   const selector = JSON.stringify(record(obj.spec).selector);
   const oldSelector = JSON.stringify(record(old.spec).selector);
   return selector === oldSelector ? [] : [FieldErrors.invalid('spec.selector', record(obj.spec).selector, 'field is immutable')];

@@ -27,6 +27,7 @@ import { apiVersionOf, groupResource, type ResourceDef, type Strategy } from './
 import { checkListSelectors, objectMatcher, rawLabelPrefilter, type ObjectMatcher } from './matching.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { parseResourceVersion } from '../query.ts';
+import type { UserInfo } from '../authn/user.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -35,6 +36,13 @@ export type Subresource = 'status' | 'finalize';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Who asks; admission checks (NodeRestriction) look at it. Controllers inside the server leave it out. */
+  user?: UserInfo;
+  /**
+   * Records the write in metadata.managedFields (the REST layer passes its field manager's
+   * tracker); called with the stored object (undefined on create) and the one about to be stored.
+   */
+  track?: (old: KubeObject | undefined, obj: KubeObject) => void;
   fieldValidation?: FieldValidation;
   /** Warnings for the client (unknown fields under Warn), returned as Warning headers. */
   warnings?: string[];
@@ -86,6 +94,20 @@ export interface WatchSink {
 
 export type UpdateFn = (current: KubeObject) => KubeObject;
 
+/** One write as admission sees it, after defaulting and before validation and storage. */
+export interface AdmissionAttributes {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  def: ResourceDef;
+  /** The object as it will be stored (for DELETE, the stored object). */
+  obj: KubeObject;
+  old?: KubeObject;
+  subresource?: Subresource;
+  user: UserInfo;
+}
+
+/** Throws a StatusError (403) to refuse a write. */
+export type AdmissionCheck = (attributes: AdmissionAttributes) => void;
+
 const ORPHAN_FINALIZER = 'orphan';
 const FOREGROUND_FINALIZER = 'foregroundDeletion';
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -101,6 +123,9 @@ function randomSuffix(length = 5): string {
 }
 
 export class GenericStore {
+  /** Admission plugins run on every write that carries a user (requests, not in-server controllers). */
+  readonly admission: AdmissionCheck[] = [];
+
   constructor(
     readonly storage: SqliteStore,
     readonly registry: ResourceRegistry,
@@ -236,6 +261,8 @@ export class GenericStore {
     delete meta.resourceVersion;
     delete meta.generation;
     def.strategy.prepareForCreate(obj);
+    options.track?.(undefined, obj);
+    this.admit({ operation: 'CREATE', def, obj }, options);
     this.validateOrThrow(def, obj, def.strategy.validate(obj));
     const key = this.key(def, meta.namespace, meta.name!);
     if (options.dryRun) {
@@ -321,10 +348,19 @@ export class GenericStore {
     }
   }
 
-  private commitUpdate(def: ResourceDef, old: KubeObject, rev: number, input: KubeObject, strategy: Strategy, options: WriteOptions): KubeObject {
+  private commitUpdate(
+    def: ResourceDef,
+    old: KubeObject,
+    rev: number,
+    input: KubeObject,
+    strategy: Strategy,
+    options: WriteOptions & { subresource?: Subresource },
+  ): KubeObject {
     const obj = structuredClone(input);
     carryServerMetadata(obj.metadata, old.metadata, def);
     strategy.prepareForUpdate(obj, old);
+    options.track?.(old, obj);
+    this.admit({ operation: 'UPDATE', def, obj, old, ...(options.subresource ? { subresource: options.subresource } : {}) }, options);
     this.validateOrThrow(def, obj, strategy.validateUpdate(obj, old));
     const meta = obj.metadata;
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && this.pendingFinalizers(def, obj).length === 0 && !meta.deletionGracePeriodSeconds) {
@@ -365,6 +401,7 @@ export class GenericStore {
     if (!stored) throw notFound(groupResource(def), name);
     const obj = JSON.parse(this.toVersion(def, stored.value)) as KubeObject;
     checkPreconditions(def, obj, options.preconditions);
+    this.admit({ operation: 'DELETE', def, obj }, options);
     const meta = obj.metadata;
     const finalizers = withPropagationFinalizer(meta.finalizers ?? [], options.propagationPolicy);
     const grace = this.gracePeriod(def, obj, options.gracePeriodSeconds);
@@ -540,6 +577,11 @@ export class GenericStore {
       throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown}`);
     }
     if (mode === 'Warn') for (const path of pruned) options.warnings?.push(`unknown field "${path}"`);
+  }
+
+  private admit(attributes: Omit<AdmissionAttributes, 'user'>, options: WriteOptions): void {
+    if (!options.user) return;
+    for (const check of this.admission) check({ ...attributes, user: options.user });
   }
 
   private validateOrThrow(def: ResourceDef, obj: KubeObject, errors: FieldError[]): void {

@@ -3,6 +3,8 @@
 import type { JSONSchemaProps, KubeObject } from '../../api/meta.ts';
 import type { FieldError } from '../errors.ts';
 import type { PatchSchema } from '../patch/strategic-merge.ts';
+import type { UserInfo } from '../authn/user.ts';
+import type { AuthServices } from '../authz/types.ts';
 
 /** Per-kind hooks, after Kubernetes' rest.RESTCreateStrategy / RESTUpdateStrategy. */
 export interface Strategy {
@@ -83,6 +85,11 @@ export interface ResourceDef {
   normalize?: (obj: KubeObject) => string[];
   /** Strategic-merge-patch metadata for built-in kinds; undefined means the kind refuses SMP. */
   patchSchema?: PatchSchema;
+  /**
+   * Kinds that are never stored (TokenReview, SubjectAccessReview): a create runs this and answers
+   * with what it returns.
+   */
+  handler?: (body: KubeObject, context: { user: UserInfo; namespace: string | undefined; auth: AuthServices }) => KubeObject;
   /** Where the definition came from; CRD-backed kinds go away with their CRD. */
   source: 'builtin' | 'crd';
   /** The version objects are stored in; differs from `version` only for multi-version CRDs. */

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
+import type { UserInfo } from '../authn/user.ts';
 
 export interface ResourceCall {
   req: IncomingMessage;
@@ -12,4 +13,6 @@ export interface ResourceCall {
   /** undefined for cluster-scoped kinds and for lists across all namespaces. */
   namespace: string | undefined;
   store: GenericStore;
+  /** Who asks; admission (NodeRestriction) and server-side apply's default manager see it. */
+  user?: UserInfo;
 }

@@ -24,12 +24,6 @@ export function patchFunction(type: string, def: ResourceDef): PatchFunction {
       }
       return (current, patchBody) => applyStrategicMergePatch(current, patchBody, schema);
     }
-    case 'application/apply-patch+yaml':
-      throw new StatusError(
-        415,
-        'UnsupportedMediaType',
-        'server-side apply is not supported by the embedded API server: use client-side `kubectl apply` (without --server-side)',
-      );
     default:
       throw unsupportedMediaType(type);
   }

@@ -1,7 +1,7 @@
 // The REST verbs over HTTP for every resource: one handler, driven by the kind's ResourceDef.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/meta.ts';
-import { badRequest, methodNotAllowed, StatusError } from '../errors.ts';
+import { badRequest, FieldErrors, invalid, methodNotAllowed, StatusError } from '../errors.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import { apiVersionOf, type ResourceDef } from '../registry/types.ts';
 import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from '../protobuf/decode.ts';
@@ -17,10 +17,33 @@ import type { ResourceRequest } from './request-info.ts';
 import { sendJson, sendRawList } from './respond.ts';
 import { handleScale } from './scale.ts';
 import { serveWatch } from './watch-stream.ts';
+import type { UserInfo } from '../authn/user.ts';
+import type { AuthServices } from '../authz/types.ts';
+import type { ServiceAccountTokens } from '../authn/service-account-tokens.ts';
+import { createToken } from './token-request.ts';
+import { checkApplied, serverSideApply } from '../ssa/apply.ts';
+import { fieldManagerOf, trackUpdate } from '../ssa/managed-fields.ts';
+import type { WriteOptions } from '../registry/generic-store.ts';
+
+export const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
+
+/** The write options of a request: the query's, who asks, and managedFields tracking for its manager. */
+function requestWriteOptions(call: ResourceCall, subresource: string | undefined): WriteOptions {
+  const manager = fieldManagerOf(call.req, call.query);
+  return {
+    ...writeOptions(call.query),
+    ...(call.user ? { user: call.user } : {}),
+    track: (old, obj) => trackUpdate(call.def, old, obj, manager, subresource),
+  };
+}
 
 export interface ResourceHandlerContext {
   store: GenericStore;
   podLogs: PodLogSource;
+  /** The authenticated caller; absent only for tests of the bare REST layer. */
+  user?: UserInfo;
+  auth?: AuthServices;
+  tokens?: ServiceAccountTokens;
 }
 
 function resourceNotFound(): StatusError {
@@ -38,7 +61,12 @@ export async function handleResource(
   if (!def) throw resourceNotFound();
   const namespace = def.namespaced ? info.namespace : undefined;
   if (def.namespaced && info.name !== undefined && !namespace) throw resourceNotFound();
-  const call: ResourceCall = { req, res, query: url.searchParams, def, namespace, store: ctx.store };
+  const call: ResourceCall = { req, res, query: url.searchParams, def, namespace, store: ctx.store, ...(ctx.user ? { user: ctx.user } : {}) };
+  if (def.handler) return review(call, info, ctx);
+  if (info.subresource === 'token' && def.group === '' && def.plural === 'serviceaccounts' && info.name !== undefined && ctx.tokens) {
+    if ((req.method ?? 'GET') !== 'POST') throw methodNotAllowed(req.method ?? 'GET', 'serviceaccounts/token');
+    return sendJson(res, 201, createToken(ctx.store, ctx.tokens, namespace!, info.name, await readTokenRequest(req)));
+  }
   if (info.subresource !== undefined) return handleSubresource(call, info.name!, info.subresource, ctx.podLogs);
   const method = req.method ?? 'GET';
   if (method === 'GET' && (info.watchPath || queryBool(call.query, 'watch'))) return serveWatch(call, info.name);
@@ -60,6 +88,25 @@ export async function handleResource(
     default:
       throw methodNotAllowed(method, def.plural);
   }
+}
+
+/** TokenReview, SubjectAccessReview...: answered from the request alone, never stored. */
+async function review(call: ResourceCall, info: ResourceRequest, ctx: ResourceHandlerContext): Promise<void> {
+  const { req, res, def } = call;
+  if (info.name !== undefined || info.subresource !== undefined) throw resourceNotFound();
+  if ((req.method ?? 'GET') !== 'POST') throw methodNotAllowed(req.method ?? 'GET', def.plural);
+  if (!ctx.user || !ctx.auth) throw resourceNotFound();
+  const body = await readObjectBody(req, def);
+  const answer = def.handler!({ ...body, apiVersion: apiVersionOf(def), kind: def.kind, metadata: body.metadata ?? {} }, { user: ctx.user, namespace: call.namespace, auth: ctx.auth });
+  sendJson(res, 201, answer);
+}
+
+async function readTokenRequest(req: IncomingMessage): Promise<KubeObject> {
+  const type = mediaType(req);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(await readBody(req), { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest' });
+  const body = parseBody(await readBody(req), type);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body of the request must be a JSON object describing a TokenRequest');
+  return body as KubeObject;
 }
 
 async function handleSubresource(call: ResourceCall, name: string, subresource: string, podLogs: PodLogSource): Promise<void> {
@@ -108,27 +155,31 @@ function list({ req, res, query, def, namespace, store }: ResourceCall): void | 
   sendJson(res, 200, shaped(shape, def, objects, listMeta, includeObjectOption(query), true));
 }
 
-async function create({ req, res, query, def, namespace, store }: ResourceCall): Promise<void> {
+async function create(call: ResourceCall): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   if (def.namespaced && !namespace) throw resourceNotFound();
   const body = await readObjectBody(req, def);
-  const options = writeOptions(query);
+  const options = requestWriteOptions(call, undefined);
   const created = store.create(def, namespace, body, options);
   sendJson(res, 201, created, { warnings: options.warnings });
 }
 
-async function update({ req, res, query, def, namespace, store }: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
+async function update(call: ResourceCall, name: string, subresource: 'status' | 'finalize' | undefined): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   const body = await readObjectBody(req, def);
-  const options = writeOptions(query);
+  const options = requestWriteOptions(call, subresource);
   const result = store.update(def, namespace, name, body, { ...options, ...(subresource ? { subresource } : {}) });
   sendJson(res, result.created ? 201 : 200, result.object, { warnings: options.warnings });
 }
 
-async function patch({ req, res, query, def, namespace, store }: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+async function patch(call: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+  const { req, res, def, namespace, store } = call;
   const type = mediaType(req);
+  if (type === APPLY_PATCH_TYPE) return applyPatch(call, name, subresource);
   const apply = patchFunction(type, def);
   const patchBody = parseBody(await readBody(req), type);
   if (patchBody === undefined) throw badRequest('the patch body is empty');
-  const options = writeOptions(query);
+  const options = requestWriteOptions(call, subresource);
   const updated = store.guaranteedUpdate(def, namespace, name, (current) => apply(current, patchBody) as KubeObject, {
     ...options,
     ...(subresource ? { subresource } : {}),
@@ -136,13 +187,31 @@ async function patch({ req, res, query, def, namespace, store }: ResourceCall, n
   sendJson(res, 200, updated, { warnings: options.warnings });
 }
 
-async function remove({ req, res, query, def, namespace, store }: ResourceCall, name: string): Promise<void> {
-  const result = store.delete(def, namespace, name, await deleteOptions(req, query));
+/** Server-side apply: creates the object when missing, else merges it in as fieldManager (see ssa/apply.ts). */
+async function applyPatch(call: ResourceCall, name: string, subresource: 'status' | undefined): Promise<void> {
+  const { req, res, query, def, namespace, store, user } = call;
+  const manager = query.get('fieldManager');
+  if (!manager) throw invalid('PatchOptions', 'meta.k8s.io', '', [FieldErrors.required('fieldManager', 'is required for apply patch')]);
+  const forceValue = query.get('force');
+  if (forceValue !== null && !['true', 'false', '1', '0', 't', 'f', 'True', 'False', 'TRUE', 'FALSE', 'T', 'F'].includes(forceValue)) throw badRequest(`force: invalid boolean ${JSON.stringify(forceValue)}`);
+  const applyOptions = { manager, force: ['true', '1', 't', 'True', 'TRUE', 'T'].includes(forceValue ?? ''), ...(subresource ? { subresource } : {}) };
+  const applied = checkApplied(def, parseBody(await readBody(req), 'application/yaml'), name);
+  const options: WriteOptions = { ...writeOptions(query), ...(user ? { user } : {}) };
+  if (!subresource && !store.tryGet(def, namespace, name)) {
+    const created = store.create(def, namespace, serverSideApply(def, undefined, { ...applied, metadata: { ...applied.metadata, ...(namespace ? { namespace } : {}) } }, applyOptions), options);
+    return sendJson(res, 201, created, { warnings: options.warnings });
+  }
+  const updated = store.guaranteedUpdate(def, namespace, name, (current) => serverSideApply(def, current, applied, applyOptions), { ...options, ...(subresource ? { subresource } : {}) });
+  sendJson(res, 200, updated, { warnings: options.warnings });
+}
+
+async function remove({ req, res, query, def, namespace, store, user }: ResourceCall, name: string): Promise<void> {
+  const result = store.delete(def, namespace, name, { ...(await deleteOptions(req, query)), ...(user ? { user } : {}) });
   sendJson(res, result.deleted ? 200 : 202, result.object);
 }
 
-async function deleteCollection({ req, res, query, def, namespace, store }: ResourceCall): Promise<void> {
-  const deleted = store.deleteCollection(def, namespace, selectorOptions(query), await deleteOptions(req, query));
+async function deleteCollection({ req, res, query, def, namespace, store, user }: ResourceCall): Promise<void> {
+  const deleted = store.deleteCollection(def, namespace, selectorOptions(query), { ...(await deleteOptions(req, query)), ...(user ? { user } : {}) });
   sendJson(res, 200, { apiVersion: apiVersionOf(def), kind: def.listKind, metadata: {}, items: deleted });
 }
 

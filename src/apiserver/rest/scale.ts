@@ -9,6 +9,7 @@ import { mediaType, parseBody, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
 import { patchFunction } from './patch-function.ts';
 import type { ResourceCall } from './call.ts';
+import { fieldManagerOf, trackUpdate } from '../ssa/managed-fields.ts';
 
 interface Scale {
   apiVersion: 'autoscaling/v1';
@@ -18,7 +19,7 @@ interface Scale {
   status: { replicas: number; selector?: string };
 }
 
-export async function handleScale({ req, res, query: q, def, namespace, store }: ResourceCall, name: string): Promise<void> {
+export async function handleScale({ req, res, query: q, def, namespace, store, user }: ResourceCall, name: string): Promise<void> {
   const scale = def.subresources.scale!;
   const method = req.method ?? 'GET';
   if (method === 'GET') return sendJson(res, 200, toScale(store.get(def, namespace, name), scale));
@@ -42,7 +43,8 @@ export async function handleScale({ req, res, query: q, def, namespace, store }:
       if (method === 'PUT' && wanted) current.metadata.resourceVersion = wanted;
       return current;
     },
-    { dryRun },
+    // The replicas a scale writes belong to its manager (kubectl scale: "kubectl"), as upstream records.
+    { dryRun, ...(user ? { user } : {}), track: (old, obj) => trackUpdate(def, old, obj, fieldManagerOf(req, q), 'scale') },
   );
   sendJson(res, 200, toScale(updated, scale));
 }

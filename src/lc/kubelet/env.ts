@@ -10,6 +10,8 @@ import type { Container, Pod } from '../../api/workloads.ts';
  */
 export type KeyLookup = ((kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => Promise<Record<string, string> | undefined>) & {
   serviceEnv?: (pod: Pod) => Record<string, string>;
+  /** The host directory a bound PersistentVolumeClaim gives a pod (undefined: missing or not bound yet). */
+  claimPath?: (namespace: string, claimName: string) => Promise<string | undefined>;
 };
 
 /** A missing Secret/ConfigMap/key that is not optional: the container cannot start. */

@@ -233,7 +233,22 @@ export class Kubelet {
 
   private readonly lookup: KeyLookup = Object.assign(async (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => this.readKeys(kind, namespace, name), {
     serviceEnv: (pod: Pod) => this.serviceEnv(pod),
+    claimPath: (namespace: string, claimName: string) => this.claimPath(namespace, claimName),
   });
+
+  /** The host directory of a Bound claim (annotation sedna.io/host-path, set by the API server's binder). */
+  private async claimPath(namespace: string, name: string): Promise<string | undefined> {
+    try {
+      const claim = await requestJson<{ metadata?: { annotations?: Record<string, string> }; status?: { phase?: string } }>(this.options.kubeConfig, {
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
+        timeoutMs: 15_000,
+      });
+      return claim.status?.phase === 'Bound' ? claim.metadata?.annotations?.['sedna.io/host-path'] : undefined;
+    } catch (err) {
+      if (isApiError(err, 404)) return undefined;
+      throw err;
+    }
+  }
 
   private async readKeys(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<Record<string, string> | undefined> {
     const plural = kind === 'Secret' ? 'secrets' : 'configmaps';

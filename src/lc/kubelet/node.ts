@@ -159,7 +159,9 @@ export class NodeAgent {
     try {
       await this.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } } });
     } catch (err) {
-      if (!isApiError(err, 409)) throw err;
+      // 403: a node identity may not create namespaces (the API server creates kube-node-lease);
+      // the Lease create that follows says whether it exists.
+      if (!isApiError(err, 409) && !isApiError(err, 403)) throw err;
     }
   }
 }

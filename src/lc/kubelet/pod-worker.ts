@@ -162,6 +162,14 @@ export class PodWorker {
         out.set(volume.name, volume.hostPath.path);
         continue;
       }
+      if (volume.persistentVolumeClaim) {
+        // The embedded API server binds every claim to a directory on this machine.
+        const claimName = volume.persistentVolumeClaim.claimName;
+        const path = await this.deps.lookup.claimPath?.(namespace, claimName);
+        if (!path) throw new ContainerConfigError(`persistentvolumeclaim "${claimName}" not found or not bound`);
+        out.set(volume.name, path);
+        continue;
+      }
       const path = join(dir, 'volumes', volume.name);
       mkdirSync(path, { recursive: true });
       out.set(volume.name, path);

@@ -81,6 +81,7 @@ program
   .option('--port <port>', 'API server HTTPS port (0 picks a free one)', port, 6443)
   .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
   .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
+  .option('--node-monitor-grace-period <seconds>', 'GM: a node whose Lease is not renewed for this long becomes Ready=Unknown (default 40)', positiveInt)
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
 
 program

@@ -126,8 +126,8 @@ describe('sedna up / status / down', () => {
     assert.equal(r.code, 0, r.stderr);
     for (const name of ['apiserver', 'gm', 'lc/cloud', 'lc/edge-1', 'lc/edge-2']) assert.match(r.stdout, new RegExp(`^${name}\\s+\\d+\\s+running`, 'm'));
     for (const node of ['cloud', 'edge-1', 'edge-2']) assert.match(r.stdout, new RegExp(`^${node}\\s+Ready`, 'm'));
-    assert.match(r.stdout, /^default\s+hello\s+Succeeded\s+edge-1/m);
-    assert.match(r.stdout, /^default\s+web-\S+\s+Running\s+edge-2/m);
+    assert.match(r.stdout, /^default\s+hello\s+Succeeded\s+0\/1\s+edge-1/m);
+    assert.match(r.stdout, /^default\s+web-\S+\s+Running\s+1\/1\s+edge-2/m);
   });
 
   it('sedna down stops every process and removes up.json', async () => {

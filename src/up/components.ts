@@ -1,0 +1,102 @@
+// What `sedna up` runs, as a list of component specs the supervisor starts stage by stage, restarts
+// when they crash and stops in reverse: the API server (then the Sedna CRDs), the GM, one LC with
+// its embedded kubelet per node. Another component (a dashboard, a knowledge base) is one more
+// spec in this list. A restarted component gets the port of its previous run, so the kubeconfig,
+// the LCs' GM URL and the pods' LC_SERVER stay valid.
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { applyCrds, loadKubeConfig } from './cluster.ts';
+
+/** URL of a component's current (or last) run, by component name. */
+export type UrlOf = (name: string) => string | undefined;
+
+export interface ComponentSpec {
+  /** apiserver, gm, lc/<node>, … */
+  name: string;
+  /** logs/<logName>.log */
+  logName: string;
+  /** Stages start in ascending order (each waits for the previous one) and stop in descending order. */
+  stage: number;
+  role: 'apiserver' | 'gm' | 'lc' | 'other';
+  node?: string;
+  /** The `sedna` argv; on a restart `urlOf(name)` is the previous run's URL. */
+  args(urlOf: UrlOf): string[];
+  /** The output line that says it is ready; group 1 is the URL it serves. */
+  ready: RegExp;
+  /** Runs once, after the first start became ready (e.g. apply the CRDs). */
+  onFirstReady?(url: string, remainingMs: number): Promise<void>;
+}
+
+export interface SednaComponentsOptions {
+  dataDir: string;
+  nodes: string[];
+  port: number;
+  tokens: Record<string, string>;
+  tokensFile: string;
+  out: Writable;
+  /** Extra `sedna gm` flags (e.g. the node-lifecycle grace period). */
+  gmArgs?: string[];
+}
+
+/** The port of a URL, or `fallback` when there is no previous run. */
+export function portOf(url: string | undefined, fallback: number): string {
+  if (!url) return String(fallback);
+  const port = new URL(url).port;
+  return port === '' ? String(fallback) : port;
+}
+
+export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[] {
+  const { dataDir, nodes, tokens, out } = options;
+  const apiDir = join(dataDir, 'apiserver');
+  const apiKubeconfig = join(apiDir, 'kubeconfig');
+  const apiserver: ComponentSpec = {
+    name: 'apiserver',
+    logName: 'apiserver',
+    stage: 0,
+    role: 'apiserver',
+    args: (urlOf) => ['apiserver', '--data-dir', apiDir, '--port', portOf(urlOf('apiserver'), options.port)],
+    ready: /^API server listening on (\S+)\nkubeconfig: \S+$/m,
+    async onFirstReady(_url, remainingMs) {
+      const kubeconfig = join(dataDir, 'kubeconfig');
+      copyFileSync(apiKubeconfig, kubeconfig);
+      chmodSync(kubeconfig, 0o600);
+      const crds = await applyCrds(loadKubeConfig(kubeconfig), undefined, remainingMs);
+      out.write(`applied ${crds.length} Sedna CRDs\n`);
+    },
+  };
+  const gm: ComponentSpec = {
+    name: 'gm',
+    logName: 'gm',
+    stage: 1,
+    role: 'gm',
+    args: (urlOf) => [
+      'gm', '--kubeconfig', apiKubeconfig, '--node-tokens', options.tokensFile, '--edge-port', portOf(urlOf('gm'), 0), '--metrics-port', '0',
+      '--identity', 'sedna-up-gm', ...(options.gmArgs ?? []),
+    ],
+    ready: /^edge hub listening on (\S+)$/m,
+  };
+  // One service proxy serves every node: they all share this machine's loopback.
+  const lcs = nodes.map((node, index): ComponentSpec => {
+    const nodeDir = join(dataDir, 'nodes', node);
+    const tokenFile = join(nodeDir, 'token');
+    mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+    writeFileSync(tokenFile, `${tokens[node]}\n`, { mode: 0o600 });
+    chmodSync(tokenFile, 0o600);
+    const name = `lc/${node}`;
+    return {
+      name,
+      logName: `lc-${node}`,
+      stage: 2,
+      role: 'lc',
+      node,
+      args: (urlOf) => [
+        'lc', '--node', node, '--gm', urlOf('gm')!, '--token-file', tokenFile, '--port', portOf(urlOf(name), 0), '--data-dir', nodeDir,
+        '--kubeconfig', apiKubeconfig, '--pod-log-dir', join(apiDir, 'logs'),
+        ...(index === 0 ? ['--service-proxy'] : []),
+      ],
+      ready: /^worker API listening on (\S+)$/m,
+    };
+  });
+  return [apiserver, gm, ...lcs];
+}

@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   controllers?: boolean;
   /** Where Service ClusterIPs come from (kube-apiserver's --service-cluster-ip-range); default 127.96.0.0/12, on loopback. */
   serviceClusterIpRange?: string;
+  /** A node whose kubelet is not heard from for this long becomes Ready=Unknown (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -81,7 +83,9 @@ export class ApiServer {
     this.authenticate = bearerTokenAuthenticator([credentials.token]);
     this.ensureSystemNamespaces();
     this.crdController.start();
-    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log);
+    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log, {
+      nodeLifecycle: this.options.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: this.options.nodeMonitorGracePeriodMs } : {},
+    });
     this.scheduleCompaction();
     this.server = createHttpsServer({ key: credentials.key, cert: credentials.cert }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;

@@ -38,7 +38,7 @@ export async function upCommand(flags: UpFlags): Promise<void> {
     detach: detached,
     timeoutMs: flags.timeout * 1000,
     out,
-    ...(flags.nodeMonitorGracePeriod !== undefined ? { gmArgs: ['--node-monitor-grace-period', String(flags.nodeMonitorGracePeriod)] } : {}),
+    ...(flags.nodeMonitorGracePeriod !== undefined ? { apiserverArgs: ['--node-monitor-grace-period', String(flags.nodeMonitorGracePeriod)] } : {}),
   });
   // Ctrl-C (or sedna down's SIGTERM) while starting or running stops what was started.
   let interrupted = false;

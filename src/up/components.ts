@@ -35,7 +35,8 @@ export interface SednaComponentsOptions {
   tokens: Record<string, string>;
   tokensFile: string;
   out: Writable;
-  /** Extra `sedna gm` flags (e.g. the node-lifecycle grace period). */
+  /** Extra `sedna apiserver` flags (e.g. the node-lifecycle grace period) and `sedna gm` flags. */
+  apiserverArgs?: string[];
   gmArgs?: string[];
 }
 
@@ -55,7 +56,7 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
     logName: 'apiserver',
     stage: 0,
     role: 'apiserver',
-    args: (urlOf) => ['apiserver', '--data-dir', apiDir, '--port', portOf(urlOf('apiserver'), options.port)],
+    args: (urlOf) => ['apiserver', '--data-dir', apiDir, '--port', portOf(urlOf('apiserver'), options.port), ...(options.apiserverArgs ?? [])],
     ready: /^API server listening on (\S+)\nkubeconfig: \S+$/m,
     async onFirstReady(_url, remainingMs) {
       const kubeconfig = join(dataDir, 'kubeconfig');

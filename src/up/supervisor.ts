@@ -38,7 +38,8 @@ export interface UpOptions {
   /** Grace per component on shutdown before SIGKILL (default 20 s). */
   stopGraceMs?: number;
   restartBackoff?: RestartBackoffOptions;
-  /** Extra `sedna gm` flags. */
+  /** Extra `sedna apiserver` and `sedna gm` flags. */
+  apiserverArgs?: string[];
   gmArgs?: string[];
   /** Components beyond the core ones, given the core specs (for a dashboard or a KB). */
   extraComponents?: (core: ComponentSpec[]) => ComponentSpec[];
@@ -104,7 +105,7 @@ export class Supervisor {
     try {
       const tokensFile = join(dir, 'node-tokens.yaml');
       const tokens = ensureNodeTokens(tokensFile, nodes);
-      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, out, ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}) });
+      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, out, ...(this.options.apiserverArgs ? { apiserverArgs: this.options.apiserverArgs } : {}), ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}) });
       const specs = [...core, ...(this.options.extraComponents?.(core) ?? [])];
       for (const stage of [...new Set(specs.map((s) => s.stage))].sort((a, b) => a - b)) {
         const group = specs.filter((s) => s.stage === stage);

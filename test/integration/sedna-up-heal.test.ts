@@ -24,7 +24,7 @@ describe('sedna up supervises what it started', () => {
   };
 
   before(async () => {
-    cluster = await startCluster({ nodes: 'cloud,edge-1', prefix: 'sedna-heal-' });
+    cluster = await startCluster({ nodes: 'cloud,edge-1', prefix: 'sedna-heal-', args: ['--node-monitor-grace-period', '6'] });
   });
 
   after(async () => {
@@ -82,6 +82,29 @@ describe('sedna up supervises what it started', () => {
     assert.equal(pod.status!.containerStatuses![0]!.restartCount, 1, 'the replaced run counts as a restart');
     const nodes = await cluster.kc(['get', 'nodes']);
     assert.match(nodes, /^edge-1\s+Ready/m);
+  });
+
+  it('a node whose LC stops renewing its Lease becomes NotReady and tainted, its pod not Ready; then Ready again', async () => {
+    const lc = readState(cluster.dir).lcs.find((l) => l.node === 'edge-1')!;
+    const podReady = async (): Promise<string | undefined> => (await cluster.getJson<Pod>(['get', 'pod', 'sleeper'])).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    assert.equal(await podReady(), 'True');
+    // Frozen, not dead: the supervisor sees no exit, only the missing Lease renewals tell.
+    process.kill(lc.pid, 'SIGSTOP');
+    try {
+      const node = await eventually(async () => {
+        const n = await cluster.getJson<{ spec?: { taints?: { key: string; effect: string }[] }; status: { conditions: { type: string; status: string }[] } }>(['get', 'node', 'edge-1']);
+        return n.status.conditions.find((c) => c.type === 'Ready')?.status === 'Unknown' && (n.spec?.taints?.length ?? 0) === 2 ? n : undefined;
+      }, 30_000, 'edge-1 Ready=Unknown');
+      assert.deepEqual(node.spec!.taints!.map((t) => `${t.key}:${t.effect}`).sort(), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+      assert.match(await cluster.kc(['get', 'nodes']), /^edge-1\s+NotReady/m);
+      await eventually(async () => ((await podReady()) === 'False' ? true : undefined), 15_000, 'the sleeper pod not Ready');
+      assert.match(await cluster.kc(['get', 'nodes']), /^cloud\s+Ready/m);
+    } finally {
+      process.kill(lc.pid, 'SIGCONT');
+    }
+    await eventually(async () => ((await cluster.kc(['get', 'nodes'])).match(/^edge-1\s+Ready/m) ? true : undefined), 30_000, 'edge-1 Ready again');
+    await eventually(async () => ((await podReady()) === 'True' ? true : undefined), 30_000, 'the sleeper pod Ready again');
+    await eventually(async () => ((await cluster.getJson<{ spec?: { taints?: unknown[] } }>(['get', 'node', 'edge-1'])).spec?.taints === undefined ? true : undefined), 15_000, 'taints removed');
   });
 
   it('after kill -9 of the supervisor, a second sedna up starts clean and sedna down leaves nothing', async () => {

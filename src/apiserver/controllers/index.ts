@@ -6,6 +6,7 @@ import type { GenericStore } from '../registry/generic-store.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { NamespaceController } from './namespace-controller.ts';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle-controller.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import type { StoreController } from './store-controller.ts';
 
@@ -19,7 +20,12 @@ export interface RunningControllers {
   idle(): Promise<void>;
 }
 
-export function startControllers(store: GenericStore, log: Logger): RunningControllers {
+export interface ControllerOptions {
+  /** The node-lifecycle controller's settings; false leaves it out. */
+  nodeLifecycle?: NodeLifecycleOptions | false;
+}
+
+export function startControllers(store: GenericStore, log: Logger, options: ControllerOptions = {}): RunningControllers {
   const controllers: StoreController[] = [
     new GarbageCollector(store, log.child({ controller: 'garbage-collector' })),
     new NamespaceController(store, log.child({ controller: 'namespace' })),
@@ -27,9 +33,12 @@ export function startControllers(store: GenericStore, log: Logger): RunningContr
     new DeploymentController(store, log.child({ controller: 'deployment' })),
   ];
   for (const controller of controllers) controller.start();
+  const nodeLifecycle = options.nodeLifecycle === false ? undefined : new NodeLifecycleController(store, log.child({ controller: 'node-lifecycle' }), options.nodeLifecycle);
+  nodeLifecycle?.start();
   const syncs = (): number => controllers.reduce((n, c) => n + c.syncCount(), 0);
   return {
     stop() {
+      nodeLifecycle?.stop();
       for (const controller of controllers) controller.stop();
     },
     async idle() {

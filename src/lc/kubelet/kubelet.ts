@@ -231,6 +231,9 @@ export class Kubelet {
     this.leaseTimer = setTimeout(() => {
       void this.node
         .renewLease()
+        .then(async () => {
+          if (await this.node.reassertReady()) this.logger.info('the node was not Ready; posted Ready again');
+        })
         .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'))
         .finally(() => {
           if (!this.stopped) this.scheduleLease();

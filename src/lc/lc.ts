@@ -146,7 +146,7 @@ export class LocalController {
           podLogDir,
           workDir: workDir ?? join(options.dataDir, 'kubelet'),
           lcServerUrl: `http://${host}:${port}`,
-          processRecords: new SqliteProcessRecords(db.db),
+          processRecords: new SqliteProcessRecords(db.db, join(options.dataDir, 'pod-processes')),
         });
         this.kubeletInstance = kubelet;
         await kubelet.start();

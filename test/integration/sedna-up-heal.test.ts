@@ -54,7 +54,7 @@ describe('sedna up supervises what it started', () => {
     assert.match(status.stdout, /^gm\s+\d+\s+running\s+1\s+SIGKILL at /m);
   });
 
-  it('restarts a killed LC; its pod is restarted by the new kubelet, not left running', async () => {
+  it('restarts a killed LC; its pod dies with it and is restarted by the new kubelet', async () => {
     await cluster.apply({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -72,7 +72,7 @@ describe('sedna up supervises what it started', () => {
       return s.pid !== lc.pid && s.restarts === 1 && isAlive(s.pid) ? s : undefined;
     }, 30_000, 'the LC restarted');
     remember(readState(cluster.dir).lcs.find((l) => l.node === 'edge-1')!.pid);
-    await eventually(() => (isSameProcess(firstId) ? undefined : true), 30_000, 'the old pod process stopped by the new kubelet');
+    await eventually(() => (isSameProcess(firstId) ? undefined : true), 30_000, 'the old pod process stopped with its LC (the watchdog) or by the new kubelet');
     const second = await eventually(async () => {
       const pid = await podPid('sleeper');
       return pid !== undefined && pid !== first ? pid : undefined;

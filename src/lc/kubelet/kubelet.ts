@@ -20,6 +20,7 @@ import { NodeAgent } from './node.ts';
 import { type BackoffOptions, PodWorker } from './pod-worker.ts';
 import { allocateHostPorts, HOST_PORTS_ANNOTATION } from './ports.ts';
 import type { ProcessRecords } from './process-records.ts';
+import { startReaper } from './reaper.ts';
 import { stopIdentified } from '../../lib/proc.ts';
 import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
 import { podStatusFor } from './status.ts';
@@ -126,6 +127,9 @@ export class Kubelet {
     mkdirSync(this.options.podLogDir, { recursive: true });
     mkdirSync(this.options.workDir, { recursive: true });
     await this.stopLeftProcesses();
+    // Pods die with this LC, however it dies; unless they are meant to outlive it.
+    const file = this.options.processRecords?.file;
+    if (file && (this.options.stopPodsOnStop ?? true)) startReaper(file);
     await this.node.register();
     await this.node.renewLease();
     this.scheduleLease();
@@ -162,21 +166,22 @@ export class Kubelet {
   }
 
   /**
-   * Processes a previous run of this kubelet started and did not see end (the LC was killed): each
-   * still running under its recorded identity is stopped, so no pod runs unmanaged or twice; the
-   * pod is then started again by the normal sync.
+   * Processes a previous run of this kubelet started and did not see end (the LC was killed; its
+   * watchdog, reaper.ts, normally stopped them already): each still running under its recorded
+   * identity is stopped, so no pod runs unmanaged or twice; the pod is then started again by the
+   * normal sync.
    */
   private async stopLeftProcesses(): Promise<void> {
     const records = this.options.processRecords;
     if (!records) return;
     await Promise.all(records.list().map(async (r) => {
       const result = await stopIdentified(r, this.options.stopGraceMs ?? 2_000);
-      if (result !== 'gone') {
-        this.logger.info({ pod: `${r.namespace}/${r.pod}`, container: r.container, pid: r.pid, result }, 'stopped a container process a previous kubelet left running; the pod restarts');
-        let containers = this.replaced.get(r.podUid);
-        if (!containers) this.replaced.set(r.podUid, (containers = new Set()));
-        containers.add(r.container);
-      }
+      if (result !== 'gone') this.logger.info({ pod: `${r.namespace}/${r.pod}`, container: r.container, pid: r.pid, result }, 'stopped a container process a previous kubelet left running; the pod restarts');
+      // Gone already (the watchdog stopped it when the LC died) or stopped now: either way a
+      // run ended unseen, and the container's next run counts as a restart.
+      let containers = this.replaced.get(r.podUid);
+      if (!containers) this.replaced.set(r.podUid, (containers = new Set()));
+      containers.add(r.container);
       records.remove(r.pid, r.startTime);
     }));
   }

@@ -109,6 +109,19 @@ export async function clusterView(kc: k8s.KubeConfig): Promise<ClusterView> {
   };
 }
 
+/** The running containers' processes of every pod (`process://<pid>` container IDs of the embedded kubelet). */
+export async function runningPods(kubeconfig: string): Promise<{ name: string; pid: number }[]> {
+  const core = loadKubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
+  const out: { name: string; pid: number }[] = [];
+  for (const p of (await core.listPodForAllNamespaces()).items) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      const pid = Number(c.containerID?.startsWith('process://') ? c.containerID.slice('process://'.length) : NaN);
+      if (c.state?.running && pid > 0) out.push({ name: `${p.metadata!.namespace}/${p.metadata!.name} container ${c.name}`, pid });
+    }
+  }
+  return out;
+}
+
 /** Left-aligned columns, as kubectl prints them. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -136,6 +136,8 @@ describe('sedna up / status / down', () => {
     const r = await sedna(['down', '--data-dir', dir, '--timeout', '10'], 90_000);
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /sedna is down/);
+    assert.match(r.stdout, /^pod default\/web-\S+ container web \(pid \d+\) stopped$/m, 'names the pods it stopped');
+    assert.match(r.stdout, /^lc\/edge-2 \(pid \d+\) stopped$/m);
     assert.equal(existsSync(join(dir, 'up.json')), false);
     for (const c of [state.apiserver, state.gm!, ...state.lcs]) assert.equal(isAlive(c.pid), false, `${c.name} (pid ${c.pid}) stopped`);
     for (const pid of workerPids) assert.equal(isAlive(pid), false, `worker pid ${pid} stopped with its LC`);

@@ -38,6 +38,8 @@ export interface FaultRow {
   writesLost: number;
   reportsAcked: number;
   reportsLost: number;
+  /** From the fault (or the link's return) until the last acknowledged report was in the status. */
+  reportsInSeconds: number;
   scenario: string;
   unmanaged: number;
 }
@@ -196,6 +198,7 @@ class Suite {
       this.restartedEdgeAt = Date.now();
       return 'Running, edge restarted (re-measuring)';
     }
+    if (service === JI && this.restartedEdgeAt > 0 && !this.remeasuredSince(this.restartedEdgeAt)) return 'Running, edge re-measuring (restarted earlier)';
     const size = async (): Promise<number> => (await this.core.readNamespacedPodLog({ name: pod.metadata.name, namespace: 'default' })).length;
     const before = await size();
     try {
@@ -204,6 +207,15 @@ class Suite {
     } catch (err) {
       this.log(`  edge worker ${pod.metadata.name}: ${(err as Error).message}`);
       return 'edge worker silent';
+    }
+  }
+
+  /** Whether the joint-inference results were written again after `since`. */
+  private remeasuredSince(since: number): boolean {
+    try {
+      return Date.parse((JSON.parse(readFileSync(join(this.dir, 'results', 'joint-inference.json'), 'utf8')) as ScenarioResults).finishedAt) > since;
+    } catch {
+      return false;
     }
   }
 
@@ -237,10 +249,13 @@ class Suite {
     await reporter.stop();
     const writes = await writer.stopAndCount();
     const service = this.services.at(-1)!;
+    // A report is lost only if it never arrives: the LC's link may still be backing off after a
+    // long cut, so its outbox drains late; how late is its own column.
     const reported = await eventually(async () => {
       const seq = await Reporter.reported(this.kc, service);
       return seq >= reporter.lastAcked ? seq : undefined;
-    }, 30_000, 'last report in the status').catch(async () => Reporter.reported(this.kc, service));
+    }, 120_000, 'last report in the status').catch(async () => Reporter.reported(this.kc, service));
+    const reportsInSeconds = (Date.now() - started) / 1000;
     const unmanaged = this.tracker.unmanaged(await this.track().then((m) => new Set([...m, ...managed])));
     for (const u of unmanaged) this.log(`  unmanaged: ${u.what} pid ${u.pid}`);
     const row: FaultRow = {
@@ -250,6 +265,7 @@ class Suite {
       writesLost: writes.lost,
       reportsAcked: reporter.lastAcked,
       reportsLost: Math.max(0, reporter.lastAcked - reported),
+      reportsInSeconds,
       scenario,
       unmanaged: unmanaged.length,
     };
@@ -260,10 +276,10 @@ class Suite {
 
 export function formatRow(r: FaultRow): string {
   const rec = r.recoverySeconds === undefined ? 'NOT RECOVERED' : `${r.recoverySeconds.toFixed(1)} s`;
-  return `| ${r.fault} | ${rec} | ${r.writesLost}/${r.writesAcked} | ${r.reportsLost}/${r.reportsAcked} | ${r.scenario} | ${r.unmanaged} |`;
+  return `| ${r.fault} | ${rec} | ${r.writesLost}/${r.writesAcked} | ${r.reportsLost}/${r.reportsAcked} | ${r.reportsInSeconds.toFixed(1)} s | ${r.scenario} | ${r.unmanaged} |`;
 }
 
-export const TABLE_HEADER = '| fault | recovery | writes lost/acked | reports lost/acked | scenario | unmanaged |\n|---|---|---|---|---|---|';
+export const TABLE_HEADER = '| fault | recovery | writes lost/acked | reports lost/acked | last report in status | scenario | unmanaged |\n|---|---|---|---|---|---|---|';
 
 /** Targets: nothing lost or left, recovery ≤ 15 s after an LC or GM restart. */
 export function missedTargets(result: SuiteResult): string[] {

@@ -106,14 +106,16 @@ async function main(): Promise<void> {
         nextGmRestart += gmRestartMs;
         process.kill(readState(dir).gm!.pid, 'SIGTERM');
         gmRestarts++;
-        // Samples of one GM lifetime only: a restart resets its memory.
+        // One series per GM lifetime: a restart resets its memory.
+        const lifetime = samples.get('gm');
         samples.delete('gm');
+        if (lifetime && lifetime.length >= 2) samples.set(`gm (lifetime ${gmRestarts})`, lifetime);
       }
       await watchChurn(kc, churn);
       churned += churn;
     }
     log('');
-    log(`growth per hour after the ${values.warmup}-minute warm-up (least-squares slope; the GM's since its last restart):`);
+    log(`growth per hour after the ${values.warmup}-minute warm-up (least-squares slope; the GM per lifetime between restarts):`);
     for (const [name, s] of samples) {
       const first = s[0]!.y;
       const last = s.at(-1)!.y;

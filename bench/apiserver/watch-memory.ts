@@ -1,7 +1,7 @@
 // Is the API server's RSS growth after many watches a leak? (One probe saw 88 MB → 389 MB after
 // 5,000 watches were opened and closed.) The real ApiServer runs in a child process with
 // --expose-gc; this process opens and closes watches against it over HTTPS in rounds of 5,000
-// (100 at a time; each waits for its response headers and an event, then aborts), and after each
+// (--concurrency at a time, 100 by default; each waits for its headers and an event, then aborts), and after each
 // round asks the server for its memory before and after a forced full GC. A leak shows as heap
 // that a GC does not return and that grows round after round; RSS alone also holds memory the
 // allocator keeps for reuse. Figures are ratios against the baseline taken in the same server.
@@ -90,7 +90,7 @@ try {
   const endpoint = endpointFromKubeconfig(kubeconfig!);
   await seed(endpoint);
   // Warm-up: the code paths of a watch compiled and their pools allocated, as in a running system.
-  for (let i = 0; i < 200; i += concurrency) await Promise.all(Array.from({ length: concurrency }, () => openAndClose(endpoint)));
+  for (let i = 0; i < 200; i += 100) await Promise.all(Array.from({ length: 100 }, () => openAndClose(endpoint)));
   const base = await memory(true);
   console.log(`baseline after warm-up and GC: rss ${mb(base.rss)}, heapUsed ${mb(base.heapUsed)}, external ${mb(base.external)}`);
   const rows: string[] = [];

@@ -61,6 +61,8 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** A client that has not finished its TLS handshake by then is dropped. */
   handshakeTimeoutMs?: number;
+  /** A node whose kubelet is not heard from for this long becomes Ready=Unknown (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 /** Enough for every node's LC, kubelet and GM watches several times over. */
@@ -119,7 +121,10 @@ export class ApiServer {
     this.ensureSystemNamespaces();
     ensureBootstrapPolicy(this.store);
     this.crdController.start();
-    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log, { volumeDir: join(this.options.dataDir, 'volumes') });
+    if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log, {
+      volumeDir: join(this.options.dataDir, 'volumes'),
+      nodeLifecycle: this.options.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: this.options.nodeMonitorGracePeriodMs } : {},
+    });
     this.scheduleCompaction();
     this.server = createHttpsServer(
       {

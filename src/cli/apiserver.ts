@@ -14,6 +14,8 @@ export interface ApiserverFlags {
   demo?: boolean;
   /** Service ClusterIPs are allocated from this IPv4 CIDR (default 127.96.0.0/12, on loopback). */
   serviceClusterIpRange?: string;
+  /** Seconds without a kubelet's Lease renewal before its node becomes Ready=Unknown. */
+  nodeMonitorGracePeriod?: number;
 }
 
 export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
@@ -26,6 +28,7 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     compactIntervalMs: flags.compactInterval * 1000,
     compactRetain: flags.compactRetain,
     ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
+    ...(flags.nodeMonitorGracePeriod !== undefined ? { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000 } : {}),
     log,
   });
   await server.start();

@@ -34,6 +34,7 @@ program
   .option('--compact-interval <seconds>', 'how often old revisions are compacted', positiveInt, 60)
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from (default 127.96.0.0/12, on loopback)')
+  .option('--node-monitor-grace-period <seconds>', 'a node whose kubelet does not renew its Lease for this long becomes Ready=Unknown, tainted unreachable, its pods not Ready', positiveInt, 40)
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));
 
@@ -83,6 +84,7 @@ program
   .option('--port <port>', 'API server HTTPS port (0 picks a free one)', port, 6443)
   .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
   .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
+  .option('--node-monitor-grace-period <seconds>', 'a node whose Lease is not renewed for this long becomes Ready=Unknown (default 40)', positiveInt)
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
 
 program

@@ -140,6 +140,7 @@ export class LocalController {
         // Loaded only when this node runs pods: the kubelet brings the Kubernetes client, which a
         // LocalController that only relays worker messages should not carry in memory.
         const { Kubelet } = await import('./kubelet/index.ts');
+        const { SqliteProcessRecords } = await import('./kubelet/process-records.ts');
         const kubelet = new Kubelet({
           logger: this.logger,
           ...rest,
@@ -148,6 +149,7 @@ export class LocalController {
           podLogDir,
           workDir: workDir ?? join(options.dataDir, 'kubelet'),
           lcServerUrl: `http://${host}:${port}`,
+          processRecords: new SqliteProcessRecords(db.db, join(options.dataDir, 'pod-processes')),
         });
         this.kubeletInstance = kubelet;
         await kubelet.start();

@@ -75,8 +75,16 @@ export async function waitForNodesReady(kc: k8s.KubeConfig, names: string[], tim
 }
 
 export interface ClusterView {
-  nodes: { name: string; ready: boolean; roles: string[] }[];
-  pods: { namespace: string; name: string; phase: string; node: string; restarts: number }[];
+  /** ready: Ready, NotReady or Unknown (the node's Lease expired), as kubectl shows it. */
+  nodes: { name: string; ready: string; roles: string[] }[];
+  pods: { namespace: string; name: string; phase: string; ready: string; node: string; restarts: number }[];
+}
+
+/** kubectl's node STATUS: Ready, NotReady (False or Unknown), plus SchedulingDisabled. */
+function nodeStatus(node: k8s.V1Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const base = ready?.status === 'True' ? 'Ready' : 'NotReady';
+  return node.spec?.unschedulable ? `${base},SchedulingDisabled` : base;
 }
 
 export async function clusterView(kc: k8s.KubeConfig): Promise<ClusterView> {
@@ -85,7 +93,7 @@ export async function clusterView(kc: k8s.KubeConfig): Promise<ClusterView> {
   return {
     nodes: nodes.items.map((n) => ({
       name: n.metadata!.name!,
-      ready: isNodeReady(n),
+      ready: nodeStatus(n),
       roles: Object.keys(n.metadata?.labels ?? {})
         .filter((l) => l.startsWith('node-role.kubernetes.io/'))
         .map((l) => l.slice('node-role.kubernetes.io/'.length)),
@@ -94,10 +102,24 @@ export async function clusterView(kc: k8s.KubeConfig): Promise<ClusterView> {
       namespace: p.metadata!.namespace ?? 'default',
       name: p.metadata!.name!,
       phase: p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Pending'),
+      ready: `${(p.status?.containerStatuses ?? []).filter((c) => c.ready).length}/${p.spec?.containers.length ?? 0}`,
       node: p.spec?.nodeName ?? '<none>',
       restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
     })),
   };
+}
+
+/** The running containers' processes of every pod (`process://<pid>` container IDs of the embedded kubelet). */
+export async function runningPods(kubeconfig: string): Promise<{ name: string; pid: number }[]> {
+  const core = loadKubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
+  const out: { name: string; pid: number }[] = [];
+  for (const p of (await core.listPodForAllNamespaces()).items) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      const pid = Number(c.containerID?.startsWith('process://') ? c.containerID.slice('process://'.length) : NaN);
+      if (c.state?.running && pid > 0) out.push({ name: `${p.metadata!.namespace}/${p.metadata!.name} container ${c.name}`, pid });
+    }
+  }
+  return out;
 }
 
 /** Left-aligned columns, as kubectl prints them. */

@@ -13,6 +13,12 @@ export interface ComponentState {
   /** The URL it serves: API server HTTPS, GM edge hub ws, LC worker API http. */
   url?: string;
   node?: string;
+  /** How often the supervisor restarted it after an unexpected exit. */
+  restarts?: number;
+  /** Why its last run ended: `code 1` or `SIGKILL`, and when. */
+  lastExit?: { cause: string; at: string };
+  /** Its current run began (ISO time). */
+  runningSince?: string;
   /** Its Prometheus endpoint; the bearer token is in metricsTokenFile (the API server's: the kubeconfig's). */
   metricsUrl?: string;
   metricsTokenFile?: string;
@@ -26,7 +32,7 @@ export interface DashboardState extends ComponentState {
 export interface UpState {
   dataDir: string;
   kubeconfig: string;
-  /** The foreground `sedna up` process; absent with --detach. */
+  /** The `sedna up` process that supervises the others (in the foreground, or detached). */
   supervisorPid?: number;
   detached: boolean;
   startedAt: string;
@@ -34,6 +40,8 @@ export interface UpState {
   gm?: ComponentState;
   lcs: ComponentState[];
   dashboard?: DashboardState;
+  /** Components beyond the core ones (a dashboard, a knowledge base), stopped before the LCs. */
+  others?: ComponentState[];
 }
 
 export function upStatePath(dataDir: string): string {
@@ -56,9 +64,9 @@ export function removeUpState(dataDir: string): void {
   rmSync(upStatePath(dataDir), { force: true });
 }
 
-/** Every process in the state, in stop order: dashboard, LCs, GM, API server. */
+/** Every process in the state, in stop order: others, the dashboard, LCs, GM, API server. */
 export function componentsInStopOrder(state: UpState): ComponentState[][] {
-  return [state.dashboard ? [state.dashboard] : [], state.lcs, state.gm ? [state.gm] : [], [state.apiserver]].filter((g) => g.length > 0);
+  return [state.others ?? [], state.dashboard ? [state.dashboard] : [], state.lcs, state.gm ? [state.gm] : [], [state.apiserver]].filter((g) => g.length > 0);
 }
 
 /** Alive and not a zombie; with `mark`, also its command line must contain `mark` (Linux). */

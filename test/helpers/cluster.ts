@@ -43,6 +43,8 @@ export interface ClusterOptions {
   nodes?: string;
   /** Prefix of the temp data dir. */
   prefix?: string;
+  /** More `sedna up` flags. */
+  args?: string[];
 }
 
 export const GM_USER = 'system:serviceaccount:sedna:sedna';
@@ -59,7 +61,7 @@ export function gmDenials(dir: string): string[] {
 export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'sedna-cluster-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const args = ['up', '--detach', '--data-dir', dir, '--port', '0', '--timeout', '90', ...(options.nodes ? ['--nodes', options.nodes] : [])];
+  const args = ['up', '--detach', '--data-dir', dir, '--port', '0', '--timeout', '90', ...(options.nodes ? ['--nodes', options.nodes] : []), ...(options.args ?? [])];
   const up = await sedna(args, 120_000);
   if (up.code !== 0) {
     await sedna(['down', '--data-dir', dir, '--timeout', '10'], 90_000);

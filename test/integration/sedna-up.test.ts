@@ -165,8 +165,8 @@ describe('sedna up / status / down', () => {
     assert.equal(r.code, 0, r.stderr);
     for (const name of ['apiserver', 'gm', 'lc/cloud', 'lc/edge-1', 'lc/edge-2']) assert.match(r.stdout, new RegExp(`^${name}\\s+\\d+\\s+running`, 'm'));
     for (const node of ['cloud', 'edge-1', 'edge-2']) assert.match(r.stdout, new RegExp(`^${node}\\s+Ready`, 'm'));
-    assert.match(r.stdout, /^default\s+hello\s+Succeeded\s+edge-1/m);
-    assert.match(r.stdout, /^default\s+web-\S+\s+Running\s+edge-2/m);
+    assert.match(r.stdout, /^default\s+hello\s+Succeeded\s+0\/1\s+edge-1/m);
+    assert.match(r.stdout, /^default\s+web-\S+\s+Running\s+1\/1\s+edge-2/m);
   });
 
   it('sedna down stops every process and removes up.json', async () => {
@@ -175,6 +175,8 @@ describe('sedna up / status / down', () => {
     const r = await sedna(['down', '--data-dir', dir, '--timeout', '10'], 90_000);
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /sedna is down/);
+    assert.match(r.stdout, /^pod default\/web-\S+ container web \(pid \d+\) stopped$/m, 'names the pods it stopped');
+    assert.match(r.stdout, /^lc\/edge-2 \(pid \d+\) stopped$/m);
     assert.equal(existsSync(join(dir, 'up.json')), false);
     for (const c of [state.apiserver, state.gm!, ...state.lcs]) assert.equal(isAlive(c.pid), false, `${c.name} (pid ${c.pid}) stopped`);
     for (const pid of workerPids) assert.equal(isAlive(pid), false, `worker pid ${pid} stopped with its LC`);

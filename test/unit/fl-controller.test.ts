@@ -236,6 +236,19 @@ describe('FL status rules', () => {
     assert.deepEqual(resolved.conditions?.map((c) => [c.type, c.status, c.reason]), [['Training', 'True', 'WorkersCreated']]);
   });
 
+  it('a worker whose node is not ready is reported unavailable, not active; its return is reported too', () => {
+    const start = nextStatus(job(), { pods: [pod('aggregation', 'Running'), pod('train-0', 'Running')] }, NOW);
+    const cut = nextStatus(job(1, start), { pods: [pod('aggregation', 'Running'), { ...pod('train-0', 'Running'), nodeNotReady: true }] }, NOW);
+    assert.equal(cut.active, 1);
+    assert.equal(cut.phase, 'Running');
+    const training = cut.conditions?.find((c) => c.type === 'Training');
+    assert.deepEqual([training?.status, training?.reason], ['True', 'WorkerUnavailable']);
+    assert.match(training?.message ?? '', /training worker 0 \(pod p-train-0\)/);
+    const back = nextStatus(job(1, cut), { pods: [pod('aggregation', 'Running'), pod('train-0', 'Running')] }, NOW);
+    assert.equal(back.active, 2);
+    assert.equal(back.conditions?.find((c) => c.type === 'Training')?.reason, 'WorkersAvailable');
+  });
+
   it('a round report updates the Training condition in place; a spec edit resets the round', () => {
     const start = nextStatus(job(), { pods: [pod('aggregation', 'Running')] }, NOW);
     let status = withRound(job(1, start), 1, '2024-05-01T10:01:00Z', NOW);

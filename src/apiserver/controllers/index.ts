@@ -9,6 +9,7 @@ import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job-controller.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { PvcBinder } from './pvc-binder.ts';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle-controller.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import type { StoreController } from './store-controller.ts';
 
@@ -25,6 +26,8 @@ export interface RunningControllers {
 export interface ControllerOptions {
   /** Where PersistentVolumeClaims get their host directories; without it claims stay Pending. */
   volumeDir?: string;
+  /** The node-lifecycle controller's settings; false leaves it out. */
+  nodeLifecycle?: NodeLifecycleOptions | false;
 }
 
 export function startControllers(store: GenericStore, log: Logger, options: ControllerOptions = {}): RunningControllers {
@@ -38,9 +41,12 @@ export function startControllers(store: GenericStore, log: Logger, options: Cont
     ...(options.volumeDir ? [new PvcBinder(store, log.child({ controller: 'persistentvolumeclaim' }), options.volumeDir)] : []),
   ];
   for (const controller of controllers) controller.start();
+  const nodeLifecycle = options.nodeLifecycle === false ? undefined : new NodeLifecycleController(store, log.child({ controller: 'node-lifecycle' }), options.nodeLifecycle);
+  nodeLifecycle?.start();
   const syncs = (): number => controllers.reduce((n, c) => n + c.syncCount(), 0);
   return {
     stop() {
+      nodeLifecycle?.stop();
       for (const controller of controllers) controller.stop();
     },
     async idle() {

@@ -40,7 +40,7 @@ export { handleFederatedLearningUpstream };
 export { FL_KIND, FL_PLURAL } from './workers.ts';
 
 /** A worker pod as the API server reports it. */
-type Pod = WorkerPod & { status?: { phase?: string } };
+type Pod = WorkerPod & { status?: { phase?: string; conditions?: { type: string; status: string; reason?: string }[] } };
 
 export interface Informers {
   jobs: Informer<FederatedLearningJob>;
@@ -92,7 +92,8 @@ function isTerminating(pod: KubeObject): boolean {
 }
 
 function podView(pod: Pod): PodView {
-  return { slot: slotOf(pod) ?? '', name: pod.metadata.name ?? '', ...(pod.status?.phase ? { phase: pod.status.phase } : {}), terminating: isTerminating(pod) };
+  const nodeNotReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False' && c.reason === 'NodeNotReady') ?? false;
+  return { slot: slotOf(pod) ?? '', name: pod.metadata.name ?? '', ...(pod.status?.phase ? { phase: pod.status.phase } : {}), terminating: isTerminating(pod), ...(nodeNotReady ? { nodeNotReady } : {}) };
 }
 
 function isDone(pod: Pod): boolean {

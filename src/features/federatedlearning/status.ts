@@ -27,6 +27,8 @@ export const SPEC_UPDATED = 'SpecUpdated';
 export const MODEL_NOT_FOUND = 'ModelNotFound';
 export const DATASET_NOT_FOUND = 'DatasetNotFound';
 export const INVALID_SPEC = 'InvalidSpec';
+export const WORKER_UNAVAILABLE = 'WorkerUnavailable';
+export const WORKERS_AVAILABLE = 'WorkersAvailable';
 
 /** The pod phases the status is computed from. */
 export interface PodView {
@@ -35,6 +37,8 @@ export interface PodView {
   name: string;
   phase?: string;
   terminating: boolean;
+  /** Its node is not Ready (the node-lifecycle controller set the pod's Ready=False): not a running worker now. */
+  nodeNotReady?: boolean;
 }
 
 export interface PodCounts {
@@ -57,7 +61,7 @@ export function countPods(pods: readonly PodView[]): PodCounts {
   for (const pod of pods) {
     if (pod.phase === 'Succeeded') counts.succeeded++;
     else if (pod.phase === 'Failed') counts.failed++;
-    else if (!pod.terminating) counts.active++;
+    else if (!pod.terminating && !pod.nodeNotReady) counts.active++;
   }
   return counts;
 }
@@ -88,6 +92,12 @@ function trainingCondition(job: FederatedLearningJob, observation: Observation, 
   const generation = job.metadata.generation;
   if (observation.problem) return { type: 'Training', status: 'False', ...observation.problem, observedGeneration: generation };
   const previous = findCondition(job.status?.conditions, 'Training') as FlCondition | undefined;
+  const unavailable = observation.pods.filter((p) => p.nodeNotReady && !p.terminating && p.phase === 'Running');
+  if (unavailable.length > 0) {
+    const which = unavailable.map((p) => `${p.slot === 'aggregation' ? 'the aggregation worker' : `training worker ${p.slot.slice('train-'.length)}`} (pod ${p.name})`);
+    return { type: 'Training', status: 'True', reason: WORKER_UNAVAILABLE, message: `unavailable, its node not ready: ${which.join(', ')}`, observedGeneration: generation };
+  }
+  if (previous?.reason === WORKER_UNAVAILABLE) return { type: 'Training', status: 'True', reason: WORKERS_AVAILABLE, message: 'every worker is available again', observedGeneration: generation };
   if (rolled) return { type: 'Training', status: 'True', reason: SPEC_UPDATED, message: `the workers were recreated from generation ${generation}`, observedGeneration: generation };
   if (previous?.status === 'True') return undefined;
   const trainers = job.spec.trainingWorkers.length;

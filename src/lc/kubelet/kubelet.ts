@@ -19,6 +19,9 @@ import { DEFAULT_IMAGE_RUNTIMES, type ImageRuntimes } from './images.ts';
 import { NodeAgent } from './node.ts';
 import { type BackoffOptions, PodWorker } from './pod-worker.ts';
 import { allocateHostPorts, HOST_PORTS_ANNOTATION } from './ports.ts';
+import type { ProcessRecords } from './process-records.ts';
+import { startReaper } from './reaper.ts';
+import { stopIdentified } from '../../lib/proc.ts';
 import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
 import { podStatusFor } from './status.ts';
 import type { Pod } from '../../api/workloads.ts';
@@ -49,6 +52,12 @@ export interface KubeletOptions {
   stopPodsOnStop?: boolean;
   /** Grace for processes on stop() and for pods deleted outright (default 2 s). */
   stopGraceMs?: number;
+  /**
+   * The record of the processes this kubelet starts (the LC's database). At start, processes a
+   * previous run left (it was killed) are stopped, and their pods restarted with their restart
+   * counts going on.
+   */
+  processRecords?: ProcessRecords;
   /** Told of every container event (Started, Killing, BackOff, Failed, Unhealthy) and pod sync, for /metrics. */
   metrics?: KubeletMetrics;
 }
@@ -79,6 +88,8 @@ export class Kubelet {
   private statusTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
+  /** Per pod uid, the containers whose process a previous kubelet left and this one stopped. */
+  private readonly replaced = new Map<string, Set<string>>();
 
   constructor(private readonly options: KubeletOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'kubelet', node: options.nodeName });
@@ -123,6 +134,10 @@ export class Kubelet {
     this.started = true;
     mkdirSync(this.options.podLogDir, { recursive: true });
     mkdirSync(this.options.workDir, { recursive: true });
+    await this.stopLeftProcesses();
+    // Pods die with this LC, however it dies; unless they are meant to outlive it.
+    const file = this.options.processRecords?.file;
+    if (file && (this.options.stopPodsOnStop ?? true)) startReaper(file);
     await this.node.register();
     await this.node.renewLease();
     this.scheduleLease();
@@ -173,6 +188,37 @@ export class Kubelet {
     return [...this.workers].flatMap(([pod, w]) => w.processStates().map((s) => ({ pod, state: s.state, restartCount: s.restartCount })));
   }
 
+  /**
+   * Processes a previous run of this kubelet started and did not see end (the LC was killed; its
+   * watchdog, reaper.ts, normally stopped them already): each still running under its recorded
+   * identity is stopped, so no pod runs unmanaged or twice; the pod is then started again by the
+   * normal sync.
+   */
+  private async stopLeftProcesses(): Promise<void> {
+    const records = this.options.processRecords;
+    if (!records) return;
+    await Promise.all(records.list().map(async (r) => {
+      const result = await stopIdentified(r, this.options.stopGraceMs ?? 2_000);
+      if (result !== 'gone') this.logger.info({ pod: `${r.namespace}/${r.pod}`, container: r.container, pid: r.pid, result }, 'stopped a container process a previous kubelet left running; the pod restarts');
+      // Gone already (the watchdog stopped it when the LC died) or stopped now: either way a
+      // run ended unseen, and the container's next run counts as a restart.
+      let containers = this.replaced.get(r.podUid);
+      if (!containers) this.replaced.set(r.podUid, (containers = new Set()));
+      containers.add(r.container);
+      records.remove(r.pid, r.startTime);
+    }));
+  }
+
+  /** Restart counts a previous kubelet reported, one more for each container whose process was replaced. */
+  private carriedRestarts(pod: Pod): Record<string, number> {
+    const replaced = this.replaced.get(pod.metadata.uid ?? '');
+    const out: Record<string, number> = {};
+    for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      out[s.name] = (s.restartCount ?? 0) + (replaced?.has(s.name) ? 1 : 0);
+    }
+    return out;
+  }
+
   /** The pid of each running container of a pod (for diagnostics and tests). */
   pids(namespace: string, name: string): Record<string, number> {
     const out: Record<string, number> = {};
@@ -213,6 +259,9 @@ export class Kubelet {
     this.leaseTimer = setTimeout(() => {
       void this.node
         .renewLease()
+        .then(async () => {
+          if (await this.node.reassertReady()) this.logger.info('the node was not Ready; posted Ready again');
+        })
         .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'))
         .finally(() => {
           if (!this.stopped) this.scheduleLease();
@@ -319,6 +368,8 @@ export class Kubelet {
         configRetryMs: this.options.configRetryMs ?? 5_000,
         hostPorts,
         onChange: () => this.queue.add(key),
+        ...(this.options.processRecords ? { records: this.options.processRecords } : {}),
+        initialRestarts: this.carriedRestarts(pod),
         event: (type, reason, message) => {
           this.options.metrics?.containerEvent(type, reason);
           void this.events.event({ ...(this.workers.get(key)?.currentPod ?? pod), apiVersion: 'v1', kind: 'Pod' }, type, reason, message);

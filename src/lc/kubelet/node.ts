@@ -126,6 +126,20 @@ export class NodeAgent {
     await this.request({ method: 'PATCH', path: `${this.nodePath}/status`, body: { status }, contentType: MERGE_PATCH });
   }
 
+  /**
+   * Posts Ready=True again when the Node says otherwise: the node-lifecycle controller set it
+   * Unknown while this kubelet could not reach the API server (as the real kubelet's status
+   * loop does, which compares against the stored Node).
+   */
+  async reassertReady(): Promise<boolean> {
+    const node = await this.request<KubeObject>({ path: this.nodePath });
+    const conditions = (node.status as { conditions?: Condition[] } | undefined)?.conditions;
+    if (conditions?.find((c) => c.type === 'Ready')?.status === 'True') return false;
+    this.conditions = conditions;
+    await this.postStatus('True');
+    return true;
+  }
+
   /** Takes or renews the node's Lease. */
   async renewLease(): Promise<void> {
     const { nodeName, leaseDurationSeconds } = this.options;

@@ -11,6 +11,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFi
 import { isAbsolute, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { Logger } from '../../lib/logger.ts';
+import { identify, type ProcessIdentity } from '../../lib/proc.ts';
+import type { ProcessRecords } from './process-records.ts';
 import { ContainerConfigError, containerEnv, expand, type KeyLookup } from './env.ts';
 import { containerArgv, type ImageRuntime, type ImageRuntimes, resolveImage } from './images.ts';
 import { ContainerProber, containerProbes, type ProbeKind, type ProbeTarget } from './probes.ts';
@@ -43,6 +45,10 @@ export interface PodWorkerDeps {
   onChange: () => void;
   /** Records a core/v1 Event on the pod (Started, Killing, BackOff, Failed, Unhealthy), as the kubelet does. */
   event?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** Where each running process is recorded (pid and start time), so a later kubelet finds it. */
+  records?: ProcessRecords;
+  /** Restarts a previous kubelet already counted, per container name (they go on counting). */
+  initialRestarts?: Record<string, number>;
 }
 
 /** Where a pod's files live on the host. */
@@ -223,7 +229,7 @@ class ContainerRunner {
     private readonly role: ContainerRole,
     notCreatedReason: string,
   ) {
-    this.state = { name: container.name, state: 'waiting', reason: notCreatedReason, restartCount: 0 };
+    this.state = { name: container.name, state: 'waiting', reason: notCreatedReason, restartCount: deps.initialRestarts?.[container.name] ?? 0 };
     this.logger = deps.logger.child({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: container.name });
   }
 
@@ -335,9 +341,11 @@ class ContainerRunner {
     closeSync(fd);
     this.child = child;
     let spawned = false;
+    let identity: ProcessIdentity | undefined;
     this.exited = new Promise<void>((resolve) => {
       child.once('spawn', () => {
         spawned = true;
+        identity = this.record(child.pid!);
         this.logger.info({ pid: child.pid, argv }, 'container started');
         this.deps.event?.('Normal', 'Started', `Started container ${this.container.name}`);
         this.startProber(startedAt);
@@ -352,6 +360,7 @@ class ContainerRunner {
       });
       child.once('exit', (code, signal) => {
         this.child = undefined;
+        if (identity) this.deps.records?.remove(identity.pid, identity.startTime);
         this.stopProber();
         const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
         this.logger.info({ pid: child.pid, exitCode, signal }, 'container exited');
@@ -366,6 +375,19 @@ class ContainerRunner {
         resolve();
       });
     });
+  }
+
+  /** Records the new process's identity; a failure to record only loses the clean-up after an LC crash. */
+  private record(pid: number): ProcessIdentity | undefined {
+    const records = this.deps.records;
+    const id = records ? identify(pid) : undefined;
+    if (!records || !id) return undefined;
+    try {
+      records.add({ ...id, podUid: this.pod.metadata.uid ?? '', namespace: this.pod.metadata.namespace ?? 'default', pod: this.pod.metadata.name ?? '', container: this.container.name });
+    } catch (err) {
+      this.logger.warn({ err, pid }, 'could not record the container process');
+    }
+    return id;
   }
 
   /** Whether restartPolicy asks for another run. An init container that succeeded is done for good. */

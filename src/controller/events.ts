@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/meta.ts';
 import { type Logger, silentLogger } from '../lib/logger.ts';
-import { rfc3339 } from './conditions.ts';
+import { rfc3339 } from '../api/conditions.ts';
 import { asKubeClient, type KubeClient, type ObjectRef } from './client.ts';
 import { type Clock, dateOf } from '../lib/clock.ts';
 import { isApiError } from './rest.ts';

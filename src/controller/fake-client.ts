@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeList, KubeObject } from '../api/meta.ts';
 import type { CallOptions, DeleteOptions, KubeClient, ListOptions, ObjectRef, PatchType, ResourceRef } from './client.ts';
 import { type Clock, realClock } from '../lib/clock.ts';
-import { rfc3339 } from './conditions.ts';
+import { rfc3339 } from '../api/conditions.ts';
 import { ApiError } from './rest.ts';
 import { ObjectStore } from './store.ts';
 

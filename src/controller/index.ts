@@ -12,7 +12,7 @@ export {
   RestKubeClient,
 } from './client.ts';
 export { type CancelTimer, type Clock, dateOf, realClock, sleepOn } from '../lib/clock.ts';
-export { findCondition, isTrue, removeCondition, rfc3339, setCondition } from './conditions.ts';
+export { findCondition, isTrue, removeCondition, rfc3339, setCondition } from '../api/conditions.ts';
 export {
   Controller,
   type ControllerMetrics,

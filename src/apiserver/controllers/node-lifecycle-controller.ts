@@ -7,7 +7,7 @@
 // its pods' status again, and the taints go. The decisions are in node-lifecycle.ts.
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition, KubeObject } from '../../api/meta.ts';
-import { rfc3339 } from '../../controller/conditions.ts';
+import { rfc3339 } from '../../api/conditions.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { arch, availableParallelism, hostname, release, totalmem, version as osVersion } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import type { Condition, KubeObject } from '../../api/meta.ts';
-import { rfc3339 } from '../../controller/conditions.ts';
+import { rfc3339 } from '../../api/conditions.ts';
 import { microTime } from '../../controller/leader-election.ts';
 import { isApiError, requestJson } from '../../controller/rest.ts';
 import type { Logger } from '../../lib/logger.ts';

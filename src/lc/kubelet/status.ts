@@ -8,7 +8,7 @@
 // container is ready and started unless its `ready`/`started` (from probes.ts) say otherwise.
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition } from '../../api/meta.ts';
-import { rfc3339, setCondition } from '../../controller/conditions.ts';
+import { rfc3339, setCondition } from '../../api/conditions.ts';
 import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodPhase, PodStatus } from '../../api/workloads.ts';
 
 /** One finished run of a container's process. */

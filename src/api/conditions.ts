@@ -1,7 +1,8 @@
+// (In src/api because the API server, the kubelet and the controllers all keep conditions.)
 // Status conditions, as apimachinery's meta.SetStatusCondition keeps them: lastTransitionTime moves
 // only when the status flips, so "since when" stays truthful across repeated reconciles. Cached
 // objects are frozen, so these return new arrays instead of editing in place.
-import type { Condition } from '../api/meta.ts';
+import type { Condition } from './meta.ts';
 
 /** metav1.Time: RFC3339 with whole seconds. */
 export function rfc3339(date: Date): string {

@@ -37,7 +37,7 @@ function startGm(kubeconfig: string, tokensFile: string, identity: string): GmPr
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> =>
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> =>
     eventually(() => pattern.exec(stdout) ?? undefined, timeoutMs, `GM ${identity} to print ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   return {
     child,

@@ -7,7 +7,7 @@ import type { UserInfo } from '../authn/user.ts';
 import type { Attributes } from '../authz/types.ts';
 import { badRequest, type FieldError, FieldErrors } from '../errors.ts';
 import { AGE, at, column, list, str, wide } from './builtin-columns.ts';
-import { builtin, record } from './builtins.ts';
+import { builtin, record } from './builtin-kind.ts';
 import type { ResourceDef } from './types.ts';
 import { pathSegmentErrors } from './validation.ts';
 

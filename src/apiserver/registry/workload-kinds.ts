@@ -5,7 +5,7 @@ import { type FieldError, FieldErrors } from '../errors.ts';
 import { builtinPatchSchemas } from '../patch/builtin-schemas.ts';
 import type { PatchSchema } from '../patch/strategic-merge.ts';
 import { AGE, at, column, CONTAINERS, IMAGES, list, num, orNone, selectorString, str, wide } from './builtin-columns.ts';
-import { builtin, defaultPodSpec, immutableSelector, record } from './builtins.ts';
+import { builtin, defaultPodSpec, immutableSelector, record } from './builtin-kind.ts';
 import { validateWorkloadSpec } from './pod-validation.ts';
 import { humanDuration } from '../rest/table.ts';
 import type { ResourceDef } from './types.ts';

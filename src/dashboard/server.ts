@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { listen } from '../lib/net/listen.ts';
+import { closeHttpServer, listen } from '../lib/net/listen.ts';
 import { bearerToken } from '../lib/token-match.ts';
 import { type Asset, INDEX_HTML, loadAssets, REFUSED_HTML } from './assets.ts';
 import { sameOriginWithCsrf, type Session, Sessions } from './auth.ts';
@@ -100,9 +100,7 @@ export class DashboardServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    await closeHttpServer(server);
   }
 
   private schedulePush(): void {

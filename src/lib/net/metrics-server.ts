@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { tokenMatches } from '../token-match.ts';
-import { listen } from './listen.ts';
+import { closeHttpServer, listen } from './listen.ts';
 
 export class MetricsServer {
   private server: Server | undefined;
@@ -35,9 +35,7 @@ export class MetricsServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    await closeHttpServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

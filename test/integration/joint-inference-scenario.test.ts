@@ -45,8 +45,7 @@ describe('joint inference on Fashion-MNIST, end to end (the scenario of npm star
   it('recovers at least 70% of the edge→cloud accuracy gap while offloading at most 30% of the images', () => {
     const { met, gapRecovered } = meetsTarget(results);
     assert.equal(results.images, 10_000);
-    // The committed cloud CNN had 1 epoch of training on this machine (models/manifest.json): a 2.3-point gap.
-    assert.ok(results.cloudAccuracy > results.edgeAccuracy + 0.015, `a real gap: edge ${results.edgeAccuracy}, cloud ${results.cloudAccuracy}`);
+    assert.ok(results.cloudAccuracy > results.edgeAccuracy + 0.03, `a real gap: edge ${results.edgeAccuracy}, cloud ${results.cloudAccuracy}`);
     assert.equal(results.thresholdSelectedOn, 'validation');
     assert.ok(met, `gap recovered ${gapRecovered}, offloaded ${results.offloadShare}`);
     assert.equal(results.cloudFailures, 0);

@@ -64,8 +64,8 @@ describe('the committed joint-inference models', () => {
     close(row!.offloaded, recorded.offloaded, 'test offloaded');
     close(row!.jointAccuracy, recorded.jointAccuracy, 'test joint accuracy');
     close(row!.recoveredGap, recorded.recoveredGap, 'test gap recovered');
-    // A gap to recover (2.3 points with the committed cloud CNN, trained 1 epoch on this machine's budget).
-    assert.ok(manifest.cloud.testAccuracy > manifest.edge.testAccuracy + 0.015, 'a real gap between the models');
+    // A gap to recover (6.6 points with the committed models).
+    assert.ok(manifest.cloud.testAccuracy > manifest.edge.testAccuracy + 0.03, 'a real gap between the models');
     const met = row!.recoveredGap >= TARGET.minRecoveredGap && row!.offloaded <= TARGET.maxOffloaded;
     assert.ok(met, `target (≥ ${TARGET.minRecoveredGap} of the gap at ≤ ${TARGET.maxOffloaded} offloaded) on test: ${row!.recoveredGap} at ${row!.offloaded}`);
   });

@@ -128,6 +128,9 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.deepEqual((await reconcile()).writes, []);
     // The job goes to its dataset's node.
     assert.ok(f.hub.sent.some((s) => s.node === EDGE && s.message.header.resourceKind === 'incrementallearningjob'));
+    // So do its Models, as Sedna sends them: the LC reads their URLs and formats.
+    const models = f.hub.sent.filter((s) => s.node === EDGE && s.message.header.resourceKind === 'model').map((s) => s.message.header.resourceName);
+    assert.deepEqual([...new Set(models)].sort(), ['deploy-model', 'initial-model']);
   });
 
   it('recreates a deleted inference worker', async () => {

@@ -76,11 +76,8 @@ function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
 export function incrementalLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<IncrementalLearningJob>; reconciler: IncrementalLearningReconciler } {
   // The Dataset informer is registered after the scaffold it serves (nodesFor reads it lazily).
   const lookup: { datasets?: Informer<Dataset> } = {};
-  const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, {
-    name: 'incrementallearning',
-    primary: { kind: IL_KIND, plural: IL_PLURAL },
-    nodesFor: (job) => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName),
-  });
+  const nodesFor = (job: IncrementalLearningJob): string[] => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
+  const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, { name: 'incrementallearning', primary: { kind: IL_KIND, plural: IL_PLURAL }, nodesFor });
   const datasets = scaffold.watchesSedna<Dataset>(datasetKind.plural, (dataset) => scaffold.keysWhere(dataset, (job) => job.spec?.dataset?.name === dataset.metadata.name));
   lookup.datasets = datasets;
   const informers: Informers = {
@@ -91,6 +88,16 @@ export function incrementalLearningParts(ctx: FeatureContext): { scaffold: Featu
     secrets: scaffold.owns<CoreSecret>('v1', 'secrets'),
     models: scaffold.watchesSedna<Model>(modelKind.plural, (model) => scaffold.keysWhere(model, (job) => modelNames(job).includes(model.metadata.name))),
   };
+  // Sedna sends the job's Models to its nodes (the LC reads their URLs and formats from them).
+  ctx.downstream.bind<Model>({
+    kind: modelKind.kind,
+    lister: informers.models.lister,
+    nodesFor: (model) => {
+      const namespace = model.metadata.namespace ?? '';
+      const jobs = scaffold.primary.lister.list(namespace).filter((job) => modelNames(job).includes(model.metadata.name));
+      return [...new Set(jobs.flatMap(nodesFor))];
+    },
+  });
   return { scaffold, reconciler: new IncrementalLearningReconciler(scaffold, informers) };
 }
 
@@ -126,6 +133,7 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
     } catch (err) {
       problem = this.asProblem(err);
     }
+    await this.syncModels(job);
     const view = this.view(job, inference);
     const step = nextStep(job.status, job.spec.deploySpec.model.hotUpdateEnabled === true, view, dateOf(this.ctx.clock));
     if (step.createPod) {
@@ -140,6 +148,15 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
     if (problem && !step.append) step.note = { reason: problem.reason, message: problem.message };
     await this.write(job, step);
     return step.requeueAfterMs !== undefined ? { requeueAfter: step.requeueAfterMs } : undefined;
+  }
+
+  /** The job's Models go to the job's nodes (a Model named twice is sent once). */
+  private async syncModels(job: IncrementalLearningJob): Promise<void> {
+    const namespace = job.metadata.namespace ?? '';
+    for (const name of new Set(modelNames(job))) {
+      const model = name ? this.informers.models.lister.get(namespace, name) : undefined;
+      if (model) await this.ctx.downstream.sync(modelKind.kind, model);
+    }
   }
 
   private asProblem(err: unknown): Problem {

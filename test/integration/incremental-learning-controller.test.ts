@@ -177,10 +177,17 @@ describe('IncrementalLearningJob: a full cycle with workers that report as Sedna
       },
     });
     const cycle = (): Promise<IncrementalLearningJob> => cluster.getJson<IncrementalLearningJob>(['get', 'il', 'cycle']);
+    let seen: IncrementalLearningJob | undefined;
     const done = await eventually(async () => {
-      const job = await cycle();
-      return (job.status?.round ?? 0) >= 2 ? job : undefined;
-    }, 150_000, 'round 2');
+      seen = await cycle();
+      return (seen.status?.round ?? 0) >= 2 ? seen : undefined;
+    }, 150_000, 'round 2').catch(async (err: Error) => {
+      // Where the cycle stopped, and what its pods say, for whoever reads the failure.
+      const trace = (seen?.status?.conditions ?? []).map((c) => `${c.stage}/${c.type}${c.reason ? `(${c.reason}: ${c.message})` : ''}`).join(' → ');
+      const pods = await cluster.kubectl(['get', 'pods', '-o', 'wide']);
+      const lcLog = readFileSync(join(cluster.dir, 'logs', 'lc-edge-node.log'), 'utf8').split('\n').filter((l) => /incremental|model|dataset|warn|error/i.test(l)).slice(-30).join('\n');
+      throw new Error(`${err.message}\nconditions: ${trace}\n${pods.stdout}\nLC log:\n${lcLog}`);
+    });
     const trace = done.status!.conditions!.map((c) => `${c.stage}/${c.type}`);
     for (const step of ['Train/Ready', 'Train/Completed', 'Eval/Ready', 'Eval/Completed', 'Deploy/Ready', 'Deploy/Completed']) assert.ok(trace.includes(step), `${step} in ${trace.join(' ')}`);
     assert.ok(!trace.includes('Train/Failed') && !trace.includes('Eval/Failed'), trace.join(' '));

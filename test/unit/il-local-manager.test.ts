@@ -4,7 +4,7 @@
 // eval uses the kept eval versions, the deploy decision follows Sedna's {metric, metric_delta}, and
 // an LC restarted mid-cycle resumes its round and sample split.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -152,6 +152,7 @@ describe('incremental learning manager (LC)', () => {
     const trainReady = { phase: 'Train', status: 'Ready', input: { models: [{ url: join(models, 'initial-model', 'model.pb'), format: 'pb' }], dataURL: join(out, 'data/train/1/data.txt'), dataIndexURL: '', outputDir: join(out, 'train/1') }, output: null };
     assert.deepEqual(node.reports(), [trainReady]);
     assert.equal(readFileSync(join(out, 'data/train/1/data.txt'), 'utf8'), lines(0, 8), 'the first floor(0.8 · 10) samples');
+    for (const sub of ['train', 'eval', 'data/train', 'data/eval']) assert.ok(existsSync(join(out, sub)), `${sub}: the workers' pods mount it`);
 
     // The GM has not moved on yet: the same Train/Waiting triggers nothing more (Sedna's double trigger).
     await loop(node, clock, 6);

@@ -200,6 +200,7 @@ export class IncrementalLearningManager implements LocalJobManager {
     // Until the GM's copy with conditions arrives (after an LC restart, for one) nothing is decided.
     if (!latest || state.handled === conditionKey(latest)) return;
     const samples = dataset?.samples ?? [];
+    await this.ensureOutputDirs(job);
     const next = await this.stageTask(job, latest, state, samples);
     if (!next) return;
     state = { ...next.state, handled: conditionKey(latest) };
@@ -287,6 +288,16 @@ export class IncrementalLearningManager implements LocalJobManager {
   private trainedModel(job: Job, reference: StageModel): StageModel | undefined {
     const candidates = outputModels(dataOf(latestOf(conditionsOf(job.object), 'Train', 'Completed')));
     return candidates.find((m) => (m.format ?? '') === (reference.format ?? ''));
+  }
+
+  /**
+   * Sedna's initJob folders: `<out>/data/{train,eval}` for the samples and `<out>/{train,eval}` for
+   * the workers' output (the pods mount the parent folder of their MODEL_URL, which must exist).
+   */
+  private async ensureOutputDirs(job: Job): Promise<void> {
+    const out = job.spec.outputDir.replace(/\/+$/, '');
+    if (isS3(out)) return;
+    for (const sub of ['data/train', 'data/eval', 'train', 'eval']) await mkdir(this.local(`${out}/${sub}`), { recursive: true });
   }
 
   /** Writes `<out>/data/<set>/<round>/data.txt`; returns its path as the workers see it (no rootfs). */

@@ -148,6 +148,9 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.equal((await last()).message, 'reported by lc');
 
     const created = await reconcile();
+    // The LC acts on the latest condition, so a status change goes down to the job's node.
+    const sentStatus = f.hub.sent.filter((s) => s.message.header.resourceKind === 'incrementallearningjob').at(-1)!.message.content as IncrementalLearningJob;
+    assert.equal(sentStatus.status?.conditions?.at(-1)?.type, 'Ready');
     assert.deepEqual(created.writes, ['create pods', 'updateStatus incrementallearningjobs/helmet-il']);
     assert.equal(await state(), 'Train/Starting');
     const [train] = pods('train');

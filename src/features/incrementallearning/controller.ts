@@ -77,7 +77,13 @@ export function incrementalLearningParts(ctx: FeatureContext): { scaffold: Featu
   // The Dataset informer is registered after the scaffold it serves (nodesFor reads it lazily).
   const lookup: { datasets?: Informer<Dataset> } = {};
   const nodesFor = (job: IncrementalLearningJob): string[] => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
-  const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, { name: 'incrementallearning', primary: { kind: IL_KIND, plural: IL_PLURAL }, nodesFor });
+  const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, {
+    name: 'incrementallearning',
+    primary: { kind: IL_KIND, plural: IL_PLURAL },
+    nodesFor,
+    // The LC acts on the latest condition (Sedna's GM sends every update, status included).
+    sendsStatus: true,
+  });
   const datasets = scaffold.watchesSedna<Dataset>(datasetKind.plural, (dataset) => scaffold.keysWhere(dataset, (job) => job.spec?.dataset?.name === dataset.metadata.name));
   lookup.datasets = datasets;
   const informers: Informers = {

@@ -6,7 +6,7 @@
 // train trigger fires and the GM creates the train pod with Sedna's env and mounts.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IncrementalLearningJob } from '../../src/api/sedna/incremental-learning-job.ts';
 import type { Deployment, EnvVar } from '../../src/gm/workers/index.ts';
@@ -192,7 +192,8 @@ describe('IncrementalLearningJob: a full cycle with workers that report as Sedna
     for (const step of ['Train/Ready', 'Train/Completed', 'Eval/Ready', 'Eval/Completed', 'Deploy/Ready', 'Deploy/Completed']) assert.ok(trace.includes(step), `${step} in ${trace.join(' ')}`);
     assert.ok(!trace.includes('Train/Failed') && !trace.includes('Eval/Failed'), trace.join(' '));
     const trained = join(output, 'train', '1', 'model.pb');
-    assert.equal(done.status!.deployedModel, trained);
+    // The embedded kubelet maps the mount's host folder with its trailing slash (`train//1`): same file.
+    assert.equal(normalize(done.status!.deployedModel!), trained);
     assert.equal(readFileSync(join(models, 'deploy', 'model.pb'), 'utf8'), 'trained on 8 samples', 'the LC copied the trained model onto the deploy model');
     assert.equal(readFileSync(join(output, 'data', 'eval', '1', 'data.txt'), 'utf8'), 'images/8.jpg\nimages/9.jpg\n', 'the eval set is the samples trainProb left out');
     const evalDone = done.status!.conditions!.find((c) => c.stage === 'Eval' && c.type === 'Completed')!;
@@ -201,7 +202,8 @@ describe('IncrementalLearningJob: a full cycle with workers that report as Sedna
     // Without hot update the inference worker rolls onto the deployed model.
     await eventually(async () => {
       const d = await cluster.getJson<Deployment>(['get', 'deployment', 'cycle-deployment-inference']);
-      return d.spec.template.metadata?.annotations?.['sedna.io/deployed-model'] === trained ? true : undefined;
+      const annotation = d.spec.template.metadata?.annotations?.['sedna.io/deployed-model'];
+      return annotation && normalize(annotation) === trained ? true : undefined;
     }, 30_000, 'the inference worker rolled');
   });
 });

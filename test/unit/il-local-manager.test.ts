@@ -209,4 +209,35 @@ describe('incremental learning manager (LC)', () => {
     assert.deepEqual(node.reports().at(-1), { phase: 'Eval', status: 'Failed' });
     await node.stop();
   });
+
+  it('with hot update: copies the deployed model beside model_config.json and points the config at it', async () => {
+    const rootfs = join(dir, 'rootfs');
+    mkdirSync(join(rootfs, 'out/train/1'), { recursive: true });
+    writeFileSync(join(rootfs, 'out/train/1/model.pb'), 'hot model');
+    const clock = new FakeClock(new Date(2026, 0, 5, 13, 0));
+    const db = new LcDatabase(join(dir, 'hot.db'));
+    const sent: EdgeMessage[] = [];
+    const ctx: LocalManagerContext = { nodeName: 'edge-1', db, send: (m) => sent.push(m), clock, logger: silentLogger(), rootfs, manager: () => undefined };
+    const manager = incrementalEdge.createLocalManager!(ctx) as IncrementalLearningManager;
+    const config = '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il/model_config.json';
+    const base = job([condition('Deploy', 'Ready', { input: { models: [{ format: 'pb', url: '/out/train/1/model.pb' }, { format: 'pb', url: '/models/deploy.pb' }] } }), condition('Deploy', 'Starting'), condition('Deploy', 'Running')]) as {
+      metadata: Record<string, unknown>;
+      spec: { deploySpec: { model: Record<string, unknown> }; outputDir: string };
+    };
+    base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
+    base.spec.deploySpec.model.hotUpdateEnabled = true;
+    base.spec.outputDir = '/out';
+    manager.insert(base);
+    await clock.advance(JOB_LOOP_MS);
+    await manager.settled();
+    const written = JSON.parse(readFileSync(join(rootfs, config), 'utf8')) as { model_config: { model_path: string; model_update_time: string } };
+    assert.equal(written.model_config.model_path, '/model-hot-update/model.pb');
+    assert.ok(written.model_config.model_update_time);
+    assert.equal(readFileSync(join(rootfs, '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il/model.pb'), 'utf8'), 'hot model');
+    assert.deepEqual(sent, [], 'the worker reports the deploy, not the LC');
+    manager.delete(base);
+    await manager.stop(); // waits for the folder's removal too
+    assert.equal(existsSync(join(rootfs, '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il')), false, 'a deleted job leaves no hot-update folder');
+    db.close();
+  });
 });

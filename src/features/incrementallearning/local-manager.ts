@@ -123,7 +123,7 @@ export class IncrementalLearningManager implements LocalJobManager {
     this.ctx.db.deleteResource(key);
     this.ctx.db.deleteJobState(key);
     const config = object.metadata?.annotations?.[HOT_UPDATE_ANNOTATION];
-    if (config?.startsWith('/var/lib/sedna/model-hot-update/')) void rm(this.local(dirname(config)), { recursive: true, force: true });
+    if (config?.startsWith('/var/lib/sedna/model-hot-update/')) void this.track(rm(this.local(dirname(config)), { recursive: true, force: true }));
   }
 
   resume(): void {
@@ -151,7 +151,12 @@ export class IncrementalLearningManager implements LocalJobManager {
 
   /** Runs one loop of a job now (the timer runs it every JOB_LOOP_MS). */
   tick(object: SednaObject): Promise<void> {
-    const run = this.runLoop(object);
+    return this.track(this.runLoop(object));
+  }
+
+  /** Work settled() waits for; a failure is logged, never thrown into a timer. */
+  private track(work: Promise<void>): Promise<void> {
+    const run = work.catch((err: unknown) => this.ctx.logger.warn({ err: (err as Error).message }, 'incremental learning file work failed'));
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return run;

@@ -202,11 +202,11 @@ describe('incremental learning manager (LC)', () => {
     const trained = condition('Train', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED }] } });
     node.il.insert(job([trained, noGain, condition('Deploy', 'Waiting')]));
     await loop(node, clock);
-    assert.deepEqual(node.reports().at(-1), { phase: 'Deploy', status: 'Completed' });
+    assert.deepEqual(node.reports().at(-1), { phase: 'Deploy', status: 'Completed', message: 'not deployed: the deploy trigger did not fire' });
 
     node.il.insert(job([condition('Train', 'Completed', { output: { models: [] } }), condition('Eval', 'Waiting')]));
     await loop(node, clock);
-    assert.deepEqual(node.reports().at(-1), { phase: 'Eval', status: 'Failed' });
+    assert.deepEqual(node.reports().at(-1), { phase: 'Eval', status: 'Failed', message: 'no trained model of the eval model\'s format in the latest Train/Completed' });
     await node.stop();
   });
 

@@ -196,6 +196,8 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.equal(await state(), 'Deploy/Completed');
     await reconcile();
     const next = await current();
+    // The LC's reason for a decision is kept on the condition it reports.
+    assert.ok(next.status!.conditions!.some((c) => c.stage === 'Deploy' && c.type === 'Ready' && c.message === 'reported by lc'));
     assert.equal(await state(), 'Train/Waiting');
     assert.equal(next.status!.round, 2);
     assert.equal(next.status!.deployedModel, TRAINED.url);
@@ -290,9 +292,13 @@ describe('IncrementalLearningJob reconciler', () => {
     await assert.rejects(report({ phase: 'train', status: 'ready', input: { models: [{ format: 'pb' }] } }), /input\.models\[0\]\.url/);
     await assert.rejects(report({ phase: 'eval', status: 'ready', input: {} }), /Eval report while the job is in its Train stage/);
     await assert.rejects(report({ phase: 'train', status: 'ready', input: TRAIN_INPUT }, 'other-node'), /node other-node reported/);
+    await assert.rejects(report({ phase: 'train', status: 'ready', message: 42 }), /message must be a string/);
     // A worker's running is nothing to record.
     await report({ phase: 'train', status: 'running' });
     assert.equal(await state(), 'Train/Waiting');
+    // The LC's reason, when it gives one, names the cause on the condition.
+    await report({ phase: 'train', status: 'failed', message: 'the initial model has not reached this node' });
+    assert.equal((await last()).message, 'reported by lc: the initial model has not reached this node');
   });
 
   it('with hot update: mounts the config directory, sets Sedna\'s env and annotation, and goes Starting → Running on Deploy', async () => {

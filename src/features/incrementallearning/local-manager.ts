@@ -247,7 +247,8 @@ export class IncrementalLearningManager implements LocalJobManager {
     if (!evalModel || !trained) {
       // Sedna dereferenced a nil model here; the GM retries the stage after its backoff.
       this.ctx.logger.warn({ job: job.object.metadata?.name, evalModel: Boolean(evalModel) }, 'no trained model of the eval model\'s format, or the eval model has not reached this node');
-      return { state, report: { phase: 'Eval', status: 'Failed' } };
+      const message = evalModel ? 'no trained model of the eval model\'s format in the latest Train/Completed' : 'the eval model has not reached this node';
+      return { state, report: { phase: 'Eval', status: 'Failed', message } };
     }
     const dataURL = await this.writeSamples(job, 'eval', Math.max(state.round, 1), select(samples, state.evalVersions));
     return { state: { ...state, ...trimEvalVersions(state) }, report: { phase: 'Eval', status: 'Ready', input: { models: [trained, evalModel], dataURL, dataIndexURL: '' } } };
@@ -260,7 +261,7 @@ export class IncrementalLearningManager implements LocalJobManager {
     if (!decision.deploy || !deployModel || !trained) {
       const reason = decision.deploy ? 'no trained model of the deploy model\'s format' : decision.reason;
       this.ctx.logger.info({ job: job.object.metadata?.name, reason }, 'no deploy this round');
-      return { state, report: { phase: 'Deploy', status: 'Completed' } };
+      return { state, report: { phase: 'Deploy', status: 'Completed', message: `not deployed: ${reason}` } };
     }
     const input = { models: [trained, deployModel] };
     if (hot) return { state, report: { phase: 'Deploy', status: 'Ready', input } };
@@ -269,7 +270,7 @@ export class IncrementalLearningManager implements LocalJobManager {
       return { state, report: { phase: 'Deploy', status: 'Ready', input } };
     } catch (err) {
       this.ctx.logger.warn({ job: job.object.metadata?.name, err: (err as Error).message }, 'copying the trained model onto the deploy model failed');
-      return { state, report: { phase: 'Deploy', status: 'Failed', input } };
+      return { state, report: { phase: 'Deploy', status: 'Failed', input, message: `copying the trained model onto the deploy model failed: ${(err as Error).message}` } };
     }
   }
 

@@ -23,11 +23,17 @@ export interface StageReport {
   /** Undefined for a worker's `running`: nothing to record. */
   type?: ConditionType;
   data: string;
+  /** Why, when our LC says (a deploy not made, an eval that cannot run); Sedna's LC sends none. */
+  message?: string;
 }
+
+/** A longer message is cut: it is for people reading the condition. */
+const MAX_MESSAGE = 1000;
 
 export function parseReport(content: unknown): StageReport {
   if (typeof content !== 'object' || content === null || Array.isArray(content)) throw new RejectedMessage('incrementallearningjob report: content must be a JSON object');
-  const { phase, status, input, output } = content as Record<string, unknown>;
+  const { phase, status, input, output, message } = content as Record<string, unknown>;
+  if (message !== undefined && typeof message !== 'string') throw new RejectedMessage('incrementallearningjob report: message must be a string');
   const stage = typeof phase === 'string' ? STAGES[phase.toLowerCase()] : undefined;
   if (!stage) throw new RejectedMessage(`incrementallearningjob report: invalid condition stage (phase ${JSON.stringify(phase)}; want train, eval or deploy)`);
   const lower = typeof status === 'string' ? status.toLowerCase() : undefined;
@@ -35,7 +41,8 @@ export function parseReport(content: unknown): StageReport {
   if (!type && lower !== 'running') throw new RejectedMessage(`incrementallearningjob report: invalid condition type (status ${JSON.stringify(status)}; want ready, completed, failed or waiting)`);
   try {
     const data = checkStageData(input, output);
-    return { stage, ...(type ? { type } : {}), data: JSON.stringify({ ...(data.input ? { input: data.input } : {}), ...(data.output ? { output: data.output } : {}) }) };
+    const json = JSON.stringify({ ...(data.input ? { input: data.input } : {}), ...(data.output ? { output: data.output } : {}) });
+    return { stage, ...(type ? { type } : {}), data: json, ...(message ? { message: message.slice(0, MAX_MESSAGE) } : {}) };
   } catch (err) {
     if (err instanceof StageDataError) throw new RejectedMessage(`incrementallearningjob report: ${err.message}`);
     throw err;
@@ -82,7 +89,7 @@ export async function handleIncrementalLearningUpstream(ctx: FeatureContext, nod
     if (!allowed.includes(node)) throw new RejectedMessage(`node ${node} reported on incrementallearningjob ${namespace}/${resourceName}, whose nodes are ${allowed.join(', ') || '(none)'}`);
     const stage = latest(current.status)?.stage ?? 'Train';
     if (stage !== report.stage) throw new RejectedMessage(`incrementallearningjob ${namespace}/${resourceName}: a ${report.stage} report while the job is in its ${stage} stage`);
-    const next = appendCondition(current.status, { type: report.type!, stage: report.stage, message: 'reported by lc', data: report.data }, current.metadata.generation, now);
+    const next = appendCondition(current.status, { type: report.type!, stage: report.stage, message: report.message ? `reported by lc: ${report.message}` : 'reported by lc', data: report.data }, current.metadata.generation, now);
     return next as Record<string, unknown>;
   });
   if (result === 'not-found') throw new RejectedMessage(`incrementallearningjob ${namespace}/${resourceName} (reported by node ${node}) does not exist`);

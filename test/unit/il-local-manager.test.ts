@@ -198,6 +198,7 @@ describe('incremental learning manager (LC)', () => {
     const clock = new FakeClock(new Date(2026, 0, 5, 12, 0));
     dbPath = join(dir, 'second.db');
     const node = new Node(clock);
+    node.models.insert(model('deploy-model'));
     const noGain = condition('Eval', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED, metrics: { precision: [0.75] } }, { format: 'pb', url: 'old', metrics: { precision: [0.7] } }] } });
     const trained = condition('Train', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED }] } });
     node.il.insert(job([trained, noGain, condition('Deploy', 'Waiting')]));

@@ -51,14 +51,18 @@ export const features: FeatureEntry[] = [
     edge: () => import('./federatedlearning/edge.ts'),
     sdk: () => import('./federatedlearning/sdk.ts'),
   },
-  { name: 'incrementallearning', kinds: [], edge: () => import('./incrementallearning/edge.ts') },
+  {
+    name: 'incrementallearning',
+    kinds: [incrementalLearningJobKind],
+    gm: () => import('./incrementallearning/controller.ts'),
+    edge: () => import('./incrementallearning/edge.ts'),
+  },
   { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts') },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },
 ];
 
 /** Kinds the API server serves (their CRDs apply) that no GM feature reconciles yet. */
 export const acceptedNotReconciled: KindDefinition[] = [
-  incrementalLearningJobKind,
   lifelongLearningJobKind,
   objectSearchServiceKind,
   objectTrackingServiceKind,

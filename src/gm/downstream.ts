@@ -27,6 +27,11 @@ export interface DownstreamBinding<T extends KubeObject = KubeObject> {
    * `sedna.io/credential` annotation when it names a credential Secret).
    */
   payload?(obj: T): unknown;
+  /**
+   * The node acts on the object's status (incremental learning's LC dispatches on the latest
+   * condition, as Sedna's does), so a status change is sent too.
+   */
+  statusIsNews?: boolean;
 }
 
 export interface SyncResult {
@@ -70,7 +75,7 @@ export class DownstreamSync {
     const binding = this.binding(kind);
     const key = keyFor(kind, obj);
     const nodes = new Set(binding.nodesFor(obj));
-    const fingerprint = fingerprintOf(obj);
+    const fingerprint = fingerprintOf(obj, binding.statusIsNews === true);
     const previous = this.sent.get(key);
     const unknownNodes: string[] = [];
     const content = this.payload(binding, obj);
@@ -157,8 +162,9 @@ function message(kind: string, obj: KubeObject, operation: string, content: unkn
   };
 }
 
-function fingerprintOf(obj: KubeObject): string {
+function fingerprintOf(obj: KubeObject, withStatus: boolean): string {
   const { metadata } = obj;
+  const status = withStatus ? ((obj as { status?: unknown }).status ?? null) : null;
   // A rotated credential Secret is not seen here; it reaches the node at its next (re)connection.
-  return JSON.stringify([metadata.uid, metadata.generation, metadata.labels ?? {}, metadata.annotations ?? {}, (obj as { spec?: unknown }).spec ?? null]);
+  return JSON.stringify([metadata.uid, metadata.generation, metadata.labels ?? {}, metadata.annotations ?? {}, (obj as { spec?: unknown }).spec ?? null, status]);
 }

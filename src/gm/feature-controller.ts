@@ -26,6 +26,8 @@ export interface ScaffoldOptions<T extends KubeObject> {
   /** The nodes an object is sent to. */
   nodesFor: (obj: T) => string[];
   maxConcurrentReconciles?: number;
+  /** The nodes act on the status too: a status change is sent downstream (DownstreamBinding.statusIsNews). */
+  sendsStatus?: boolean;
 }
 
 /** The feature's own reconcile, handed an object that exists, is not being deleted and is synced downstream. */
@@ -55,7 +57,7 @@ export class FeatureScaffold<T extends KubeObject> {
   ) {
     this.namespace = ctx.config.namespace || undefined;
     this.primary = ctx.informers.informerFor<T>({ path: ctx.pathFor(options.primary.plural) });
-    ctx.downstream.bind<T>({ kind: options.primary.kind, lister: this.primary.lister, nodesFor: options.nodesFor });
+    ctx.downstream.bind<T>({ kind: options.primary.kind, lister: this.primary.lister, nodesFor: options.nodesFor, ...(options.sendsStatus ? { statusIsNews: true } : {}) });
   }
 
   get kind(): string {

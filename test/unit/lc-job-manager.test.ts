@@ -1,4 +1,5 @@
-// The LC's triggered job manager through its first user, incremental learning's edge side: the
+// The LC's triggered job manager, configured as a count-triggered job over the incremental-learning
+// kind (incremental learning itself now has a full manager, il-local-manager.test.ts): the
 // train trigger is checked every checkPeriodSeconds on a fake clock against the new samples of a
 // real Dataset index file, its state is in a real SQLite file, and an LC restart in the middle of
 // the trigger window neither loses nor repeats a firing.
@@ -11,10 +12,10 @@ import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
 import { FakeClock } from '../../src/lib/fake-clock.ts';
 import { edge as datasetEdge } from '../../src/features/dataset/edge.ts';
 import type { DatasetManager } from '../../src/features/dataset/local-manager.ts';
-import { edge as incrementalEdge } from '../../src/features/incrementallearning/edge.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import type { LocalJobManager, LocalManagerContext } from '../../src/lc/edge-feature.ts';
-import type { TriggeredJobManager } from '../../src/lc/job-manager.ts';
+import { TriggeredJobManager } from '../../src/lc/job-manager.ts';
+import type { SednaObject } from '../../src/lc/objects.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lc-job-manager-'));
@@ -52,7 +53,16 @@ class Node {
       manager: (feature) => managers.get(feature),
     };
     this.datasets = datasetEdge.createLocalManager!(ctx) as DatasetManager;
-    this.jobs = incrementalEdge.createLocalManager!(ctx) as TriggeredJobManager;
+    this.jobs = new TriggeredJobManager(ctx, {
+      kind: 'incrementallearningjob',
+      resourceKind: 'IncrementalLearningJob',
+      watch: (object: SednaObject) => {
+        const spec = object.spec as typeof job.spec;
+        const trigger = spec.trainSpec.trigger;
+        return { dataset: spec.dataset.name, trigger, checkPeriodSeconds: trigger.checkPeriodSeconds };
+      },
+      report: (_job, stats, total) => ({ phase: 'train', status: 'ready', input: { numberOfSamples: total, newSamples: stats.num_of_samples } }),
+    });
     managers.set('dataset', this.datasets);
     this.datasets.resume();
     this.jobs.resume();

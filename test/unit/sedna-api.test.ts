@@ -296,13 +296,21 @@ describe('printer columns', () => {
     assert.deepEqual(cells, { Name: 'surface-defect-detection', Phase: 'Running', Round: 2, Active: 3, Succeeded: 0, Failed: 0, Age: '60m' });
   });
 
-  it('show the stage and state of the current (last) condition of an incremental learning job', () => {
+  it('show the stage and state of the current (last) condition, the round and the deployed model of an incremental learning job', () => {
     const conditions = [
       { type: 'Completed', status: 'True', stage: 'Train' },
       { type: 'Running', status: 'True', stage: 'Eval' },
     ];
-    const cells = row('IncrementalLearningJob', { conditions });
-    assert.deepEqual(cells, { Name: 'helmet-detection-demo', Stage: 'Eval', Status: 'Running', Dataset: 'incremental-dataset', Age: '60m' });
+    const cells = row('IncrementalLearningJob', { conditions, round: 2, deployedModel: '/output/train/1/model.pb' });
+    assert.deepEqual(cells, {
+      Name: 'helmet-detection-demo',
+      Stage: 'Eval',
+      Status: 'Running',
+      Round: 2,
+      'Deployed Model': '/output/train/1/model.pb',
+      Dataset: 'incremental-dataset',
+      Age: '60m',
+    });
   });
 
   it('show node, format and sample count of a dataset', () => {

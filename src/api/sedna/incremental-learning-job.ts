@@ -6,7 +6,7 @@ import { hardExampleMiningSchema, refSchema, triggerSchema } from './common.ts';
 import type { HardExampleMining, NamedRef, Trigger } from './common.ts';
 import { CONDITION_COLUMN, STAGE_COLUMN, column, defineKind } from './kind.ts';
 import type { KindDefinition } from './kind.ts';
-import { boolean, int64, number, object, string, stringEnum, withDefault, withMinimum } from './schema.ts';
+import { boolean, int32, int64, number, object, string, stringEnum, withDefault, withMinimum } from './schema.ts';
 import { completionTimeSchema, conditionsSchema, startTimeSchema, statusSchema } from './status.ts';
 import type { BaseStatus, SednaCondition, StageConditionType } from './status.ts';
 import { podTemplateSchema } from './workloads.ts';
@@ -49,6 +49,10 @@ export interface StageCondition extends SednaCondition<StageConditionType> {
 export interface IncrementalLearningJobStatus extends BaseStatus<StageCondition> {
   startTime?: string;
   completionTime?: string;
+  /** The train → eval → deploy cycle the job is in, from 1 (our addition). */
+  round?: number;
+  /** URL of the model the inference worker serves (our addition). */
+  deployedModel?: string;
 }
 
 export interface IncrementalLearningJob extends KubeObject {
@@ -98,7 +102,15 @@ const spec = object(
   ['dataset', 'deploySpec', 'evalSpec', 'initialModel', 'outputDir', 'trainSpec'],
 );
 
-const status = statusSchema({ startTime: startTimeSchema, completionTime: completionTimeSchema }, stageConditionsSchema);
+const status = statusSchema(
+  {
+    startTime: startTimeSchema,
+    completionTime: completionTimeSchema,
+    round: int32('The train, eval and deploy cycle the job is in, from 1.'),
+    deployedModel: string('URL of the model the inference worker serves.'),
+  },
+  stageConditionsSchema,
+);
 
 export const incrementalLearningJobKind: KindDefinition = defineKind({
   kind: 'IncrementalLearningJob',
@@ -107,5 +119,5 @@ export const incrementalLearningJobKind: KindDefinition = defineKind({
   spec,
   status,
   requireMetadata: true,
-  columns: [STAGE_COLUMN, CONDITION_COLUMN, column('Dataset', 'string', '.spec.dataset.name', 1)],
+  columns: [STAGE_COLUMN, CONDITION_COLUMN, column('Round', 'integer', '.status.round'), column('Deployed Model', 'string', '.status.deployedModel'), column('Dataset', 'string', '.spec.dataset.name', 1)],
 });

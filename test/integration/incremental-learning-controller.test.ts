@@ -15,7 +15,8 @@ import { type LocalCluster, startCluster } from '../helpers/cluster.ts';
 import { parseTable } from '../helpers/kubectl-table.ts';
 import { eventually as pollFast } from '../helpers/wait.ts';
 
-const SAMPLE = '/work/shared/sedna-samples/crd-samples/incrementallearningjob_v1alpha1.yaml';
+// Sedna's sample, copied unchanged into the fixtures (test/fixtures/sedna-crd-samples/README.md).
+const SAMPLE = join(import.meta.dirname, '../fixtures/sedna-crd-samples/incrementallearningjob_v1alpha1.yaml');
 const NAME = 'helmet-detection-demo';
 const INFERENCE = `${NAME}-deployment-inference`;
 

@@ -200,6 +200,7 @@ describe('authorization: nodes, RBAC, service account tokens', () => {
       ['create', 'horizontalpodautoscalers.autoscaling', '-n', 'x'],
       ['patch', 'events', '-n', 'x'],
       ['update', 'leases.coordination.k8s.io', '-n', 'sedna'],
+      ['patch', 'incrementallearningjobs.sedna.io', '-n', 'default'],
     ]) assert.equal(await can(args), 'yes', args.join(' '));
     for (const args of [
       ['create', 'clusterrolebindings'],
@@ -207,6 +208,7 @@ describe('authorization: nodes, RBAC, service account tokens', () => {
       ['delete', 'customresourcedefinitions'],
       ['create', 'jointinferenceservices.sedna.io', '-n', 'default'],
       ['update', 'jointinferenceservices.sedna.io', '-n', 'default'],
+      ['patch', 'jointinferenceservices.sedna.io', '-n', 'default'],
       ['delete', 'datasets.sedna.io', '-n', 'default'],
       ['create', 'serviceaccounts/token', '-n', 'sedna'],
     ]) assert.equal(await can(args), 'no', args.join(' '));

@@ -11,10 +11,11 @@ import type { Logger } from '../../lib/logger.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { StoredEvent } from '../storage/types.ts';
-import { appsControllerRef, claimObjects, controllersToWake, selectorOf } from './controller-ref.ts';
+import { appsControllerRef, claimObjects, selectorOf } from './controller-ref.ts';
 import { podTemplateHash } from './deployment/template-hash.ts';
 import { isActivePod, isPodAvailable, isPodReady } from './pods.ts';
-import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
+import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey } from './store-controller.ts';
+import { PodOwnerController } from './pod-owner-controller.ts';
 import type { PodTemplate } from './deployment/template-hash.ts';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -45,46 +46,30 @@ interface NodeSelectorRequirement {
   values?: string[];
 }
 
-export class DaemonSetController extends StoreController {
-  private readonly dsDef: ResourceDef;
-  private readonly podDef: ResourceDef;
+export class DaemonSetController extends PodOwnerController {
   private readonly nodeDef: ResourceDef;
-  private readonly dsPrefix: string;
-  private readonly podPrefix: string;
   private readonly nodePrefix: string;
 
   constructor(store: GenericStore, log: Logger) {
-    super(store, log, 'daemonset');
-    this.dsDef = store.registry.lookup('apps', 'v1', 'daemonsets')!;
-    this.podDef = store.registry.lookup('', 'v1', 'pods')!;
+    super(store, log, 'daemonset', { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet' });
     this.nodeDef = store.registry.lookup('', 'v1', 'nodes')!;
-    this.dsPrefix = store.prefix(this.dsDef);
-    this.podPrefix = store.prefix(this.podDef);
     this.nodePrefix = store.prefix(this.nodeDef);
   }
 
-  protected override initialKeys(): string[] {
-    return this.store.listObjects(this.dsDef).map(objectKey);
-  }
-
-  protected override observe(event: StoredEvent): void {
-    if (event.key.startsWith(this.dsPrefix)) this.enqueue(objectKey(JSON.parse(event.value) as KubeObject));
-    else if (event.key.startsWith(this.podPrefix)) {
-      const pod = JSON.parse(event.value) as KubeObject;
-      const candidates = (): KubeObject[] => this.store.listObjects(this.dsDef, pod.metadata.namespace);
-      for (const key of controllersToWake('DaemonSet', pod, previousObject(event), event.type === 'DELETED', candidates)) this.enqueue(key);
-    } else if (event.key.startsWith(this.nodePrefix)) {
+  /** A Node's labels or spec changed: every DaemonSet may now belong on it, or no longer. */
+  protected override observeOther(event: StoredEvent): void {
+    if (event.key.startsWith(this.nodePrefix)) {
       const node = JSON.parse(event.value) as KubeObject;
       const prev = previousObject(event);
       // Status heartbeats do not change where daemon pods belong.
       if (prev && isDeepStrictEqual(prev.metadata.labels, node.metadata.labels) && isDeepStrictEqual(prev.spec, node.spec)) return;
-      for (const ds of this.store.listObjects(this.dsDef)) this.enqueue(objectKey(ds));
+      for (const ds of this.store.listObjects(this.ownerDef)) this.enqueue(objectKey(ds));
     }
   }
 
   protected override sync(key: string): void {
     const [namespace, name] = splitKey(key);
-    const ds = this.store.tryGet(this.dsDef, namespace, name);
+    const ds = this.store.tryGet(this.ownerDef, namespace, name);
     if (!ds || ds.metadata.deletionTimestamp) return;
     const spec = (ds.spec ?? {}) as DaemonSetSpec;
     const selector = selectorOf(spec.selector);
@@ -169,7 +154,7 @@ export class DaemonSetController extends StoreController {
     if (isDeepStrictEqual(next, ds.status ?? {})) return;
     ignoreNotFound(() =>
       this.store.guaranteedUpdate(
-        this.dsDef,
+        this.ownerDef,
         ds.metadata.namespace,
         ds.metadata.name!,
         (obj) => {

@@ -8,11 +8,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Condition, KubeObject, LabelSelector } from '../../api/meta.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type GenericStore, nowTimestamp } from '../registry/generic-store.ts';
-import type { ResourceDef } from '../registry/types.ts';
-import type { StoredEvent } from '../storage/types.ts';
-import { appsControllerRef, claimObjects, controllersToWake, selectorOf } from './controller-ref.ts';
+
+
+import { appsControllerRef, claimObjects, selectorOf } from './controller-ref.ts';
 import { isActivePod, isPodReady, phaseOf } from './pods.ts';
-import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
+import { ignoreNotFound, isNamespaceTerminating, objectKey, splitKey } from './store-controller.ts';
+import { PodOwnerController } from './pod-owner-controller.ts';
 import type { PodTemplate } from './deployment/template-hash.ts';
 
 /** Most pods one sync creates; the next sync creates the rest. */
@@ -41,40 +42,19 @@ interface JobStatus {
 
 type Finish = { type: 'Complete' } | { type: 'Failed'; reason: string; message: string };
 
-export class JobController extends StoreController {
-  private readonly jobDef: ResourceDef;
-  private readonly podDef: ResourceDef;
-  private readonly jobPrefix: string;
-  private readonly podPrefix: string;
+export class JobController extends PodOwnerController {
 
   constructor(
     store: GenericStore,
     log: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    super(store, log, 'job');
-    this.jobDef = store.registry.lookup('batch', 'v1', 'jobs')!;
-    this.podDef = store.registry.lookup('', 'v1', 'pods')!;
-    this.jobPrefix = store.prefix(this.jobDef);
-    this.podPrefix = store.prefix(this.podDef);
-  }
-
-  protected override initialKeys(): string[] {
-    return this.store.listObjects(this.jobDef).map(objectKey);
-  }
-
-  protected override observe(event: StoredEvent): void {
-    if (event.key.startsWith(this.jobPrefix)) this.enqueue(objectKey(JSON.parse(event.value) as KubeObject));
-    else if (event.key.startsWith(this.podPrefix)) {
-      const pod = JSON.parse(event.value) as KubeObject;
-      const candidates = (): KubeObject[] => this.store.listObjects(this.jobDef, pod.metadata.namespace);
-      for (const key of controllersToWake('Job', pod, previousObject(event), event.type === 'DELETED', candidates, 'batch')) this.enqueue(key);
-    }
+    super(store, log, 'job', { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' });
   }
 
   protected override sync(key: string): void {
     const [namespace, name] = splitKey(key);
-    const job = this.store.tryGet(this.jobDef, namespace, name);
+    const job = this.store.tryGet(this.ownerDef, namespace, name);
     if (!job || job.metadata.deletionTimestamp) return;
     const spec = (job.spec ?? {}) as JobSpec;
     const status = (job.status ?? {}) as JobStatus;
@@ -170,7 +150,7 @@ export class JobController extends StoreController {
     if (isDeepStrictEqual(next, job.status ?? {})) return;
     ignoreNotFound(() =>
       this.store.guaranteedUpdate(
-        this.jobDef,
+        this.ownerDef,
         job.metadata.namespace,
         job.metadata.name!,
         (obj) => {

@@ -14,11 +14,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Condition, KubeObject } from '../../api/meta.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type GenericStore, nowTimestamp } from '../registry/generic-store.ts';
-import type { ResourceDef } from '../registry/types.ts';
-import type { StoredEvent } from '../storage/types.ts';
-import { appsControllerRef, claimObjects, controllersToWake, selectorOf } from './controller-ref.ts';
+
+
+import { appsControllerRef, claimObjects, selectorOf } from './controller-ref.ts';
 import { deletionOrder, isActivePod, isPodAvailable, isPodReady, isTerminal } from './pods.ts';
-import { ignoreNotFound, isNamespaceTerminating, objectKey, previousObject, splitKey, StoreController } from './store-controller.ts';
+import { ignoreNotFound, isNamespaceTerminating, objectKey, splitKey } from './store-controller.ts';
+import { PodOwnerController } from './pod-owner-controller.ts';
 import type { PodTemplateSpec, ReplicaSetSpec, ReplicaSetStatus } from '../../api/workloads.ts';
 
 /** Most pods one sync creates or deletes; the next sync does the rest (upstream's burstReplicas). */
@@ -26,47 +27,24 @@ const BURST_REPLICAS = 500;
 /** The first slow-start batch (upstream's SlowStartInitialBatchSize). */
 const SLOW_START_INITIAL_BATCH = 1;
 
-export class ReplicaSetController extends StoreController {
-  private readonly rsDef: ResourceDef;
-  private readonly podDef: ResourceDef;
-  private readonly rsPrefix: string;
-  private readonly podPrefix: string;
+export class ReplicaSetController extends PodOwnerController {
 
   constructor(store: GenericStore, log: Logger) {
-    super(store, log, 'replicaset');
-    this.rsDef = store.registry.lookup('apps', 'v1', 'replicasets')!;
-    this.podDef = store.registry.lookup('', 'v1', 'pods')!;
-    this.rsPrefix = store.prefix(this.rsDef);
-    this.podPrefix = store.prefix(this.podDef);
-  }
-
-  protected override initialKeys(): string[] {
-    return this.store.listObjects(this.rsDef).map(objectKey);
-  }
-
-  protected override observe(event: StoredEvent): void {
-    if (event.key.startsWith(this.rsPrefix)) this.enqueue(objectKey(JSON.parse(event.value) as KubeObject));
-    else if (event.key.startsWith(this.podPrefix)) this.podChanged(JSON.parse(event.value) as KubeObject, event);
-  }
-
-  /** Wakes the ReplicaSet controlling the pod (before and after), or those that could adopt it. */
-  private podChanged(pod: KubeObject, event: StoredEvent): void {
-    const candidates = (): KubeObject[] => this.store.listObjects(this.rsDef, pod.metadata.namespace);
-    for (const key of controllersToWake('ReplicaSet', pod, previousObject(event), event.type === 'DELETED', candidates)) this.enqueue(key);
+    super(store, log, 'replicaset', { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet' });
   }
 
   // ---- sync ------------------------------------------------------------------------------
 
   protected override async sync(key: string): Promise<void> {
     const [namespace, name] = splitKey(key);
-    const rs = this.store.tryGet(this.rsDef, namespace, name);
+    const rs = this.store.tryGet(this.ownerDef, namespace, name);
     if (!rs) return;
     const spec = (rs.spec ?? {}) as ReplicaSetSpec;
     const selector = selectorOf(spec.selector);
     const pods: KubeObject[] = [];
     for await (const page of this.store.pages(this.podDef, namespace)) pods.push(...page);
     // The ReplicaSet may have changed or gone while the pages were read.
-    const current = this.store.tryGet(this.rsDef, namespace, name);
+    const current = this.store.tryGet(this.ownerDef, namespace, name);
     if (current?.metadata.resourceVersion !== rs.metadata.resourceVersion) {
       if (current) this.queue.add(key);
       return;
@@ -156,7 +134,7 @@ export class ReplicaSetController extends StoreController {
     if (isDeepStrictEqual(next, current)) return;
     ignoreNotFound(() =>
       this.store.guaranteedUpdate(
-        this.rsDef,
+        this.ownerDef,
         rs.metadata.namespace,
         rs.metadata.name!,
         (obj) => {

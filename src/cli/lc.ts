@@ -1,6 +1,8 @@
 // `sedna lc`: the LocalController for one node. Prints `worker API listening on http://HOST:PORT`
 // on stdout once ready; logs JSON on stderr. The GM token may also come from $SEDNA_NODE_TOKEN,
 // the worker token from --worker-token-file (workers outside loopback must present it).
+// Without --kubeconfig it runs in cluster mode: the node's own kubelet (KubeEdge's edged) runs the
+// pods and the LC only relays; there --token-file is the pod's projected ServiceAccount token.
 // With --kubeconfig it also runs the embedded kubelet for its node: the Node is labelled
 // node-role.kubernetes.io/<role> (--node-role; default cloud for a node named cloud or cloud-*,
 // edge otherwise), pod logs go to --pod-log-dir (the API server's <data dir>/logs, so `kubectl logs`
@@ -36,10 +38,26 @@ export interface LcFlags {
   metricsTokenFile?: string;
 }
 
+/**
+ * The edge token: --token, else --token-file read again on every connection (in cluster mode it
+ * is the pod's projected ServiceAccount token, which the kubelet rotates), else $SEDNA_NODE_TOKEN.
+ */
+function nodeToken(flags: LcFlags): string | (() => string) {
+  if (flags.token) return flags.token;
+  const file = flags.tokenFile;
+  if (file) {
+    const read = (): string => readFileSync(file, 'utf8').trim();
+    if (read() === '') throw new Error(`the token file ${file} is empty`);
+    return read;
+  }
+  const token = process.env.SEDNA_NODE_TOKEN;
+  if (!token) throw new Error('the node token is required: --token, --token-file or $SEDNA_NODE_TOKEN');
+  return token;
+}
+
 export async function lcCommand(flags: LcFlags): Promise<void> {
   const log = createLogger('lc');
-  const token = flags.token ?? (flags.tokenFile ? readFileSync(flags.tokenFile, 'utf8').trim() : process.env.SEDNA_NODE_TOKEN);
-  if (!token) throw new Error('the node token is required: --token, --token-file or $SEDNA_NODE_TOKEN');
+  const token = nodeToken(flags);
   const workerToken = flags.workerTokenFile ? readFileSync(flags.workerTokenFile, 'utf8').trim() : undefined;
   if (flags.requireWorkerToken && !workerToken) throw new Error('--require-worker-token needs --worker-token-file');
   // /metrics only when asked for (an edge device need not carry prom-client), always with a token.

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `sedna` command.
+import { readFileSync } from 'node:fs';
 import { requireCjs } from '../lib/require-cjs.ts';
 
 const { Command, InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
@@ -22,7 +23,9 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command();
-program.name('sedna').description('Sedna edge-cloud collaborative AI, in TypeScript').showHelpAfterError();
+// package.json is two levels up from both src/cli and dist/cli.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+program.name('sedna').description('Sedna edge-cloud collaborative AI, in TypeScript').version(version, '--version', 'print the version and exit').showHelpAfterError();
 
 program
   .command('apiserver')

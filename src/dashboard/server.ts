@@ -15,6 +15,7 @@ import { Collector, watchedResources } from './collector.ts';
 import { parseLogRequest, sse, streamLog } from './logs.ts';
 import { dashboardRegistry } from './metrics.ts';
 import { DashboardState, DEFAULT_LIMITS, type StateLimits } from './state.ts';
+import { answerHealth } from '../lib/net/health.ts';
 
 export interface DashboardOptions {
   kubeConfig: k8s.KubeConfig;
@@ -126,6 +127,7 @@ export class DashboardServer {
     // /metrics carries its own credential (a bearer token, which no other site can make a browser
     // send), so Prometheus may name the pod's address; the pages need a Host of ours.
     if (url.pathname === '/metrics') return void this.metrics(req, res);
+    if (answerHealth(req, res)) return;
     if (!this.hosts.includes(req.headers.host ?? '')) return this.fail(res, 421, `Host ${JSON.stringify(req.headers.host ?? '')} is not this dashboard; use ${this.origins[0]}/`);
     const token = url.searchParams.get('token');
     if (req.method === 'GET' && url.pathname === '/' && token !== null) return this.login(token, res);

@@ -4,7 +4,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AUTHORIZATION_HEADER, NODE_NAME_HEADER } from '../api/edge-protocol.ts';
-import { tokenMatches, type NodeTokenSource } from './tokens.ts';
+import type { NodeAuthenticator } from './tokens.ts';
 
 export type AuthResult = { ok: true; node: string } | { ok: false; status: 401 | 503; reason: RefusalReason; error?: unknown };
 
@@ -14,19 +14,19 @@ export type RefusalReason = 'missing-credentials' | 'invalid-node-name' | 'unkno
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const BEARER = /^Bearer +(\S+)$/i;
 
-export async function authenticate(req: IncomingMessage, tokens: NodeTokenSource): Promise<AuthResult> {
+export async function authenticate(req: IncomingMessage, nodes: NodeAuthenticator): Promise<AuthResult> {
   const node = req.headers[NODE_NAME_HEADER];
   const token = BEARER.exec(req.headers[AUTHORIZATION_HEADER] ?? '')?.[1];
   if (typeof node !== 'string' || node === '' || token === undefined) return { ok: false, status: 401, reason: 'missing-credentials' };
   if (!isValidNodeName(node)) return { ok: false, status: 401, reason: 'invalid-node-name' };
-  let expected: string | undefined;
+  let verified: boolean;
   try {
-    expected = await tokens.tokenFor(node);
+    verified = await nodes.verify(node, token);
   } catch (error) {
     return { ok: false, status: 503, reason: 'token-source-failed', error };
   }
   // One reason for both cases, so the answer does not reveal which node names exist.
-  if (!tokenMatches(token, expected)) return { ok: false, status: 401, reason: 'unknown-node-or-bad-token' };
+  if (!verified) return { ok: false, status: 401, reason: 'unknown-node-or-bad-token' };
   return { ok: true, node };
 }
 

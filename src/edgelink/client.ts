@@ -21,7 +21,8 @@ export interface EdgeClientOptions {
   /** `ws://host:9000/` or `wss://…` (Sedna's LC dials `ws://<GM_ADDRESS>/`). */
   url: string;
   nodeName: string;
-  token: string;
+  /** A function is asked on every connection: a projected ServiceAccount token rotates on disk. */
+  token: string | (() => string);
   /** PEM CA certificate(s) trusted for a wss:// hub. */
   ca?: string | Buffer;
   /** Default: ping every 5 s, a hub silent for 15 s is dropped and dialled again. */
@@ -129,7 +130,7 @@ export class EdgeClient {
   private connect(): void {
     this.reconnectTimer = undefined;
     const socket = new WebSocket(this.options.url, {
-      headers: { 'Node-Name': this.options.nodeName, Authorization: `Bearer ${this.options.token}` },
+      headers: { 'Node-Name': this.options.nodeName, Authorization: `Bearer ${typeof this.options.token === 'function' ? this.options.token() : this.options.token}` },
       ca: this.options.ca,
       maxPayload: this.options.maxMessageBytes ?? 4 * 1024 * 1024,
     });

@@ -17,10 +17,11 @@ import { Link, type HeartbeatOptions } from './link.ts';
 import { EdgeHubMetrics } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { subscribe } from './subscribe.ts';
-import type { NodeTokenSource } from './tokens.ts';
+import { tokenAuthenticator, type NodeAuthenticator, type NodeTokenSource } from './tokens.ts';
 
 export interface EdgeHubOptions {
-  tokens: NodeTokenSource;
+  /** Who may connect as which node: one token per node, or any {@link NodeAuthenticator}. */
+  tokens: NodeTokenSource | NodeAuthenticator;
   /** Default 127.0.0.1: exposing the hub is a deliberate choice. */
   address?: string;
   /** Default 9000 (Sedna's); 0 picks a free port. */
@@ -69,6 +70,7 @@ export class EdgeHub {
   private readonly disconnectedHandlers: NodeDisconnectedHandler[] = [];
   private readonly wss: WebSocketServer;
   private readonly metrics: EdgeHubMetrics;
+  private readonly nodes: NodeAuthenticator;
   private server: Server | undefined;
   private stopping = false;
 
@@ -77,6 +79,7 @@ export class EdgeHub {
     this.logger = options.logger ?? createLogger('edge-hub');
     this.now = options.now ?? Date.now;
     this.heartbeat = options.heartbeat ?? { intervalMs: 5_000, timeoutMs: 15_000 };
+    this.nodes = 'verify' in options.tokens ? options.tokens : tokenAuthenticator(options.tokens);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 4 * 1024 * 1024 });
     this.metrics = new EdgeHubMetrics(this.registry, {
       connectedNodes: () => this.connectedNodes().length,
@@ -167,7 +170,7 @@ export class EdgeHub {
   }
 
   private async sessionForNewNode(node: string): Promise<NodeSession> {
-    if (!isValidNodeName(node) || (await this.options.tokens.tokenFor(node)) === undefined) throw new UnknownNodeError(node);
+    if (!isValidNodeName(node) || !(await this.nodes.mayConnect(node))) throw new UnknownNodeError(node);
     return this.session(node);
   }
 
@@ -191,7 +194,7 @@ export class EdgeHub {
   }
 
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const result = await authenticate(req, this.options.tokens);
+    const result = await authenticate(req, this.nodes);
     if (!result.ok) {
       this.metrics.refusedConnection(result.reason);
       const context = { remote: req.socket.remoteAddress, node: req.headers[NODE_NAME_HEADER], reason: result.reason, err: result.error };

@@ -2,7 +2,7 @@
 // (frames, acknowledgements, outboxes). Neither end imports the GM or the LC.
 export { EdgeHub, UnknownNodeError, type EdgeHubOptions, type NodeConnectedHandler, type NodeDisconnectedHandler, type UpstreamHandler } from './hub.ts';
 export { EdgeClient, EdgeConnectError, type DownstreamHandler, type EdgeClientOptions } from './client.ts';
-export { FileNodeTokens, StaticNodeTokens, parseTokenFile, tokenMatches, type NodeTokenSource } from './tokens.ts';
+export { FileNodeTokens, StaticNodeTokens, parseTokenFile, tokenAuthenticator, tokenMatches, type NodeAuthenticator, type NodeTokenSource } from './tokens.ts';
 export { decodeContent, encodeContent, parseFrame, type ParsedFrame } from './frames.ts';
 export { Outbox, type OutboxOptions, type OutboxPersistence, type StoredOutboxEntry } from './outbox.ts';
 export { Inbox, type Receipt } from './inbox.ts';

@@ -11,6 +11,26 @@ export interface NodeTokenSource {
   tokenFor(node: string): Promise<string | undefined>;
 }
 
+/**
+ * Who may connect as a node. A token source (one secret per node) is one kind; the GM on a
+ * cluster uses another, the LC pod's ServiceAccount token checked with a TokenReview
+ * (src/gm/service-account-nodes.ts).
+ */
+export interface NodeAuthenticator {
+  /** Whether `token` proves the caller is `node`; throws when the check itself could not be made. */
+  verify(node: string, token: string): Promise<boolean>;
+  /** Whether `node` may ever connect: messages for any other name are not queued. */
+  mayConnect(node: string): Promise<boolean>;
+}
+
+/** A token source as an authenticator: the node presents exactly its token. */
+export function tokenAuthenticator(source: NodeTokenSource): NodeAuthenticator {
+  return {
+    verify: async (node, token) => tokenMatches(token, await source.tokenFor(node)),
+    mayConnect: async (node) => (await source.tokenFor(node)) !== undefined,
+  };
+}
+
 /** Tokens held in memory: tests, and the embedded mode that generates them. */
 export class StaticNodeTokens implements NodeTokenSource {
   private readonly tokens: Map<string, string>;

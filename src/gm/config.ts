@@ -10,7 +10,12 @@ export type NodeTokenSourceConfig =
   /** A Secret whose keys are node names and values their tokens. */
   | { kind: 'secret'; name: string; namespace: string }
   /** A YAML file of `node: token` pairs. */
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  /**
+   * On a cluster: the LC pod's projected ServiceAccount token, checked with a TokenReview and the
+   * pod's node (src/gm/service-account-nodes.ts).
+   */
+  | { kind: 'serviceAccount'; namespace: string; name: string; audience: string };
 
 export interface GmConfig {
   /** Kubeconfig path; empty with an empty `master` means in-cluster configuration. */
@@ -45,7 +50,7 @@ export interface GmConfigInput {
     port?: number;
     tls?: { certFile?: string; keyFile?: string };
     heartbeat?: { intervalSeconds?: number; timeoutSeconds?: number };
-    nodeTokens?: { secretName?: string; secretNamespace?: string; file?: string };
+    nodeTokens?: { secretName?: string; secretNamespace?: string; file?: string; serviceAccountName?: string; serviceAccountNamespace?: string; audience?: string };
   };
   localController?: { server?: string };
   knowledgeBaseServer?: { server?: string };
@@ -71,6 +76,7 @@ export const GM_CONFIG_DEFAULTS = {
   heartbeatTimeoutSeconds: 15,
   nodeTokenSecret: 'sedna-node-tokens',
   nodeTokenSecretNamespace: 'sedna',
+  nodeTokenAudience: 'sedna-gm',
   localControllerServer: 'http://localhost:9100',
   knowledgeBaseServer: 'http://localhost:9020',
   minResyncPeriodSeconds: 30,
@@ -156,6 +162,15 @@ function readHeartbeat(section: ConfigSection): GmConfig['websocket']['heartbeat
 
 function readNodeTokens(section: ConfigSection): NodeTokenSourceConfig {
   const hasSecret = section.has('secretName') || section.has('secretNamespace');
+  if (section.has('serviceAccountName')) {
+    if (hasSecret || section.has('file')) section.issue('serviceAccountName', 'set one of file, secretName or serviceAccountName');
+    const name = section.string('serviceAccountName', '');
+    if (!isDnsSubdomain(name)) section.issue('serviceAccountName', `must be a valid ServiceAccount name, got ${JSON.stringify(name)}`);
+    const audience = section.string('audience', GM_CONFIG_DEFAULTS.nodeTokenAudience);
+    if (audience === '') section.issue('audience', 'must not be empty');
+    return { kind: 'serviceAccount', name, audience, namespace: readNamespace(section, 'serviceAccountNamespace', GM_CONFIG_DEFAULTS.nodeTokenSecretNamespace, false) };
+  }
+  for (const key of ['serviceAccountNamespace', 'audience']) if (section.has(key)) section.issue(key, 'only applies with serviceAccountName');
   if (section.has('file')) {
     if (hasSecret) section.issue('file', 'set either file or secretName/secretNamespace, not both');
     return { kind: 'file', path: readExistingFile(section, 'file', '') };

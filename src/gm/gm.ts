@@ -24,10 +24,11 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import type { GmConfig } from './config.ts';
 import { credentialInjector, type Secret } from './credentials.ts';
 import { DownstreamSync } from './downstream.ts';
-import { EdgeHub, FileNodeTokens, type NodeTokenSource } from '../edgelink/index.ts';
+import { EdgeHub, FileNodeTokens, type NodeAuthenticator, type NodeTokenSource } from '../edgelink/index.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from './feature.ts';
 import { MetricsServer } from '../lib/net/metrics-server.ts';
 import { SecretNodeTokens } from './secret-tokens.ts';
+import { ServiceAccountNodes } from './service-account-nodes.ts';
 import { StatusWriter } from './status.ts';
 import { Upstream } from './upstream.ts';
 
@@ -43,7 +44,7 @@ export interface GlobalManagerOptions {
   /** Bearer token for /metrics (default: the kubeconfig user's token). */
   metricsToken?: string;
   /** Default: from config.websocket.nodeTokens. */
-  nodeTokens?: NodeTokenSource;
+  nodeTokens?: NodeTokenSource | NodeAuthenticator;
   /** The features to run; the caller chooses them (`sedna gm` passes the registry's). */
   features: FeatureRegistration[];
   /** Lines for whoever started the GM (ports chosen, leadership); default stdout. */
@@ -93,7 +94,7 @@ export class GlobalManager {
     if (token === '') {
       this.logger.warn('no metrics token (--metrics-token-file, SEDNA_GM_METRICS_TOKEN or a kubeconfig token): /metrics not served');
     } else {
-      this.metricsServer = new MetricsServer(this.registry, token);
+      this.metricsServer = new MetricsServer(this.registry, token, () => this.readiness());
       const { address, port } = this.options.config.metrics;
       const bound = await this.metricsServer.start(port, address);
       this.announce(`metrics listening on http://${address}:${bound}/metrics`);
@@ -118,6 +119,12 @@ export class GlobalManager {
     await this.campaign;
     await this.stopLeading();
     await this.metricsServer?.stop();
+  }
+
+  /** /readyz: a standby is alive but not ready, so the gm Service sends the nodes to the leader only. */
+  private readiness(): { ready: true } | { ready: false; reason: string } {
+    if (this.hub?.port) return { ready: true };
+    return { ready: false, reason: 'not leading (standby), or the edge hub is not listening yet' };
   }
 
   get edgePort(): number {
@@ -189,8 +196,9 @@ export class GlobalManager {
     await this.informers?.stop();
   }
 
-  private nodeTokenSource(): NodeTokenSource {
+  private nodeTokenSource(): NodeTokenSource | NodeAuthenticator {
     const source = this.options.config.websocket.nodeTokens;
+    if (source.kind === 'serviceAccount') return new ServiceAccountNodes(this.kc, source);
     return source.kind === 'file' ? new FileNodeTokens(source.path) : new SecretNodeTokens(this.kc, source.namespace, source.name);
   }
 }

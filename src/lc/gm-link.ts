@@ -15,7 +15,8 @@ export interface GmLinkOptions {
   /** `ws://host:port/`, `wss://…`, or Sedna's `GM_ADDRESS` form `host:port`. */
   url: string;
   nodeName: string;
-  token: string;
+  /** A function is asked on every connection (a projected token file is re-read). */
+  token: string | (() => string);
   /** The durable outbox. */
   outbox: SqliteOutbox;
   ca?: string | Buffer;

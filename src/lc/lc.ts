@@ -34,8 +34,8 @@ export interface LocalControllerOptions {
   clock?: Clock;
   /** The GM's edge hub: `ws://host:port/` or `host:port`. */
   gmUrl: string;
-  /** This node's token for the edge hub. */
-  token: string;
+  /** This node's token for the edge hub; a function is asked on every connection. */
+  token: string | (() => string);
   /** Holds `database.db`. */
   dataDir: string;
   /** Worker API; default 127.0.0.1:9100. */

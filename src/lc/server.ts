@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
 import { tokenMatches } from '../lib/token-match.ts';
 import { parseWorkerMessage, WorkerMessageError, type WorkerMessage } from './workers.ts';
+import { answerHealth } from '../lib/net/health.ts';
 import { listen } from '../lib/net/listen.ts';
 import { isLoopback } from '../lib/net/loopback.ts';
 
@@ -65,6 +66,8 @@ export class WorkerServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    // Probes first: the kubelet presents no worker token.
+    if (answerHealth(req, res)) return;
     if (!this.authorised(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return this.finish(req, res, 401, 'a worker token is required (Authorization: Bearer <token>) for callers outside this node');

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { tokenMatches } from '../token-match.ts';
+import { answerHealth, type ReadinessCheck } from './health.ts';
 import { closeHttpServer, listen } from './listen.ts';
 
 export class MetricsServer {
@@ -15,6 +16,8 @@ export class MetricsServer {
   constructor(
     private readonly registry: Registry,
     private readonly token: string,
+    /** /readyz answers from it; /healthz and /readyz need no token (kubelet probes send none). */
+    private readonly readiness?: ReadinessCheck,
   ) {
     if (token === '') throw new Error('the metrics endpoint needs a bearer token');
   }
@@ -39,6 +42,7 @@ export class MetricsServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerHealth(req, res, this.readiness)) return;
     const presented = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (presented === undefined || !tokenMatches(presented, this.token)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="sedna-gm-metrics"', 'Content-Type': 'text/plain' }).end('Unauthorized\n');

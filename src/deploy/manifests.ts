@@ -159,7 +159,8 @@ function lc(): Obj[] {
                   '--gm', value('lc.gmAddress'),
                   '--token-file', `${LC_TOKEN_DIR}/token`,
                   '--address', value('lc.bindAddress'),
-                  '--port', value('lc.bindPort'),
+                  // One string: a number alone in args is refused by the API server.
+                  `--port=${value('lc.bindPort')}`,
                   '--data-dir', '/rootfs/var/lib/sedna/lc',
                   '--rootfs', '/rootfs',
                 ],

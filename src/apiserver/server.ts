@@ -63,6 +63,24 @@ export interface ApiServerOptions {
   handshakeTimeoutMs?: number;
   /** A node whose kubelet is not heard from for this long becomes Ready=Unknown (default 40 s). */
   nodeMonitorGracePeriodMs?: number;
+  /**
+   * Told every authorization decision on a request (kube-apiserver's audit log at Metadata level,
+   * reduced to who asked what): the least-privilege tests learn from it what the GM really does.
+   */
+  audit?: (entry: AuditEntry) => void;
+}
+
+/** One authorization decision, as the audit hook gets it. */
+export interface AuditEntry {
+  user: string;
+  verb: string;
+  apiGroup: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  path: string;
+  allowed: boolean;
 }
 
 /** Enough for every node's LC, kubelet and GM watches several times over. */
@@ -201,6 +219,17 @@ export class ApiServer {
   /** 403 unless the authorizer chain allows the request, with Kubernetes' message. */
   private authorize(attributes: Attributes): void {
     const decision = this.authorizer.authorize(attributes);
+    this.options.audit?.({
+      user: attributes.user.name,
+      verb: attributes.verb,
+      apiGroup: attributes.apiGroup ?? '',
+      resource: attributes.resource ?? '',
+      subresource: attributes.subresource ?? '',
+      namespace: attributes.namespace ?? '',
+      name: attributes.name ?? '',
+      path: attributes.resourceRequest ? '' : (attributes.path ?? ''),
+      allowed: decision.verdict === 'allow',
+    });
     if (decision.verdict === 'allow') return;
     this.options.log.warn({ user: attributes.user.name, verb: attributes.verb, resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace, name: attributes.name, path: attributes.path, reason: decision.reason }, 'forbidden');
     throw forbiddenRequest(attributes, decision.reason);

@@ -1,5 +1,6 @@
 // `sedna apiserver`: runs the embedded API server until interrupted.
-import { ApiServer } from '../apiserver/server.ts';
+import { createWriteStream } from 'node:fs';
+import { ApiServer, type AuditEntry } from '../apiserver/server.ts';
 import { createLogger } from '../lib/logger.ts';
 import { runDemo } from './demo.ts';
 import { stopOnSignal } from './stop-on-signal.ts';
@@ -16,10 +17,19 @@ export interface ApiserverFlags {
   serviceClusterIpRange?: string;
   /** Seconds without a kubelet's Lease renewal before its node becomes Ready=Unknown. */
   nodeMonitorGracePeriod?: number;
+  /** Append one JSON line per authorization decision here (default: $SEDNA_AUDIT_LOG, else none). */
+  auditLog?: string;
+}
+
+/** JSON lines, written asynchronously: a slow disk must not stall requests. */
+function auditWriter(file: string): (entry: AuditEntry) => void {
+  const out = createWriteStream(file, { flags: 'a', mode: 0o600 });
+  return (entry) => void out.write(`${JSON.stringify(entry)}\n`);
 }
 
 export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
   const log = createLogger('apiserver');
+  const auditLog = flags.auditLog ?? (process.env.SEDNA_AUDIT_LOG || undefined);
   const server = new ApiServer({
     dataDir: flags.dataDir,
     port: flags.port,
@@ -30,6 +40,7 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
     ...(flags.nodeMonitorGracePeriod !== undefined ? { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000 } : {}),
     log,
+    ...(auditLog ? { audit: auditWriter(auditLog) } : {}),
   });
   await server.start();
   process.stdout.write(`API server listening on ${server.address}\nkubeconfig: ${server.kubeconfigPath}\n`);

@@ -29,6 +29,11 @@ export interface ScenarioOptions {
   keepStreaming?: boolean;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * The system is already running, started otherwise than by `sedna up` (the container proof
+   * test: GM and cloud LC in containers); DATA_DIR/kubeconfig must reach its API server.
+   */
+  externalSystem?: boolean;
 }
 
 /** The Dataset's txt index: one line per test image, `<idx file>#<record> <label>` (lib.md §4). */
@@ -77,7 +82,7 @@ export async function runJointInferenceScenario(options: ScenarioOptions): Promi
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
   const timeoutMs = options.timeoutMs ?? 170_000;
-  await ensureSystemUp(dataDir, ['cloud', 'edge-1'], log);
+  if (!options.externalSystem) await ensureSystemUp(dataDir, ['cloud', 'edge-1'], log);
   const kc = kubeConfigFor(dataDir);
   const exampleData = join(dataDir, 'examples/joint-inference');
   const resultsDir = join(dataDir, 'results');

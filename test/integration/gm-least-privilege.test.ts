@@ -80,12 +80,12 @@ async function exerciseEveryFeature(): Promise<void> {
   await eventually(async () => ((await cluster.kubectl(['get', 'hpa', '-o', 'name'])).stdout.trim() !== '' ? true : undefined), 60_000, 'the JI HPA');
   await eventually(async () => ((await cluster.kubectl(['get', 'deployments', '-o', 'name'])).stdout.split('\n').filter(Boolean).length >= 3 ? true : undefined), 60_000, 'JI and IL Deployments');
   await eventually(async () => ((await cluster.kubectl(['get', 'pods', '-l', 'federatedlearningjob.sedna.io/job-name', '-o', 'name'])).stdout.trim() !== '' || (await cluster.kubectl(['get', 'pods', '-o', 'name'])).stdout.includes('surface-defect') ? true : undefined), 60_000, 'FL pods');
-  await eventually(async () => ((await cluster.kubectl(['get', 'pods', '-o', 'name'])).stdout.includes('atcii-classifier-demo') ? true : undefined), 60_000, 'LL pods');
+  await eventually(async () => ((await cluster.kubectl(['get', 'il', 'helmet-detection-demo', '-o', 'jsonpath={.status.conditions}'])).stdout.trim() !== '' ? true : undefined), 60_000, 'IL status');
   // A spec change: the GM replaces the JI Deployment and updates the HPA.
   await cluster.kc(['patch', 'ji', 'helmet-detection-inference-example', '--type', 'merge', '-p', JSON.stringify({ spec: { edgeWorker: { hpa: { minReplicas: 1, maxReplicas: 3 } } } })]);
   // The LC's proof of its node, as the GM checks it on a cluster.
   const gmKc = new k8s.KubeConfig();
-  gmKc.loadFromFile(join(cluster.dir, 'gm', 'kubeconfig'));
+  gmKc.loadFromFile(join(cluster.dir, 'gm.kubeconfig'));
   await new ServiceAccountNodes(gmKc, { namespace: 'sedna', name: 'sedna-lc', audience: 'sedna-gm' }).verify('edge1', 'not-a-token');
   await new ServiceAccountNodes(gmKc, { namespace: 'sedna', name: 'sedna-lc', audience: 'sedna-gm' }).mayConnect('edge1');
   // Deletions: the FL job (the GM deletes what it made on a spec change) and the JI HPA.

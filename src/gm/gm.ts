@@ -5,7 +5,7 @@
 // than talk to a GM whose view may be stale; two GMs never write the same status or send the
 // same node conflicting states. Leadership is never given back in-process: when it is lost the GM
 // exits non-zero and its supervisor restarts it as a fresh standby, as kube controllers do.
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -90,15 +90,17 @@ export class GlobalManager {
 
   /** Serves /metrics, then campaigns; resolves once campaigning (not once leading). */
   async start(): Promise<void> {
-    const token = this.options.metricsToken ?? this.kc.getCurrentUser()?.token ?? '';
+    let token = this.options.metricsToken ?? this.kc.getCurrentUser()?.token ?? '';
     if (token === '') {
-      this.logger.warn('no metrics token (--metrics-token-file, SEDNA_GM_METRICS_TOKEN or a kubeconfig token): /metrics not served');
-    } else {
-      this.metricsServer = new MetricsServer(this.registry, token, () => this.readiness());
-      const { address, port } = this.options.config.metrics;
-      const bound = await this.metricsServer.start(port, address);
-      this.announce(`metrics listening on http://${address}:${bound}/metrics`);
+      // The listener still serves /healthz and /readyz for the kubelet's probes; with a token no
+      // one knows, /metrics refuses every scrape.
+      this.logger.warn('no metrics token (--metrics-token-file, SEDNA_GM_METRICS_TOKEN or a kubeconfig token): /metrics refuses every scrape');
+      token = randomBytes(32).toString('hex');
     }
+    this.metricsServer = new MetricsServer(this.registry, token, () => this.readiness());
+    const { address, port } = this.options.config.metrics;
+    const bound = await this.metricsServer.start(port, address);
+    this.announce(`metrics listening on http://${address}:${bound}/metrics`);
     this.announce(`waiting for leadership (lease ${this.options.leaseNamespace}/${GM_LEASE_NAME}) as ${this.options.identity}`);
     this.campaign = this.elector.run({
       onStartedLeading: (signal) =>

@@ -75,6 +75,8 @@ async function exerciseEveryFeature(): Promise<void> {
   for (const sample of ['jointinferenceservice_v1alpha1.yaml', 'federatedlearningjob_v1alpha1.yaml', 'incrementallearningjob_v1alpha1.yaml', 'lifelonglearningjobv1alpha1.yaml']) {
     await cluster.kc(['apply', '-f', join(SAMPLES, sample)]);
   }
+  // Hot update on: the GM annotates the job with the config path the LC and the worker read.
+  await cluster.kc(['patch', 'il', 'helmet-detection-demo', '--type', 'merge', '-p', JSON.stringify({ spec: { deploySpec: { model: { hotUpdateEnabled: true } } } })]);
   // An HPA for the joint-inference edge worker (Sedna's sample has none).
   await cluster.kc(['patch', 'ji', 'helmet-detection-inference-example', '--type', 'merge', '-p', JSON.stringify({ spec: { edgeWorker: { hpa: { minReplicas: 1, maxReplicas: 2 } } } })]);
   await eventually(async () => ((await cluster.kubectl(['get', 'hpa', '-o', 'name'])).stdout.trim() !== '' ? true : undefined), 60_000, 'the JI HPA');

@@ -103,6 +103,16 @@ describe('GM configuration', () => {
     assert.deepEqual(config.websocket.nodeTokens, { kind: 'secret', name: 'edge-tokens', namespace: 'kube-system' });
   });
 
+  it('takes the LC ServiceAccount whose pod-bound tokens prove nodes on a cluster, and refuses mixing sources', () => {
+    const config = loadGmConfig(undefined, { websocket: { nodeTokens: { serviceAccountName: 'sedna-lc', serviceAccountNamespace: 'ai' } } });
+    assert.deepEqual(config.websocket.nodeTokens, { kind: 'serviceAccount', name: 'sedna-lc', namespace: 'ai', audience: 'sedna-gm' });
+    assert.deepEqual(issuesOf(() => loadGmConfig(undefined, { websocket: { nodeTokens: { serviceAccountName: 'sedna-lc', secretName: 'x', audience: '' } } })).sort(), [
+      'websocket.nodeTokens.audience: must not be empty',
+      'websocket.nodeTokens.serviceAccountName: set one of file, secretName or serviceAccountName',
+    ]);
+    assert.deepEqual(issuesOf(() => loadGmConfig(undefined, { websocket: { nodeTokens: { audience: 'x' } } })), ['websocket.nodeTokens.audience: only applies with serviceAccountName']);
+  });
+
   it('refuses unknown fields, naming their path', () => {
     const path = file('unknown.yaml', 'websocket:\n  prot: 9000\n  heartbeat: {interval: 3}\nkubeconfig: /x\n');
     assert.deepEqual(issuesOf(() => loadGmConfig(path)).sort(), [

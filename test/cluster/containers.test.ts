@@ -76,7 +76,8 @@ describe('the sedna image: built offline, GM and cloud LC in containers run the 
   it('is built offline, runs as a non-root user and answers sedna --version', async () => {
     const size = Number((await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim());
     process.stdout.write(`image built in ${buildSeconds.toFixed(1)} s, ${(size / 1e6).toFixed(0)} MB\n`);
-    const config = JSON.parse(await podman(['image', 'inspect', IMAGE]))[0].Config as { User: string; Entrypoint: string[] };
+    const [inspected] = JSON.parse(await podman(['image', 'inspect', IMAGE])) as { Config: { User: string; Entrypoint: string[] } }[];
+    const config = inspected!.Config;
     assert.equal(config.User, `${NONROOT}:${NONROOT}`);
     assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/bin/sedna.js']);
     const version = (await podman(['run', '--rm', '--network', 'none', IMAGE, '--version'])).trim();

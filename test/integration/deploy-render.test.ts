@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import type * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOY_DIR } from '../../src/deploy/render.ts';
 import { KUBECTL, kubectl, kubectlOk, startApiServer, type RunningApiServer } from '../helpers/apiserver.ts';
 
 const run = promisify(execFile);
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = k8s.KubernetesObject;
 
 let api: RunningApiServer;
 let helm: string;
@@ -38,7 +39,7 @@ function objects(text: string): Obj[] {
 }
 
 function key(o: Obj): string {
-  return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
 }
 
 function byKey(list: Obj[]): Map<string, Obj> {
@@ -72,21 +73,21 @@ test('helm lint passes and helm template with the default values gives the kusto
 test('the edge-only overlay and the chart with values-edge-only-lc.yaml agree, and put the LC on edge nodes only', async () => {
   const overlay = await kustomize('kubernetes/overlays/edge-only-lc');
   assertSame(await helmTemplate('sedna', '-f', join(DEPLOY_DIR, 'helm/sedna/values-edge-only-lc.yaml')), overlay);
-  const ds = overlay.find((o) => o.kind === 'DaemonSet')!;
-  assert.deepEqual(ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+  const ds = overlay.find((o) => o.kind === 'DaemonSet') as k8s.V1DaemonSet;
+  assert.deepEqual(ds.spec?.template.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms, [
     { matchExpressions: [{ key: 'node-role.kubernetes.io/edge', operator: 'Exists' }] },
   ]);
 });
 
 test('a release in another namespace puts every namespaced object and binding subject there, and values reach the objects', async () => {
   const list = await helmTemplate('ai-platform', '--set', 'gm.image=registry.example/sedna:1', '--set', 'gm.websocket.port=9443', '--set', 'lc.gmAddress=gm.ai-platform:9443');
-  for (const o of list) if (o.metadata.namespace !== undefined) assert.equal(o.metadata.namespace, 'ai-platform', key(o));
-  for (const o of list.filter((x) => x.kind === 'ClusterRoleBinding')) assert.equal(o.subjects[0].namespace, 'ai-platform');
-  const gm = list.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gm')!;
-  assert.equal(gm.spec.template.spec.containers[0].image, 'registry.example/sedna:1');
-  assert.match(list.find((o) => o.kind === 'ConfigMap')!.data['gm.yaml'], /port: 9443[\s\S]*serviceAccountNamespace: ai-platform\n/);
-  const lc = list.find((o) => o.kind === 'DaemonSet')!.spec.template.spec.containers[0];
-  assert.deepEqual(lc.args.slice(3, 5), ['--gm', 'gm.ai-platform:9443']);
+  for (const o of list) if (o.metadata?.namespace !== undefined) assert.equal(o.metadata.namespace, 'ai-platform', key(o));
+  for (const o of list.filter((x) => x.kind === 'ClusterRoleBinding')) assert.equal((o as k8s.V1ClusterRoleBinding).subjects?.[0]?.namespace, 'ai-platform');
+  const gm = list.find((o) => o.kind === 'Deployment' && o.metadata?.name === 'gm') as k8s.V1Deployment;
+  assert.equal(gm.spec?.template.spec?.containers[0]?.image, 'registry.example/sedna:1');
+  assert.match((list.find((o) => o.kind === 'ConfigMap') as k8s.V1ConfigMap).data?.['gm.yaml'] ?? '', /port: 9443[\s\S]*serviceAccountNamespace: ai-platform\n/);
+  const lc = (list.find((o) => o.kind === 'DaemonSet') as k8s.V1DaemonSet).spec?.template.spec?.containers[0];
+  assert.deepEqual(lc?.args?.slice(3, 5), ['--gm', 'gm.ai-platform:9443']);
 });
 
 test('every rendered object passes a server-side dry-run against the embedded API server', async () => {
@@ -99,6 +100,6 @@ test('every rendered object passes a server-side dry-run against the embedded AP
     assert.match(result.stdout, /serverside-applied \(server dry run\)/, key(o));
   }
   // A dry run stores nothing.
-  const crds = JSON.parse(await kubectlOk(api.kubeconfig, ['get', 'crd', '-o', 'json'])) as Obj;
+  const crds = JSON.parse(await kubectlOk(api.kubeconfig, ['get', 'crd', '-o', 'json'])) as { items: unknown[] };
   assert.equal(crds.items.length, 0);
 });

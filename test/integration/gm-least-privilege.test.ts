@@ -90,6 +90,12 @@ async function exerciseEveryFeature(): Promise<void> {
   gmKc.loadFromFile(join(cluster.dir, 'gm.kubeconfig'));
   await new ServiceAccountNodes(gmKc, { namespace: 'sedna', name: 'sedna-lc', audience: 'sedna-gm' }).verify('edge1', 'not-a-token');
   await new ServiceAccountNodes(gmKc, { namespace: 'sedna', name: 'sedna-lc', audience: 'sedna-gm' }).mayConnect('edge1');
+  // A service whose model does not exist fails, and the GM records an Event about it.
+  const ji = parseAllDocuments(readFileSync(join(SAMPLES, 'jointinferenceservice_v1alpha1.yaml'), 'utf8'))[0]!.toJS() as { metadata: { name: string }; spec: { edgeWorker: { model: { name: string } } } };
+  ji.metadata.name = 'ji-without-model';
+  ji.spec.edgeWorker.model.name = 'no-such-model';
+  await cluster.apply(ji);
+  await eventually(() => Promise.resolve(gmRequests().some((e) => e.resource === 'events') ? true : undefined), 60_000, 'an Event written by the GM');
   // Deletions: the FL job (the GM deletes what it made on a spec change) and the JI HPA.
   await cluster.kc(['patch', 'ji', 'helmet-detection-inference-example', '--type', 'json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/edgeWorker/hpa' }])]);
   await eventually(async () => ((await cluster.kubectl(['get', 'hpa', '-o', 'name'])).stdout.trim() === '' ? true : undefined), 60_000, 'the HPA deleted by the GM');
@@ -158,9 +164,9 @@ test('with the pods rule removed, the GM really is refused when a job needs work
   const fl = parseAllDocuments(readFileSync(join(SAMPLES, 'federatedlearningjob_v1alpha1.yaml'), 'utf8'))[0]!.toJS() as { metadata: { name: string } };
   fl.metadata.name = 'fl-without-pods-rule';
   await cluster.apply(fl);
-  const denied = await eventually(async () => {
+  const denied = await eventually(() => {
     const lines = gmDenials(cluster.dir).slice(before);
-    return lines.some((l) => l.includes('"resource":"pods"')) ? lines : undefined;
+    return Promise.resolve(lines.some((l) => l.includes('"resource":"pods"')) ? lines : undefined);
   }, 60_000, 'a refused pod request of the GM');
   assert.ok(denied.some((l) => /"verb":"(create|list|watch)"/.test(l)));
   await setRules(rules);

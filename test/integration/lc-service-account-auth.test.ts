@@ -91,7 +91,7 @@ test('the edge hub admits the LC with its pod token (re-read on every connection
   const hub = new EdgeHub({ tokens: nodes, port: 0, registry: new Registry(), logger: silentLogger() });
   const port = await hub.start();
   t.after(() => hub.stop());
-  await assert.rejects(hub.send('no-such-node', { header: { namespace: NS, resourceKind: 'dataset', resourceName: 'd', operation: 'insert' }, content: {} } as never), UnknownNodeError);
+  await assert.rejects(hub.send('no-such-node', { header: { namespace: NS, resourceKind: 'dataset', resourceName: 'd', operation: 'insert' }, content: {} }), UnknownNodeError);
   const file = join(dir, 'token');
   writeFileSync(file, 'not-a-token');
   const client = new EdgeClient({ url: `ws://127.0.0.1:${port}/`, nodeName: 'edge-1', token: () => readToken(file), reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, logger: silentLogger() });

@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { gmClusterRoleRules } from '../../src/deploy/manifests.ts';
 import { DEPLOY_DIR, renderDeploy, substitute } from '../../src/deploy/render.ts';
 import { DEFAULT_VALUES } from '../../src/deploy/values.ts';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = k8s.KubernetesObject;
+type Workload = k8s.V1Deployment | k8s.V1DaemonSet;
 
 const rendered = renderDeploy();
 
@@ -20,8 +22,19 @@ function baseObjects(): Obj[] {
   return [...rendered].filter(([path]) => path.startsWith('kubernetes/base/') && !path.endsWith('kustomization.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as Obj));
 }
 
-function containers(objects: Obj[]): [string, Obj, Obj][] {
-  return objects.filter((o) => o.spec?.template?.spec).flatMap((o) => (o.spec.template.spec.containers as Obj[]).map((c): [string, Obj, Obj] => [`${o.kind}/${o.metadata.name}`, c, o.spec.template.spec]));
+function find<T extends Obj>(kind: string, name?: string): T {
+  const found = baseObjects().find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  assert.ok(found, `${kind} ${name ?? ''} in the base`);
+  return found as T;
+}
+
+function containers(objects: Obj[]): [string, k8s.V1Container, k8s.V1PodSpec][] {
+  return objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+    .flatMap((o) => {
+      const pod = (o as Workload).spec!.template.spec!;
+      return pod.containers.map((c): [string, k8s.V1Container, k8s.V1PodSpec] => [`${o.kind}/${o.metadata!.name}`, c, pod]);
+    });
 }
 
 test('the committed install files are what npm run gen:deploy writes', () => {
@@ -53,12 +66,12 @@ test('markers become the defaults in the kustomize base and Helm expressions in 
 });
 
 test('the GM ClusterRole installed is deploy/rbac/gm.yaml, the one every scenario test runs the GM under', () => {
-  const role = baseObjects().find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'sedna');
-  assert.deepEqual(role?.rules, gmClusterRoleRules());
+  const role = find<k8s.V1ClusterRole>('ClusterRole', 'sedna');
+  assert.deepEqual(role.rules, gmClusterRoleRules());
   // Nothing that would let the GM widen its own rights.
-  for (const rule of role!.rules as Obj[]) {
-    assert.ok(!rule.apiGroups.includes('rbac.authorization.k8s.io') && !rule.apiGroups.includes('apiextensions.k8s.io'), JSON.stringify(rule));
-    assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'), JSON.stringify(rule));
+  for (const rule of role.rules ?? []) {
+    assert.ok(!rule.apiGroups?.includes('rbac.authorization.k8s.io') && !rule.apiGroups?.includes('apiextensions.k8s.io'), JSON.stringify(rule));
+    assert.ok(!rule.verbs.includes('*') && !rule.resources?.includes('*'), JSON.stringify(rule));
   }
 });
 
@@ -71,22 +84,22 @@ test('no chart template names a namespace: objects go to the release namespace',
 });
 
 test('the LC mounts the host root read-only and only its data folder read-write; it proves its node with a pod-bound token for the GM only', () => {
-  const ds = baseObjects().find((o) => o.kind === 'DaemonSet')!;
-  const spec = ds.spec.template.spec;
+  const spec = find<k8s.V1DaemonSet>('DaemonSet').spec!.template.spec!;
   assert.equal(spec.hostNetwork, true);
   assert.equal(spec.automountServiceAccountToken, false, 'the LC needs no API token');
-  const [lc] = spec.containers as Obj[];
+  const [lc] = spec.containers;
   assert.deepEqual(lc!.env, [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
-  const hostPaths = new Map((spec.volumes as Obj[]).filter((v) => v.hostPath).map((v) => [v.name, v.hostPath.path]));
-  for (const mount of lc!.volumeMounts as Obj[]) {
+  const volumes = spec.volumes ?? [];
+  const hostPaths = new Map(volumes.flatMap((v) => (v.hostPath ? [[v.name, v.hostPath.path] as const] : [])));
+  for (const mount of lc!.volumeMounts ?? []) {
     const hostPath = hostPaths.get(mount.name);
     if (hostPath === undefined) continue;
     if (hostPath === '/') assert.equal(mount.readOnly, true, 'host root must be read-only');
     else assert.equal(hostPath, DEFAULT_VALUES.lc.dataPath);
   }
-  const token = (spec.volumes as Obj[]).find((v) => v.projected)!.projected.sources[0].serviceAccountToken;
-  assert.equal(token.audience, 'sedna-gm');
-  const config = parse(baseObjects().find((o) => o.kind === 'ConfigMap')!.data['gm.yaml']);
+  const token = volumes.find((v) => v.projected)?.projected?.sources?.[0]?.serviceAccountToken;
+  assert.equal(token?.audience, 'sedna-gm');
+  const config = parse(find<k8s.V1ConfigMap>('ConfigMap').data!['gm.yaml']!) as { websocket: { nodeTokens: unknown } };
   assert.deepEqual(config.websocket.nodeTokens, { serviceAccountName: 'sedna-lc', serviceAccountNamespace: 'sedna', audience: 'sedna-gm' });
 });
 
@@ -95,12 +108,12 @@ test('every container is restricted, probed and has requests and limits', () => 
   assert.deepEqual(all.map(([owner]) => owner).sort(), ['DaemonSet/lc', 'Deployment/gm', 'Deployment/kb', 'Deployment/sedna-dashboard']);
   for (const [owner, c, pod] of all) {
     assert.ok(c.livenessProbe && c.readinessProbe, `${owner}: probes`);
-    assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, `${owner}: requests and limits`);
-    const sc = c.securityContext;
+    assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory && c.resources.limits?.memory, `${owner}: requests and limits`);
+    const sc = c.securityContext ?? {};
     assert.equal(sc.allowPrivilegeEscalation, false, owner);
     assert.equal(sc.readOnlyRootFilesystem, true, owner);
-    assert.deepEqual(sc.capabilities.drop, ['ALL'], owner);
-    if (owner !== 'DaemonSet/lc') assert.ok(sc.runAsNonRoot && sc.runAsUser !== 0 && pod.securityContext.runAsNonRoot, `${owner}: non-root`);
-    assert.deepEqual(c.args[0], { 'DaemonSet/lc': 'lc', 'Deployment/gm': 'gm', 'Deployment/kb': 'kb', 'Deployment/sedna-dashboard': 'dashboard' }[owner]);
+    assert.deepEqual(sc.capabilities?.drop, ['ALL'], owner);
+    if (owner !== 'DaemonSet/lc') assert.ok(sc.runAsNonRoot && sc.runAsUser !== 0 && pod.securityContext?.runAsNonRoot, `${owner}: non-root`);
+    assert.deepEqual(c.args?.[0], { 'DaemonSet/lc': 'lc', 'Deployment/gm': 'gm', 'Deployment/kb': 'kb', 'Deployment/sedna-dashboard': 'dashboard' }[owner]);
   }
 });

@@ -26,7 +26,7 @@ import { meetsTarget } from '../../examples/joint-inference/results.ts';
 import { runJointInferenceScenario } from '../../examples/joint-inference/run.ts';
 import { fashionMnistDir } from '../../examples/joint-inference/fashion-mnist.ts';
 import { ensureNodeIdentities, createGmIdentity, writeNodeKubeconfig } from '../../src/up/identities.ts';
-import { CLI, startApiServer, type RunningApiServer } from '../helpers/apiserver.ts';
+import { CLI, kubectlOk, startApiServer, type RunningApiServer } from '../helpers/apiserver.ts';
 import { GM_USER } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -91,6 +91,8 @@ describe('the sedna image: built offline, GM and cloud LC in containers run the 
     const nodeTokens = ensureNodeIdentities(apiDir, ['cloud', 'edge-1']);
     api = await startApiServer({ dataDir: apiDir });
     copyFileSync(api.kubeconfig, join(dir, 'kubeconfig')); // the scenario runner's DATA_DIR/kubeconfig
+    // The install's first step: all eleven CRDs.
+    await kubectlOk(api.kubeconfig, ['apply', '--server-side', '-f', join(ROOT, 'deploy/crds/all.yaml')]);
     const kc = api.kubeConfig();
     const core = kc.makeApiClient(k8s.CoreV1Api);
 

@@ -10,6 +10,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VERSION="$(node -p "require('$ROOT/package.json').version")"
 IMAGE="${IMAGE:-localhost/sedna:$VERSION}"
 BASE="${BASE:-scratch}"
+# podman reads it for the size below; buildah's COPY-only build runs no container.
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$ROOT/deploy/image/containers.conf}"
 [ -f "$ROOT/dist/cli/main.js" ] || { echo "build.sh: dist/ is missing; run npm run build first" >&2; exit 1; }
 CTX="$(mktemp -d "${TMPDIR:-/tmp}/sedna-image.XXXXXX")"
 trap 'rm -rf "$CTX"' EXIT

@@ -2,7 +2,7 @@
 // - the kustomize base, deploy/kubernetes/base: every marker replaced by its default value;
 // - the Helm chart, deploy/helm/sedna: every marker replaced by a Helm expression, and
 //   values.yaml holding the same defaults.
-// `npm run gen:deploy` writes both; a unit test compares the committed files with renderDeploy(),
+// (deploy/crds/kustomization.yaml, which the base lists, is npm run gen:crds's.) `npm run gen:deploy` writes both; a unit test compares the committed files with renderDeploy(),
 // and an integration test compares `helm template` with `kubectl kustomize`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -72,8 +72,6 @@ function crdFiles(): string[] {
 /** Path under deploy/ → content: the kustomize base and overlays, and the Helm chart. */
 export function renderDeploy(): Map<string, string> {
   const out = new Map<string, string>();
-  // The CRDs join the base through a kustomization beside them (kustomize loads no file outside a kustomization's folder).
-  out.set('crds/kustomization.yaml', HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: crdFiles() }));
   const base = renderFiles('kustomize');
   const namespaceDoc = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUSTOMIZE_NAMESPACE, labels: { 'app.kubernetes.io/name': 'sedna' } } };
   out.set('kubernetes/base/namespace.yaml', HEADER + toYaml(namespaceDoc));

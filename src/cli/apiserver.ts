@@ -16,6 +16,8 @@ export interface ApiserverFlags {
   serviceClusterIpRange?: string;
   /** Seconds without a kubelet's Lease renewal before its node becomes Ready=Unknown. */
   nodeMonitorGracePeriod?: number;
+  /** Seconds a pod without its own not-ready/unreachable toleration stays before NoExecute eviction. */
+  defaultTolerationSeconds?: number;
 }
 
 export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
@@ -29,6 +31,7 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     compactRetain: flags.compactRetain,
     ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
     ...(flags.nodeMonitorGracePeriod !== undefined ? { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000 } : {}),
+    ...(flags.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: flags.defaultTolerationSeconds } : {}),
     log,
   });
   await server.start();

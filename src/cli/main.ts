@@ -35,6 +35,7 @@ program
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from (default 127.96.0.0/12, on loopback)')
   .option('--node-monitor-grace-period <seconds>', 'a node whose kubelet does not renew its Lease for this long becomes Ready=Unknown, tainted unreachable, its pods not Ready', positiveInt, 40)
+  .option('--default-toleration-seconds <seconds>', 'how long a pod without its own toleration stays on a not-ready or unreachable node before it is evicted (upstream\'s --default-not-ready/unreachable-toleration-seconds)', positiveInt, 300)
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));
 

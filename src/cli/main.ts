@@ -68,7 +68,7 @@ program
   .option('--require-worker-token', 'require the worker token from loopback callers too')
   .option('--rootfs <dir>', 'prefix of node paths in CRs (Sedna\'s ROOTFS_MOUNT_DIR)')
   .option('--dataset-poll <seconds>', 'dataset index poll period (a file watch reacts sooner)', positiveInt, 60)
-  .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM', positiveInt, 30_000)
+  .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM (jittered between half and all of it)', positiveInt, 4_000)
   .option('--kubeconfig <file>', 'also run the embedded kubelet for this node against this API server')
   .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
   .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')

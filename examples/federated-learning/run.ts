@@ -54,6 +54,8 @@ export interface ScenarioOptions {
   trainImages?: number;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Rounds the aggregator runs (default: resources.yaml's exit_round); the fault suite runs short jobs. */
+  exitRound?: number;
 }
 
 export interface JobOverrides {
@@ -229,7 +231,7 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   await deleteJob(kc, JOB_NAME);
   rmSync(roundsFile, { force: true });
   rmSync(resultsFile, { force: true });
-  const docs = await startFederatedJob(dataDir, {}, log);
+  const docs = await startFederatedJob(dataDir, options.exitRound !== undefined ? { exitRound: options.exitRound } : {}, log);
   const spec = jobSpec(docs);
   const exitRound = Number(envValue(spec.aggregationWorker.template.spec.containers[0], 'exit_round') ?? 3);
   const trainerEnv = spec.trainingWorkers[0]!.template.spec.containers[0]!.env ?? [];

@@ -86,6 +86,7 @@ program
   .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
   .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
   .option('--node-monitor-grace-period <seconds>', 'a node whose Lease is not renewed for this long becomes Ready=Unknown (default 40)', positiveInt)
+  .option('--gm-address-for <node=host:port...>', 'where that node\'s LC dials the GM\'s edge hub, when a relay or tunnel stands in front of it (default: the hub itself)')
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
 
 program

@@ -172,7 +172,12 @@ export async function waitForJob(kc: k8s.KubeConfig, name: string, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   let lastNote = Date.now();
   for (;;) {
-    const { phase, round } = await jobStatus(kc, name);
+    // An API server that restarts (or is briefly unreachable) is waited out, not a failure.
+    const { phase, round } = await jobStatus(kc, name).catch((err: unknown) => {
+      if (Date.now() > deadline) throw err;
+      const unknown: { phase?: string; round?: number } = {};
+      return unknown;
+    });
     if (phase === 'Succeeded') return;
     if (phase === 'Failed') throw new Error(`FederatedLearningJob ${name} failed; see kubectl describe fl ${name} and the pods' logs`);
     if (Date.now() > deadline) throw new Error(`FederatedLearningJob ${name} not complete after ${timeoutMs} ms (phase ${phase ?? 'none'})`);

@@ -123,6 +123,9 @@ class Suite {
   readonly tracker = new ProcessTracker();
   /** When a fault last restarted the joint-inference edge worker (it then measures again). */
   restartedEdgeAt = 0;
+  /** What kept the system from healthy, as it changed (for the log of each row). */
+  reasons: { at: number; reason: string }[] = [];
+  private lastReason: string | undefined = 'not checked';
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
@@ -162,27 +165,43 @@ class Suite {
    * worker pod Running and Ready with its process really alive, every service Running.
    */
   async healthy(): Promise<boolean> {
-    const state = readState(this.dir);
-    const components = [state.apiserver, state.gm!, ...state.lcs];
-    if (!components.every((c) => isAlive(c.pid))) return false;
-    if (!(await Promise.all(components.map((c) => accepts(c.url)))).every(Boolean)) return false;
-    const nodes = (await this.core.listNode()).items;
-    if (!nodes.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return false;
-    const workers = (await this.pods()).filter((p) => this.services.some((s) => p.metadata.name.startsWith(`${s}-`)) && !p.metadata.deletionTimestamp);
-    if (workers.length !== this.services.length * 2) return false;
-    if (!workers.every((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return false;
-    if (!workers.every((p) => { const pid = podPid(p); return pid !== undefined && isAlive(pid); })) return false;
-    for (const name of this.services) {
-      const ji = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'jointinferenceservices', name })) as { status?: { conditions?: { type: string }[] } };
-      if (ji.status?.conditions?.at(-1)?.type !== 'Running') return false;
+    const reason = await this.unhealthy();
+    if (reason !== this.lastReason) {
+      this.reasons.push({ at: Date.now(), reason: reason ?? 'healthy' });
+      this.lastReason = reason;
     }
-    return this.scenario !== 'fl' || this.flHealthy();
+    return reason === undefined;
   }
 
-  async flJob(): Promise<{ phase?: string; round?: number } | undefined> {
+  /** What is not healthy yet (the first thing found), or undefined. */
+  private async unhealthy(): Promise<string | undefined> {
+    const state = readState(this.dir);
+    const components = [state.apiserver, state.gm!, ...state.lcs];
+    const dead = components.find((c) => !isAlive(c.pid));
+    if (dead) return `${dead.name} not running`;
+    const serving = await Promise.all(components.map((c) => accepts(c.url)));
+    if (!serving.every(Boolean)) return `${components[serving.indexOf(false)]!.name} not serving`;
+    const nodes = (await this.core.listNode()).items;
+    const notReady = nodes.find((n) => !n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (notReady) return `node ${notReady.metadata?.name} not Ready`;
+    const workers = (await this.pods()).filter((p) => this.services.some((s) => p.metadata.name.startsWith(`${s}-`)) && !p.metadata.deletionTimestamp);
+    if (workers.length !== this.services.length * 2) return `${workers.length} of ${this.services.length * 2} workers`;
+    const waiting = workers.find((p) => !(p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')));
+    if (waiting) return `pod ${waiting.metadata.name} not Running and Ready`;
+    const gone = workers.find((p) => { const pid = podPid(p); return pid === undefined || !isAlive(pid); });
+    if (gone) return `pod ${gone.metadata.name}: process not alive`;
+    for (const name of this.services) {
+      const ji = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'jointinferenceservices', name })) as { status?: { conditions?: { type: string }[] } };
+      if (ji.status?.conditions?.at(-1)?.type !== 'Running') return `${name}: ${ji.status?.conditions?.at(-1)?.type ?? 'no condition'}`;
+    }
+    if (this.scenario === 'fl' && !(await this.flHealthy())) return 'FL job workers not all Running and Ready';
+    return undefined;
+  }
+
+  async flJob(): Promise<{ uid?: string; phase?: string; round?: number } | undefined> {
     try {
-      const job = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'federatedlearningjobs', name: FL_JOB })) as { status?: { phase?: string; round?: number } };
-      return job.status ?? {};
+      const job = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'federatedlearningjobs', name: FL_JOB })) as { metadata?: { uid?: string }; status?: { phase?: string; round?: number } };
+      return { uid: job.metadata?.uid, ...job.status };
     } catch {
       return undefined;
     }
@@ -290,12 +309,15 @@ class Suite {
       process.kill(pid, 'SIGKILL');
     }
     let recoverySeconds: number | undefined;
+    this.reasons = [];
+    this.lastReason = 'not checked';
     try {
       await eventually(async () => ((await replaced()) && (await linkBack()) && (await this.healthy()) ? true : undefined), 180_000, `recovery from ${fault}`);
       recoverySeconds = (Date.now() - started) / 1000;
     } catch (err) {
       this.log(`  ${fault}: ${(err as Error).message}`);
     }
+    this.log(`  ${fault}: ${this.reasons.map((r) => `+${((r.at - started) / 1000).toFixed(1)} s ${r.reason}`).join('; ')}`);
     const managed = await this.track();
     const scenario = await this.edgeWorking(started);
     await reporter.stop();
@@ -433,10 +455,14 @@ function runFl(dir: string, fl: FlOptions): Promise<FederatedResults> {
  * every round reported; its accuracy is shown beside the fault-free baseline's.
  */
 async function flRow(suite: Suite, fault: Fault, cutSeconds: number, fl: FlOptions, baseline: FederatedResults): Promise<FaultRow> {
+  const previous = (await suite.flJob())?.uid;
   const job = runFl(suite.dir, fl);
   job.catch(() => undefined);
-  // The previous job is deleted first, so wait for this one's first round.
-  await eventually(async () => ((await suite.flJob())?.round ?? 0) >= 1 ? true : undefined, 600_000, 'FL job in its first round').catch(() => undefined);
+  // The previous job is deleted first: wait for this one's first round.
+  await eventually(async () => {
+    const status = await suite.flJob();
+    return status && status.uid !== previous && (status.round ?? 0) >= 1 ? true : undefined;
+  }, 600_000, 'FL job in its first round').catch(() => undefined);
   const row = await suite.run(fault, cutSeconds);
   let scenario: string;
   try {

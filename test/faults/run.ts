@@ -295,6 +295,8 @@ class Suite {
     // After a link cut the link is back when every report acknowledged during the cut is in the status.
     let linkBack = (): Promise<boolean> => Promise.resolve(true);
     if (fault === 'link') {
+      const connections = linkEvents(this.dir, 'edge-1', 'connected to the GM');
+      const drops = linkEvents(this.dir, 'edge-1', 'disconnected from the GM');
       this.proxy.cut();
       this.log(`  link cut (relayed connections ${this.proxy.open}); restoring in ${cutSeconds} s`);
       await new Promise((r) => setTimeout(r, cutSeconds * 1000));
@@ -302,8 +304,8 @@ class Suite {
       started = Date.now();
       // The link is back when edge-1's LC has connected again; the reports it queued during the cut
       // then drain (the "last report in status" column says when the last one was in).
-      const connections = connectionsLogged(this.dir, 'edge-1');
-      linkBack = () => Promise.resolve(connectionsLogged(this.dir, 'edge-1') > connections);
+      // (A cut shorter than the heartbeat's timeout may not drop the link at all: then it is back.)
+      linkBack = () => Promise.resolve(linkEvents(this.dir, 'edge-1', 'connected to the GM') > connections || linkEvents(this.dir, 'edge-1', 'disconnected from the GM') === drops);
     } else {
       started = Date.now();
       process.kill(pid, 'SIGKILL');
@@ -370,10 +372,10 @@ export function missedTargets(result: SuiteResult): string[] {
   return missed;
 }
 
-/** How many times the node's LC has logged a connection to the GM. */
-function connectionsLogged(dir: string, node: string): number {
+/** How many times the node's LC has logged `msg` (its GM link connecting or dropping). */
+function linkEvents(dir: string, node: string, msg: string): number {
   try {
-    return readFileSync(join(dir, 'logs', `lc-${node}.log`), 'utf8').split('"msg":"connected to the GM"').length - 1;
+    return readFileSync(join(dir, 'logs', `lc-${node}.log`), 'utf8').split(`"msg":"${msg}"`).length - 1;
   } catch {
     return 0;
   }

@@ -460,11 +460,15 @@ async function flRow(suite: Suite, fault: Fault, cutSeconds: number, fl: FlOptio
   const previous = (await suite.flJob())?.uid;
   const job = runFl(suite.dir, fl);
   job.catch(() => undefined);
-  // The previous job is deleted first: wait for this one's first round.
+  // The previous job is deleted first. Its status is no sign (a late round report of the old job,
+  // of the same name, can land on the new one): wait until the new job's aggregator and ten
+  // trainers run, which also means the example has applied everything.
   await eventually(async () => {
-    const status = await suite.flJob();
-    return status && status.uid !== previous && (status.round ?? 0) >= 1 ? true : undefined;
-  }, 600_000, 'FL job in its first round').catch(() => undefined);
+    const uid = (await suite.flJob())?.uid;
+    if (!uid || uid === previous) return undefined;
+    const running = (await suite.pods()).filter((p) => (p as Pod & { metadata: { ownerReferences?: { uid: string }[] } }).metadata.ownerReferences?.some((o) => o.uid === uid) && p.status?.phase === 'Running');
+    return running.length === 11 ? true : undefined;
+  }, 600_000, 'FL job running').catch(() => undefined);
   const row = await suite.run(fault, cutSeconds);
   let scenario: string;
   try {

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { ScenarioResults } from '../../examples/joint-inference/results.ts';
 import { runJointInferenceScenario } from '../../examples/joint-inference/run.ts';
-import { JOB_NAME as FL_JOB, runFederatedLearningScenario } from '../../examples/federated-learning/run.ts';
+import { CLIENTS as FL_CLIENTS, JOB_NAME as FL_JOB, runFederatedLearningScenario } from '../../examples/federated-learning/run.ts';
 import type { FederatedResults } from '../../examples/federated-learning/results.ts';
 import { kubeConfigFor } from '../../examples/shared/system.ts';
 import { isAlive } from '../../src/up/state.ts';
@@ -467,7 +467,7 @@ async function flRow(suite: Suite, fault: Fault, cutSeconds: number, fl: FlOptio
     const uid = (await suite.flJob())?.uid;
     if (!uid || uid === previous) return undefined;
     const running = (await suite.pods()).filter((p) => (p as Pod & { metadata: { ownerReferences?: { uid: string }[] } }).metadata.ownerReferences?.some((o) => o.uid === uid) && p.status?.phase === 'Running');
-    return running.length === 11 ? true : undefined;
+    return running.length === 1 + FL_CLIENTS ? true : undefined;
   }, 600_000, 'FL job running').catch(() => undefined);
   const row = await suite.run(fault, cutSeconds);
   let scenario: string;

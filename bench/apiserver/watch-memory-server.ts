@@ -1,5 +1,6 @@
 // The API server under the watch-memory probe: the real ApiServer in a child process started with
 // --expose-gc, answering the probe over IPC with its memory after a full garbage collection.
+import { writeHeapSnapshot } from 'node:v8';
 import { ApiServer } from '../../src/apiserver/server.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 
@@ -26,6 +27,9 @@ process.on('message', (message: { type: string; collect?: boolean }) => {
     }
     const m = process.memoryUsage();
     process.send!({ type: 'memory', figures: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers } satisfies MemoryFigures });
+  } else if (message.type === 'snapshot') {
+    for (let i = 0; i < 4; i++) gc();
+    process.send!({ type: 'snapshot', file: writeHeapSnapshot((message as { file?: string }).file) });
   } else if (message.type === 'stop') {
     void server.stop().then(() => process.exit(0));
   }

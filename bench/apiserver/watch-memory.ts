@@ -5,8 +5,12 @@
 // round asks the server for its memory before and after a forced full GC. A leak shows as heap
 // that a GC does not return and that grows round after round; RSS alone also holds memory the
 // allocator keeps for reuse. Figures are ratios against the baseline taken in the same server.
+// Heap snapshots at the baseline and after the last round (each after a full GC) are compared by
+// constructor: a leak of ours shows as a kind of object whose live count grows with the rounds.
+// The allocator's part is measured by running the same probe with another malloc configuration
+// (the environment is passed to the server): MALLOC_ARENA_MAX=2, or LD_PRELOAD=libjemalloc.so.2.
 //
-//   npm run bench:watch-memory [-- --rounds 3 --watches 5000 --concurrency 100]
+//   [MALLOC_ARENA_MAX=2] npm run bench:watch-memory [-- --rounds 3 --watches 5000 --concurrency 100]
 import { fork } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointFromKubeconfig, type Endpoint } from './http-client.ts';
 import type { MemoryFigures } from './watch-memory-server.ts';
+import { grownKinds, heapCensus, type Census } from './heap-census.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, watches: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '100' } } });
 const rounds = Number(values.rounds);
@@ -23,13 +28,13 @@ const concurrency = Number(values.concurrency);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sedna-watch-memory-'));
 const server = fork(join(import.meta.dirname, 'watch-memory-server.ts'), [dataDir], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const messages: { type: string; kubeconfig?: string; figures?: MemoryFigures }[] = [];
+const messages: { type: string; kubeconfig?: string; figures?: MemoryFigures; file?: string }[] = [];
 const waiters: (() => void)[] = [];
 server.on('message', (m: { type: string }) => {
   messages.push(m);
   for (const w of waiters.splice(0)) w();
 });
-async function next(type: string): Promise<{ kubeconfig?: string; figures?: MemoryFigures }> {
+async function next(type: string): Promise<{ kubeconfig?: string; figures?: MemoryFigures; file?: string }> {
   for (;;) {
     const i = messages.findIndex((m) => m.type === type);
     if (i >= 0) return messages.splice(i, 1)[0]!;
@@ -39,6 +44,15 @@ async function next(type: string): Promise<{ kubeconfig?: string; figures?: Memo
 async function memory(collect: boolean): Promise<MemoryFigures> {
   server.send({ type: 'memory', collect });
   return (await next('memory')).figures!;
+}
+
+/** A heap snapshot of the server after a full GC, counted by constructor (the file is removed). */
+async function census(): Promise<Census> {
+  server.send({ type: 'snapshot', file: join(dataDir, `heap-${Date.now()}.heapsnapshot`) });
+  const { file } = await next('snapshot');
+  const result = heapCensus(file!);
+  rmSync(file!, { force: true });
+  return result;
 }
 
 /** One watch: open, wait for the headers and the first event (an ADDED of the seeded ConfigMap), abort. */
@@ -91,9 +105,15 @@ try {
   await seed(endpoint);
   // Warm-up: the code paths of a watch compiled and their pools allocated, as in a running system.
   for (let i = 0; i < 200; i += 100) await Promise.all(Array.from({ length: 100 }, () => openAndClose(endpoint)));
+  // The first census comes before the baseline: writing a snapshot leaves native memory behind,
+  // which must not be counted as the watches' growth.
+  const first = await census();
   const base = await memory(true);
+  const allocator = process.env.LD_PRELOAD ? `LD_PRELOAD=${process.env.LD_PRELOAD}` : `glibc malloc, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 'unset (8 per core)'}`;
+  console.log(`allocator: ${allocator}`);
   console.log(`baseline after warm-up and GC: rss ${mb(base.rss)}, heapUsed ${mb(base.heapUsed)}, external ${mb(base.external)}`);
   const rows: string[] = [];
+  let last: Census | undefined;
   for (let round = 1; round <= rounds; round++) {
     const started = Date.now();
     for (let i = 0; i < watches; i += concurrency) await Promise.all(Array.from({ length: Math.min(concurrency, watches - i) }, () => openAndClose(endpoint)));
@@ -105,6 +125,12 @@ try {
         `after GC rss ${mb(after.rss)} (${ratio(after.rss, base.rss)}) heap ${mb(after.heapUsed)} (${ratio(after.heapUsed, base.heapUsed)}) external ${mb(after.external)}`,
     );
     console.log(rows.at(-1));
+    if (round === rounds) last = await census();
+  }
+  if (last) {
+    const grown = grownKinds(first, last);
+    const objects = (c: Census): number => [...c.values()].reduce((a, e) => a + e.count, 0);
+    console.log(`heap census, baseline → after round ${rounds} (after GC): ${objects(first)} → ${objects(last)} live objects; most grown kinds: ${grown.map((g) => `${g.kind} ${g.countDelta >= 0 ? '+' : ''}${g.countDelta} (${(g.bytesDelta / 1024).toFixed(1)} KiB)`).join(', ')}`);
   }
 } finally {
   server.send({ type: 'stop' });

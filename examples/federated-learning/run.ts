@@ -54,6 +54,8 @@ export interface ScenarioOptions {
   trainImages?: number;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Rounds the aggregator runs (default: resources.yaml's exit_round); the fault suite runs short jobs. */
+  exitRound?: number;
 }
 
 export interface JobOverrides {
@@ -170,7 +172,12 @@ export async function waitForJob(kc: k8s.KubeConfig, name: string, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   let lastNote = Date.now();
   for (;;) {
-    const { phase, round } = await jobStatus(kc, name);
+    // An API server that restarts (or is briefly unreachable) is waited out, not a failure.
+    const { phase, round } = await jobStatus(kc, name).catch((err: unknown) => {
+      if (Date.now() > deadline) throw err;
+      const unknown: { phase?: string; round?: number } = {};
+      return unknown;
+    });
     if (phase === 'Succeeded') return;
     if (phase === 'Failed') throw new Error(`FederatedLearningJob ${name} failed; see kubectl describe fl ${name} and the pods' logs`);
     if (Date.now() > deadline) throw new Error(`FederatedLearningJob ${name} not complete after ${timeoutMs} ms (phase ${phase ?? 'none'})`);
@@ -229,7 +236,7 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   await deleteJob(kc, JOB_NAME);
   rmSync(roundsFile, { force: true });
   rmSync(resultsFile, { force: true });
-  const docs = await startFederatedJob(dataDir, {}, log);
+  const docs = await startFederatedJob(dataDir, options.exitRound !== undefined ? { exitRound: options.exitRound } : {}, log);
   const spec = jobSpec(docs);
   const exitRound = Number(envValue(spec.aggregationWorker.template.spec.containers[0], 'exit_round') ?? 3);
   const trainerEnv = spec.trainingWorkers[0]!.template.spec.containers[0]!.env ?? [];

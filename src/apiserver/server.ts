@@ -63,6 +63,8 @@ export interface ApiServerOptions {
   handshakeTimeoutMs?: number;
   /** A node whose kubelet is not heard from for this long becomes Ready=Unknown (default 40 s). */
   nodeMonitorGracePeriodMs?: number;
+  /** NoExecute eviction of a pod without its own not-ready/unreachable toleration after this long (default 300 s). */
+  defaultTolerationSeconds?: number;
   /**
    * Told every authorization decision on a request (kube-apiserver's audit log at Metadata level,
    * reduced to who asked what): the least-privilege tests learn from it what the GM really does.
@@ -141,7 +143,10 @@ export class ApiServer {
     this.crdController.start();
     if (this.options.controllers !== false) this.controllers = startControllers(this.store, this.options.log, {
       volumeDir: join(this.options.dataDir, 'volumes'),
-      nodeLifecycle: this.options.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: this.options.nodeMonitorGracePeriodMs } : {},
+      nodeLifecycle: {
+        ...(this.options.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: this.options.nodeMonitorGracePeriodMs } : {}),
+        ...(this.options.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: this.options.defaultTolerationSeconds } : {}),
+      },
     });
     this.scheduleCompaction();
     this.server = createHttpsServer(

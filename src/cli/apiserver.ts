@@ -17,6 +17,8 @@ export interface ApiserverFlags {
   serviceClusterIpRange?: string;
   /** Seconds without a kubelet's Lease renewal before its node becomes Ready=Unknown. */
   nodeMonitorGracePeriod?: number;
+  /** Seconds a pod without its own not-ready/unreachable toleration stays before NoExecute eviction. */
+  defaultTolerationSeconds?: number;
   /** Append one JSON line per authorization decision here (default: $SEDNA_AUDIT_LOG, else none). */
   auditLog?: string;
 }
@@ -39,6 +41,7 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     compactRetain: flags.compactRetain,
     ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
     ...(flags.nodeMonitorGracePeriod !== undefined ? { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000 } : {}),
+    ...(flags.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: flags.defaultTolerationSeconds } : {}),
     log,
     ...(auditLog ? { audit: auditWriter(auditLog) } : {}),
   });

@@ -86,7 +86,7 @@ export async function lcCommand(flags: LcFlags): Promise<void> {
     requireWorkerToken: flags.requireWorkerToken,
     rootfs: flags.rootfs,
     datasetPollMs: flags.datasetPoll * 1000,
-    reconnect: { initialDelayMs: Math.min(500, flags.reconnectMax), maxDelayMs: flags.reconnectMax },
+    reconnect: { initialDelayMs: Math.min(250, flags.reconnectMax), maxDelayMs: flags.reconnectMax },
     logger: log,
     ...(kubelet ? { kubelet } : {}),
     ...(flags.serviceProxy ? { serviceProxy: true } : {}),

@@ -38,6 +38,7 @@ program
   .option('--compact-retain <revisions>', 'newest revisions always kept for watches', positiveInt, 100_000)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from (default 127.96.0.0/12, on loopback)')
   .option('--node-monitor-grace-period <seconds>', 'a node whose kubelet does not renew its Lease for this long becomes Ready=Unknown, tainted unreachable, its pods not Ready', positiveInt, 40)
+  .option('--default-toleration-seconds <seconds>', 'how long a pod without its own toleration stays on a not-ready or unreachable node before it is evicted (upstream\'s --default-not-ready/unreachable-toleration-seconds)', positiveInt, 300)
   .option('--audit-log <file>', 'append one JSON line per authorization decision (who, verb, resource, allowed); default $SEDNA_AUDIT_LOG')
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));
@@ -71,7 +72,7 @@ program
   .option('--require-worker-token', 'require the worker token from loopback callers too')
   .option('--rootfs <dir>', 'prefix of node paths in CRs (Sedna\'s ROOTFS_MOUNT_DIR)')
   .option('--dataset-poll <seconds>', 'dataset index poll period (a file watch reacts sooner)', positiveInt, 60)
-  .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM', positiveInt, 30_000)
+  .option('--reconnect-max <ms>', 'longest pause between attempts to reach the GM (jittered between half and all of it)', positiveInt, 4_000)
   .option('--kubeconfig <file>', 'also run the embedded kubelet for this node against this API server')
   .option('--pod-log-dir <dir>', 'kubelet: container logs (the API server\'s DATA_DIR/logs, for kubectl logs; default DATA_DIR/pod-logs)')
   .option('--node-role <role>', 'kubelet: Node label node-role.kubernetes.io/ROLE (default: cloud for cloud or cloud-*, else edge)')
@@ -89,6 +90,7 @@ program
   .option('--detach', 'return once every node is Ready, leaving the processes running (stop them with sedna down)')
   .option('--timeout <seconds>', 'how long to wait for the processes and nodes to be ready', positiveInt, 120)
   .option('--node-monitor-grace-period <seconds>', 'a node whose Lease is not renewed for this long becomes Ready=Unknown (default 40)', positiveInt)
+  .option('--gm-address-for <node=host:port...>', 'where that node\'s LC dials the GM\'s edge hub, when a relay or tunnel stands in front of it (default: the hub itself)')
   .action(async (flags: Flags<typeof import('./up.ts').upCommand>) => (await import('./up.ts')).upCommand(flags));
 
 program

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { SEDNA_CLI } from '../lc/kubelet/images.ts';
 import { Progress } from '../lib/progress.ts';
-import { parseNodes, Supervisor } from '../up/supervisor.ts';
+import { parseGmAddresses, parseNodes, Supervisor } from '../up/supervisor.ts';
 import { isAlive, readUpState, stopProcess, type UpState } from '../up/state.ts';
 
 export interface UpFlags {
@@ -20,6 +20,8 @@ export interface UpFlags {
   detach?: boolean;
   timeout: number;
   nodeMonitorGracePeriod?: number;
+  /** NODE=HOST:PORT: where that node's LC dials the GM's edge hub (a relay or tunnel in front of it). */
+  gmAddressFor?: string[];
 }
 
 /** Set in the detached supervisor's environment: it records `detached` and prints no Ctrl-C hint. */
@@ -47,6 +49,7 @@ function supervisorOutput(progress: Progress): { out: Writable; started(): void 
 
 export async function upCommand(flags: UpFlags): Promise<void> {
   const nodes = parseNodes(flags.nodes);
+  const gmAddressFor = parseGmAddresses(flags.gmAddressFor ?? [], nodes);
   if (flags.detach) {
     await startDetached(flags);
     return;
@@ -63,6 +66,7 @@ export async function upCommand(flags: UpFlags): Promise<void> {
     timeoutMs: flags.timeout * 1000,
     out: output.out,
     ...(flags.nodeMonitorGracePeriod !== undefined ? { apiserverArgs: ['--node-monitor-grace-period', String(flags.nodeMonitorGracePeriod)] } : {}),
+    ...(Object.keys(gmAddressFor).length > 0 ? { gmAddressFor } : {}),
   });
   // Ctrl-C (or sedna down's SIGTERM) while starting or running stops what was started.
   let interrupted = false;
@@ -115,6 +119,7 @@ async function startDetached(flags: UpFlags): Promise<void> {
   const fd = openSync(log, 'w', 0o600);
   const args = ['up', '--data-dir', flags.dataDir, '--nodes', flags.nodes, '--port', String(flags.port), '--timeout', String(flags.timeout)];
   if (flags.nodeMonitorGracePeriod !== undefined) args.push('--node-monitor-grace-period', String(flags.nodeMonitorGracePeriod));
+  for (const value of flags.gmAddressFor ?? []) args.push('--gm-address-for', value);
   const child = spawn(process.execPath, [SEDNA_CLI, ...args], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, [DETACHED_ENV]: '1' } });
   closeSync(fd);
   const pid = child.pid!;

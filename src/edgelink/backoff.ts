@@ -1,5 +1,7 @@
 // Reconnect delays: exponential with jitter, so a GM restart is not met by every node at once.
-// Sedna's LC retried every 5 s forever (§3.4); a fixed period synchronises a whole fleet.
+// Sedna's LC retried every 5 s forever (§3.4); a fixed period synchronises a whole fleet. The cap
+// (5 s by default) bounds how long a node stays away after the hub is back; reset() after a
+// connection that opened starts the next outage from the shortest delay again.
 
 export interface BackoffOptions {
   initialDelayMs?: number;
@@ -16,7 +18,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}) {
     this.initialDelayMs = options.initialDelayMs ?? 500;
-    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.random = options.random ?? Math.random;
   }
 

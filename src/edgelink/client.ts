@@ -30,6 +30,12 @@ export interface EdgeClientOptions {
   /** Default 30 s: an upstream message not acknowledged by then is written again. */
   resendAfterMs?: number;
   reconnect?: BackoffOptions;
+  /**
+   * Default 10 s: a dial not answered by then (the opening handshake included) is abandoned and
+   * tried again. Without it a connection attempt made while the network was cut could wait for
+   * the kernel's SYN retries (minutes) or forever for a handshake that was lost.
+   */
+  handshakeTimeoutMs?: number;
   maxMessageBytes?: number;
   /** The outbox's stream name; a fresh one by default. */
   stream?: string;
@@ -132,6 +138,7 @@ export class EdgeClient {
     const socket = new WebSocket(this.options.url, {
       headers: { 'Node-Name': this.options.nodeName, Authorization: `Bearer ${typeof this.options.token === 'function' ? this.options.token() : this.options.token}` },
       ca: this.options.ca,
+      handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
       maxPayload: this.options.maxMessageBytes ?? 4 * 1024 * 1024,
     });
     this.socket = socket;

@@ -48,6 +48,8 @@ export interface SednaComponentsOptions {
   /** Extra `sedna apiserver` flags (e.g. the node-lifecycle grace period) and `sedna gm` flags. */
   apiserverArgs?: string[];
   gmArgs?: string[];
+  /** Per node, the address its LC dials for the GM's edge hub instead of the hub itself. */
+  gmAddressFor?: Record<string, string>;
 }
 
 /** The port of a URL, or `fallback` when there is no previous run. */
@@ -120,7 +122,7 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
       role: 'lc',
       node,
       args: (urlOf) => [
-        'lc', '--node', node, '--gm', urlOf('gm')!, '--token-file', tokenFile, '--port', portOf(urlOf(name), 0), '--data-dir', nodeDir,
+        'lc', '--node', node, '--gm', options.gmAddressFor?.[node] ?? urlOf('gm')!, '--token-file', tokenFile, '--port', portOf(urlOf(name), 0), '--data-dir', nodeDir,
         '--kubeconfig', writeNodeKubeconfig(adminKubeconfig, nodeDir, node, nodeIdentities[node]!), '--pod-log-dir', join(apiDir, 'logs'),
         '--metrics-port', '0', '--metrics-token-file', options.metricsTokenFile,
         ...(index === 0 ? ['--service-proxy'] : []),

@@ -45,6 +45,8 @@ export interface UpOptions {
   /** Extra `sedna apiserver` and `sedna gm` flags. */
   apiserverArgs?: string[];
   gmArgs?: string[];
+  /** Per node, the address its LC dials for the GM's edge hub instead of the hub itself (a relay or tunnel). */
+  gmAddressFor?: Record<string, string>;
   /** Components beyond the core ones, given the core specs (for a dashboard or a KB). */
   extraComponents?: (core: ComponentSpec[]) => ComponentSpec[];
 }
@@ -69,6 +71,24 @@ export function parseNodes(value: string): string[] {
   for (const n of nodes) if (!NODE_NAME.test(n) || n.length > 63) throw new Error(`invalid node name ${JSON.stringify(n)} (lower-case letters, digits and -)`);
   if (new Set(nodes).size !== nodes.length) throw new Error('--nodes lists a node twice');
   return nodes;
+}
+
+/**
+ * `--gm-address-for node=host:port` values: per node, where its LC dials the GM's edge hub (a
+ * relay, tunnel or NAT in front of it). Each node must be one of `nodes`, named once.
+ */
+export function parseGmAddresses(values: readonly string[], nodes: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([^=]+)=(.+)$/.exec(value);
+    if (!match) throw new Error(`--gm-address-for ${JSON.stringify(value)}: expected NODE=HOST:PORT`);
+    const [, node, address] = match as unknown as [string, string, string];
+    if (!nodes.includes(node)) throw new Error(`--gm-address-for: node ${JSON.stringify(node)} is not in --nodes (${nodes.join(',')})`);
+    if (out[node]) throw new Error(`--gm-address-for: node ${node} given twice`);
+    if (!/^(wss?:\/\/)?[^\s/:]+:\d{1,5}\/?$/.test(address)) throw new Error(`--gm-address-for ${node}: ${JSON.stringify(address)} is not HOST:PORT or a ws(s):// URL`);
+    out[node] = address;
+  }
+  return out;
 }
 
 /** A random secret in `file` (0600), kept when it exists so links and scrape configs survive a restart. */
@@ -119,7 +139,7 @@ export class Supervisor {
       const tokens = ensureNodeTokens(tokensFile, nodes);
       const metricsTokenFile = ensureSecretFile(join(dir, 'metrics-token'));
       const dashboardTokenFile = ensureSecretFile(join(dir, 'dashboard-token'));
-      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, metricsTokenFile, dashboardTokenFile, out, ...(this.options.apiserverArgs ? { apiserverArgs: this.options.apiserverArgs } : {}), ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}) });
+      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, metricsTokenFile, dashboardTokenFile, out, ...(this.options.apiserverArgs ? { apiserverArgs: this.options.apiserverArgs } : {}), ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}), ...(this.options.gmAddressFor ? { gmAddressFor: this.options.gmAddressFor } : {}) });
       const specs = [...core, ...(this.options.extraComponents?.(core) ?? [])];
       for (const stage of [...new Set(specs.map((s) => s.stage))].sort((a, b) => a - b)) {
         const group = specs.filter((s) => s.stage === stage);

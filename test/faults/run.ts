@@ -1,19 +1,24 @@
 // The fault suite (`npm run test:faults`): on one `sedna up` system running the joint-inference
-// scenario (--scenario ji, the Fashion-MNIST stream of `npm start`, kept streaming) or only the
-// probe service (--scenario probe, fast), it injects each fault in turn: kill -9 of the API
-// server, the GM, the cloud LC, an edge LC, the cloud worker and the edge worker, and a GM–LC
-// link cut (the GM frozen with SIGSTOP for --cut-seconds, so every LC's link goes silent). Around
-// each it measures:
+// scenario (--scenario ji, the Fashion-MNIST stream of `npm start`, kept streaming), the
+// federated-learning example (--scenario fl: one short job per fault, the fault injected once
+// it trains, a fault-free job first as the baseline) or only the probe service (--scenario probe,
+// fast), it injects each fault in turn: kill -9 of the API server, the GM, the cloud LC, an edge
+// LC, the cloud worker and the edge worker, and a GM–LC link cut for --cut-seconds (every LC
+// dials the GM through a TCP relay of the suite's, link-proxy.ts, which stops carrying bytes and
+// black-holes new connections, as a network cut does). Around each it measures:
 //   recovery   from the kill (or the link's return) until every node is Ready, every worker pod
-//              Running and Ready, every component of up.json alive and the services Running;
+//              Running and Ready, every component of up.json alive and the services Running
+//              (after a link cut: also edge-1's LC connected to the GM again);
 //   writes     acknowledged ConfigMap creations missing afterwards;
 //   reports    acknowledged worker reports (to the edge LC) that never reached the status;
-//   scenario   whether the service is Running and its edge worker is working again;
+//   scenario   JI: whether the service is Running and its edge worker is working again;
+//              FL: the job completed, its rounds reported, its accuracy beside the baseline's;
 //   unmanaged  processes the system started that still run but nobody manages.
 // Then `sedna down`, and the processes left. One row per fault; exit 1 if a target is missed
 // (0 lost, 0 left, recovery ≤ 15 s after an LC or GM restart).
 //
-//   node --import tsx test/faults/run.ts [--scenario ji|probe] [--faults gm,lc/edge-1,…] [--cut-seconds 60]
+//   node --import tsx test/faults/run.ts [--scenario ji|fl|probe] [--faults gm,lc/edge-1,…] [--cut-seconds 60]
+//     [--fl-images 2000 --fl-rounds 4]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,10 +27,13 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { ScenarioResults } from '../../examples/joint-inference/results.ts';
 import { runJointInferenceScenario } from '../../examples/joint-inference/run.ts';
+import { CLIENTS as FL_CLIENTS, JOB_NAME as FL_JOB, runFederatedLearningScenario } from '../../examples/federated-learning/run.ts';
+import type { FederatedResults } from '../../examples/federated-learning/results.ts';
 import { kubeConfigFor } from '../../examples/shared/system.ts';
 import { isAlive } from '../../src/up/state.ts';
 import { sedna } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
+import { LinkProxy } from './link-proxy.ts';
 import { ProcessTracker, readState, Reporter, Writer } from './probes.ts';
 
 export const ALL_FAULTS = ['apiserver', 'gm', 'lc/cloud', 'lc/edge-1', 'worker/cloud', 'worker/edge', 'link'] as const;
@@ -42,6 +50,14 @@ export interface FaultRow {
   reportsInSeconds: number;
   scenario: string;
   unmanaged: number;
+}
+
+export type Scenario = 'ji' | 'fl' | 'probe';
+
+export interface FlOptions {
+  /** Training images shared out over the 10 clients, per job. */
+  images: number;
+  rounds: number;
 }
 
 export interface SuiteResult {
@@ -107,10 +123,13 @@ class Suite {
   readonly tracker = new ProcessTracker();
   /** When a fault last restarted the joint-inference edge worker (it then measures again). */
   restartedEdgeAt = 0;
+  /** What kept the system from healthy, as it changed (for the log of each row). */
+  reasons: { at: number; reason: string }[] = [];
+  private lastReason: string | undefined = 'not checked';
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(readonly dir: string, readonly kc: k8s.KubeConfig, readonly services: string[], readonly log: (line: string) => void) {
+  constructor(readonly dir: string, readonly kc: k8s.KubeConfig, readonly services: string[], readonly log: (line: string) => void, readonly scenario: Scenario, readonly proxy: LinkProxy) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
   }
@@ -146,21 +165,58 @@ class Suite {
    * worker pod Running and Ready with its process really alive, every service Running.
    */
   async healthy(): Promise<boolean> {
+    const reason = await this.unhealthy();
+    if (reason !== this.lastReason) {
+      this.reasons.push({ at: Date.now(), reason: reason ?? 'healthy' });
+      this.lastReason = reason;
+    }
+    return reason === undefined;
+  }
+
+  /** What is not healthy yet (the first thing found), or undefined. */
+  private async unhealthy(): Promise<string | undefined> {
     const state = readState(this.dir);
     const components = [state.apiserver, state.gm!, ...state.lcs];
-    if (!components.every((c) => isAlive(c.pid))) return false;
-    if (!(await Promise.all(components.map((c) => accepts(c.url)))).every(Boolean)) return false;
+    const dead = components.find((c) => !isAlive(c.pid));
+    if (dead) return `${dead.name} not running`;
+    const serving = await Promise.all(components.map((c) => accepts(c.url)));
+    if (!serving.every(Boolean)) return `${components[serving.indexOf(false)]!.name} not serving`;
     const nodes = (await this.core.listNode()).items;
-    if (!nodes.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return false;
+    const notReady = nodes.find((n) => !n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (notReady) return `node ${notReady.metadata?.name} not Ready`;
     const workers = (await this.pods()).filter((p) => this.services.some((s) => p.metadata.name.startsWith(`${s}-`)) && !p.metadata.deletionTimestamp);
-    if (workers.length !== this.services.length * 2) return false;
-    if (!workers.every((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return false;
-    if (!workers.every((p) => { const pid = podPid(p); return pid !== undefined && isAlive(pid); })) return false;
+    if (workers.length !== this.services.length * 2) return `${workers.length} of ${this.services.length * 2} workers`;
+    const waiting = workers.find((p) => !(p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')));
+    if (waiting) return `pod ${waiting.metadata.name} not Running and Ready`;
+    const gone = workers.find((p) => { const pid = podPid(p); return pid === undefined || !isAlive(pid); });
+    if (gone) return `pod ${gone.metadata.name}: process not alive`;
     for (const name of this.services) {
       const ji = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'jointinferenceservices', name })) as { status?: { conditions?: { type: string }[] } };
-      if (ji.status?.conditions?.at(-1)?.type !== 'Running') return false;
+      if (ji.status?.conditions?.at(-1)?.type !== 'Running') return `${name}: ${ji.status?.conditions?.at(-1)?.type ?? 'no condition'}`;
     }
-    return true;
+    if (this.scenario === 'fl' && !(await this.flHealthy())) return 'FL job workers not all Running and Ready';
+    return undefined;
+  }
+
+  async flJob(): Promise<{ uid?: string; phase?: string; round?: number } | undefined> {
+    try {
+      const job = (await this.custom.getNamespacedCustomObject({ group: 'sedna.io', version: 'v1alpha1', namespace: 'default', plural: 'federatedlearningjobs', name: FL_JOB })) as { metadata?: { uid?: string }; status?: { phase?: string; round?: number } };
+      return { uid: job.metadata?.uid, ...job.status };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The FL job finished, or its aggregator and every trainer Running and Ready with live processes. */
+  private async flHealthy(): Promise<boolean> {
+    const job = await this.flJob();
+    if (job?.phase === 'Succeeded') return true;
+    const pods = (await this.pods()).filter((p) => p.metadata.name.startsWith(`${FL_JOB}-`) && !p.metadata.deletionTimestamp);
+    if (pods.filter((p) => p.metadata.name.startsWith(`${FL_JOB}-aggregation-`)).length !== 1) return false;
+    return pods.every((p) => {
+      const pid = podPid(p);
+      return p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && pid !== undefined && isAlive(pid);
+    });
   }
 
   /** The pid a fault kills, and a check that the thing came back as a new process. */
@@ -168,7 +224,14 @@ class Suite {
     if (fault.startsWith('worker/')) {
       const role = fault.slice('worker/'.length);
       const service = this.services[0]!;
-      const find = async (): Promise<Pod | undefined> => (await this.pods()).find((p) => p.metadata.name.startsWith(`${service}-deployment-${role}-`) && !p.metadata.deletionTimestamp);
+      // FL: the aggregator (cloud) or edge-1's first trainer; the kubelet restarts it (OnFailure).
+      const matches = (p: Pod): boolean =>
+        this.scenario === 'fl'
+          ? role === 'cloud'
+            ? p.metadata.name.startsWith(`${FL_JOB}-aggregation-`)
+            : p.metadata.name.startsWith(`${FL_JOB}-train-`) && p.spec.nodeName === 'edge-1'
+          : p.metadata.name.startsWith(`${service}-deployment-${role}-`);
+      const find = async (): Promise<Pod | undefined> => (await this.pods()).filter((p) => matches(p) && !p.metadata.deletionTimestamp).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
       const pid = podPid((await find())!)!;
       return { pid, replaced: async () => { const p = await find(); return p !== undefined && podPid(p) !== pid; } };
     }
@@ -178,7 +241,7 @@ class Suite {
     // The new kubelet stops the processes the killed LC left and starts its pods again: until
     // then the pods' status still shows the old processes.
     const node = fault.slice('lc/'.length);
-    const onNode = async (): Promise<Pod[]> => (await this.pods()).filter((p) => p.spec.nodeName === node && !p.metadata.deletionTimestamp);
+    const onNode = async (): Promise<Pod[]> => (await this.pods()).filter((p) => p.spec.nodeName === node && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded');
     const old = new Set((await onNode()).map(podPid));
     return { pid, replaced: async () => pick(readState(this.dir)) !== pid && (await onNode()).every((p) => !old.has(podPid(p))) };
   }
@@ -189,6 +252,7 @@ class Suite {
    * that is reported as such (the suite's end checks the re-measured figures).
    */
   async edgeWorking(since: number): Promise<string> {
+    if (this.scenario === 'fl') return 'FL job running'; // its completion is checked after the row
     const service = this.services[0]!;
     const pod = (await this.pods()).find((p) => p.metadata.name.startsWith(`${service}-deployment-edge-`) && !p.metadata.deletionTimestamp);
     if (!pod) return 'no edge worker';
@@ -228,22 +292,34 @@ class Suite {
     await eventually(() => (reporter.lastAcked > 3 && writer.acked.length > 3 ? true : undefined), 30_000, 'probes running');
     const { pid, replaced } = await this.target(fault);
     let started: number;
+    // After a link cut the link is back when every report acknowledged during the cut is in the status.
+    let linkBack = (): Promise<boolean> => Promise.resolve(true);
     if (fault === 'link') {
-      process.kill(pid, 'SIGSTOP');
+      const connections = linkEvents(this.dir, 'edge-1', 'connected to the GM');
+      const drops = linkEvents(this.dir, 'edge-1', 'disconnected from the GM');
+      this.proxy.cut();
+      this.log(`  link cut (relayed connections ${this.proxy.open}); restoring in ${cutSeconds} s`);
       await new Promise((r) => setTimeout(r, cutSeconds * 1000));
-      process.kill(pid, 'SIGCONT');
+      this.proxy.restore();
       started = Date.now();
+      // The link is back when edge-1's LC has connected again; the reports it queued during the cut
+      // then drain (the "last report in status" column says when the last one was in).
+      // (A cut shorter than the heartbeat's timeout may not drop the link at all: then it is back.)
+      linkBack = () => Promise.resolve(linkEvents(this.dir, 'edge-1', 'connected to the GM') > connections || linkEvents(this.dir, 'edge-1', 'disconnected from the GM') === drops);
     } else {
       started = Date.now();
       process.kill(pid, 'SIGKILL');
     }
     let recoverySeconds: number | undefined;
+    this.reasons = [];
+    this.lastReason = 'not checked';
     try {
-      await eventually(async () => ((await replaced()) && (await this.healthy()) ? true : undefined), 180_000, `recovery from ${fault}`);
+      await eventually(async () => ((await replaced()) && (await linkBack()) && (await this.healthy()) ? true : undefined), 180_000, `recovery from ${fault}`);
       recoverySeconds = (Date.now() - started) / 1000;
     } catch (err) {
       this.log(`  ${fault}: ${(err as Error).message}`);
     }
+    this.log(`  ${fault}: ${this.reasons.map((r) => `+${((r.at - started) / 1000).toFixed(1)} s ${r.reason}`).join('; ')}`);
     const managed = await this.track();
     const scenario = await this.edgeWorking(started);
     await reporter.stop();
@@ -290,20 +366,47 @@ export function missedTargets(result: SuiteResult): string[] {
     if (r.writesLost > 0) missed.push(`${r.fault}: ${r.writesLost} writes lost`);
     if (r.reportsLost > 0) missed.push(`${r.fault}: ${r.reportsLost} reports lost`);
     if (r.unmanaged > 0) missed.push(`${r.fault}: ${r.unmanaged} unmanaged processes`);
+    if (/NOT COMPLETED|silent|no edge worker/.test(r.scenario)) missed.push(`${r.fault}: scenario ${r.scenario}`);
   }
   if (result.leftAfterDown > 0) missed.push(`${result.leftAfterDown} processes left after sedna down`);
   return missed;
 }
 
-export async function runFaultSuite(options: { scenario: 'ji' | 'probe'; faults: Fault[]; cutSeconds: number; log: (line: string) => void }): Promise<SuiteResult> {
+/** How many times the node's LC has logged `msg` (its GM link connecting or dropping). */
+function linkEvents(dir: string, node: string, msg: string): number {
+  try {
+    return readFileSync(join(dir, 'logs', `lc-${node}.log`), 'utf8').split(`"msg":"${msg}"`).length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** The address in the GM's log it last said its edge hub listens on (a restart appends). */
+function gmHubAddress(dir: string): { host: string; port: number } | undefined {
+  try {
+    const all = [...readFileSync(join(dir, 'logs', 'gm.log'), 'utf8').matchAll(/edge hub listening on wss?:\/\/([^:\s/]+):(\d+)/g)];
+    const last = all.at(-1);
+    return last ? { host: last[1]!, port: Number(last[2]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const FL_NODES = 'cloud,edge-1,edge-2,edge-3';
+
+export async function runFaultSuite(options: { scenario: Scenario; faults: Fault[]; cutSeconds: number; fl?: FlOptions; log: (line: string) => void }): Promise<SuiteResult> {
   const { log } = options;
   const dir = mkdtempSync(join(tmpdir(), 'sedna-faults-'));
   const rows: FaultRow[] = [];
   let suite: Suite | undefined;
   let baseline: string | undefined;
   let after: string | undefined;
+  // Every LC reaches the GM through the suite's relay, so the link can be cut for real.
+  const proxy = new LinkProxy(() => gmHubAddress(dir));
+  const relay = await proxy.start();
+  const nodes = options.scenario === 'fl' ? FL_NODES : 'cloud,edge-1';
   try {
-    const up = await sedna(['up', '--detach', '--data-dir', dir, '--nodes', 'cloud,edge-1', '--port', '0', '--timeout', '120'], 180_000);
+    const up = await sedna(['up', '--detach', '--data-dir', dir, '--nodes', nodes, '--port', '0', '--timeout', '180', ...nodes.split(',').flatMap((n) => ['--gm-address-for', `${n}=127.0.0.1:${relay}`])], 240_000);
     if (up.code !== 0) throw new Error(`sedna up failed:\n${up.stdout}\n${up.stderr}`);
     const kc = kubeConfigFor(dir);
     if (options.scenario === 'ji') {
@@ -312,19 +415,72 @@ export async function runFaultSuite(options: { scenario: 'ji' | 'probe'; faults:
       baseline = `joint accuracy ${(results.jointAccuracy * 100).toFixed(2)}%, offload ${(results.offloadShare * 100).toFixed(2)}%`;
       log(`baseline: ${baseline}`);
     }
-    await applyProbe(kc, options.scenario === 'probe');
-    suite = new Suite(dir, kc, options.scenario === 'ji' ? [JI, PROBE] : [PROBE], log);
+    const fl = options.fl ?? { images: 2_000, rounds: 4 };
+    let flBaseline: FederatedResults | undefined;
+    if (options.scenario === 'fl') {
+      log(`federated-learning baseline job (no fault): ${fl.images} images over 10 clients, ${fl.rounds} rounds…`);
+      flBaseline = await runFl(dir, fl);
+      baseline = `FL accuracy ${pct(flBaseline.finalAccuracy)} after ${flBaseline.rounds.length} rounds (centralized ${pct(flBaseline.centralizedAccuracy)}), ${flBaseline.federatedSeconds.toFixed(0)} s`;
+      log(`baseline: ${baseline}`);
+    }
+    await applyProbe(kc, options.scenario !== 'ji');
+    suite = new Suite(dir, kc, options.scenario === 'ji' ? [JI, PROBE] : [PROBE], log, options.scenario, proxy);
     log(TABLE_HEADER);
-    for (const fault of options.faults) rows.push(await suite.run(fault, options.cutSeconds));
+    for (const fault of options.faults) {
+      if (options.scenario !== 'fl') {
+        rows.push(await suite.run(fault, options.cutSeconds));
+        continue;
+      }
+      rows.push(await flRow(suite, fault, options.cutSeconds, fl, flBaseline!));
+    }
     if (options.scenario === 'ji') after = await scenarioAfterFaults(dir, suite.restartedEdgeAt, log);
   } finally {
     const down = await sedna(['down', '--data-dir', dir, '--timeout', '10'], 120_000);
     if (down.code !== 0) log(`sedna down: ${down.stdout}${down.stderr}`);
+    await proxy.stop();
   }
   const left = suite?.tracker.alive() ?? [];
   for (const p of left) log(`left after sedna down: ${p.what} pid ${p.pid}`);
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.FAULTS_KEEP_DIR === '1') log(`data dir kept: ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
   return { rows, leftAfterDown: left.length, ...(baseline ? { baseline } : {}), ...(after ? { after } : {}) };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+function runFl(dir: string, fl: FlOptions): Promise<FederatedResults> {
+  return runFederatedLearningScenario({ dataDir: dir, trainImages: fl.images, exitRound: fl.rounds, timeoutMs: 900_000, log: () => {} });
+}
+
+/**
+ * One FL row: a fresh job, the fault once it trains (round ≥ 1), then the job must complete with
+ * every round reported; its accuracy is shown beside the fault-free baseline's.
+ */
+async function flRow(suite: Suite, fault: Fault, cutSeconds: number, fl: FlOptions, baseline: FederatedResults): Promise<FaultRow> {
+  const previous = (await suite.flJob())?.uid;
+  const job = runFl(suite.dir, fl);
+  job.catch(() => undefined);
+  // The previous job is deleted first. Its status is no sign (a late round report of the old job,
+  // of the same name, can land on the new one): wait until the new job's aggregator and ten
+  // trainers run, which also means the example has applied everything.
+  await eventually(async () => {
+    const uid = (await suite.flJob())?.uid;
+    if (!uid || uid === previous) return undefined;
+    const running = (await suite.pods()).filter((p) => (p as Pod & { metadata: { ownerReferences?: { uid: string }[] } }).metadata.ownerReferences?.some((o) => o.uid === uid) && p.status?.phase === 'Running');
+    return running.length === 1 + FL_CLIENTS ? true : undefined;
+  }, 600_000, 'FL job running').catch(() => undefined);
+  const row = await suite.run(fault, cutSeconds);
+  let scenario: string;
+  try {
+    const r = await job;
+    const status = await suite.flJob();
+    scenario = `completed: ${pct(r.finalAccuracy)} (baseline ${pct(baseline.finalAccuracy)}), rounds reported ${status?.round ?? 0}/${fl.rounds}`;
+  } catch (err) {
+    scenario = `NOT COMPLETED: ${(err as Error).message.split('\n')[0]}`;
+  }
+  const done = { ...row, scenario };
+  suite.log(`  → ${formatRow(done)}`);
+  return done;
 }
 
 /** After the faults: the scenario's figures again, re-measured by an edge worker a fault restarted. */
@@ -340,16 +496,17 @@ async function scenarioAfterFaults(dir: string, restartedAt: number, log: (line:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'ji' }, faults: { type: 'string', default: ALL_FAULTS.join(',') }, 'cut-seconds': { type: 'string', default: '60' } } });
+  const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'ji' }, faults: { type: 'string', default: ALL_FAULTS.join(',') }, 'cut-seconds': { type: 'string', default: '60' }, 'fl-images': { type: 'string', default: '2000' }, 'fl-rounds': { type: 'string', default: '4' } } });
   const faults = values.faults.split(',') as Fault[];
   for (const f of faults) if (!ALL_FAULTS.includes(f)) throw new Error(`unknown fault ${f}; one of ${ALL_FAULTS.join(', ')}`);
-  if (values.scenario !== 'ji' && values.scenario !== 'probe') throw new Error('--scenario is ji or probe');
+  if (values.scenario !== 'ji' && values.scenario !== 'fl' && values.scenario !== 'probe') throw new Error('--scenario is ji, fl or probe');
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
-  const result = await runFaultSuite({ scenario: values.scenario, faults, cutSeconds: Number(values['cut-seconds']), log });
+  const fl = { images: Number(values['fl-images']), rounds: Number(values['fl-rounds']) };
+  const result = await runFaultSuite({ scenario: values.scenario, faults, cutSeconds: Number(values['cut-seconds']), fl, log });
   log('');
   log(TABLE_HEADER);
   for (const r of result.rows) log(formatRow(r));
-  if (result.baseline) log(`scenario before the faults: ${result.baseline}`);
+  if (result.baseline) log(`scenario without faults: ${result.baseline}`);
   if (result.after) log(`scenario completed after the faults: ${result.after}`);
   log(`processes left after sedna down: ${result.leftAfterDown}`);
   const missed = missedTargets(result);

@@ -1,6 +1,7 @@
 // The fast subset of the fault suite (test/faults/run.ts; `npm run test:faults` runs all of it
 // on the joint-inference scenario): on the probe service, kill -9 of the API server, the GM, an
-// edge LC and the edge worker, and a 5 s GM–LC link cut; each recovers, loses no acknowledged
+// edge LC and the edge worker, and a 5 s GM–LC link cut (the suite's TCP relay stops carrying the
+// LCs' link to the GM, test/faults/link-proxy.ts); each recovers, loses no acknowledged
 // write or report, leaves nothing unmanaged, and `sedna down` leaves no process.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

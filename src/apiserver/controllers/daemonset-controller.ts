@@ -7,6 +7,7 @@
 // the template's hash in `controller-revision-hash`, as upstream's ControllerRevision names do.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, LabelSelector } from '../../api/meta.ts';
+import { type Taint, type Toleration, tolerates } from '../../api/taints.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { GenericStore } from '../registry/generic-store.ts';
 import type { ResourceDef } from '../registry/types.ts';
@@ -25,19 +26,6 @@ interface DaemonSetSpec {
   template?: PodTemplate;
   minReadySeconds?: number;
   updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } };
-}
-
-interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-
-interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
 }
 
 interface NodeSelectorRequirement {
@@ -209,12 +197,6 @@ const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
 ];
-
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if ((t.operator ?? 'Equal') === 'Exists') return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-}
 
 function requirementMatches(r: NodeSelectorRequirement, labels: Record<string, string>): boolean {
   const value = labels[r.key];

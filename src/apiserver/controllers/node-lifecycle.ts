@@ -6,17 +6,13 @@
 // Unknown → node.kubernetes.io/unreachable, False → node.kubernetes.io/not-ready, each both
 // NoSchedule and NoExecute; True → neither. Pods of a node that is not Ready get Ready=False.
 import type { Condition, KubeObject } from '../../api/meta.ts';
+import type { Taint } from '../../api/taints.ts';
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 const LIFECYCLE_TAINTS = [UNREACHABLE_TAINT, NOT_READY_TAINT];
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-  timeAdded?: string;
-}
+export type { Taint } from '../../api/taints.ts';
 
 /** When the controller last saw the node's kubelet alive: the newest of Lease renewTime and Ready heartbeat. */
 export function lastHeard(node: KubeObject, lease: KubeObject | undefined): string | undefined {

@@ -212,7 +212,7 @@ describe('sedna dashboard in Chromium', () => {
       await eventually(async () => ((await counter('il-cycle')) === String(step.round) ? true : undefined), 10_000, `cycle ${step.round} on the page`);
       await eventually(async () => ((await chartPoints('Eval metric per cycle')) === step.points ? true : undefined), 10_000, `${step.points} points in the metric plot`);
       assert.equal(await counter('il-deployed'), String(step.deployed));
-      assert.equal(await page.locator('section[aria-label="IncrementalLearningJob default/helmet-il"] table tbody tr').count(), step.cycles);
+      assert.equal(await page.locator('section[aria-label="IncrementalLearningJob default/helmet-il"] table:has(> caption) > tbody > tr').count(), step.cycles);
     }
     await page.getByText('not deployed: precision_delta[0] 0.11 is not > 0.2').first().waitFor();
     await page.getByRole('cell', { name: '0.72 / 0.61' }).waitFor();

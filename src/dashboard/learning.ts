@@ -3,6 +3,7 @@
 // stage's metric per cycle, and a lifelong job's knowledge base (spec §2.4.4, §2.4.5). Lenient:
 // a condition whose `data` is not Sedna's shape loses its metric, never the page.
 import type { CycleMetric, CycleStage, KnowledgeBaseView, LearningCycle, LearningView } from '../api/dashboard.ts';
+import { record, text as fieldText } from './fields.ts';
 
 /** Lists in the knowledge-base view are cut to this many entries. */
 export const MAX_KB_ENTRIES = 200;
@@ -21,13 +22,9 @@ interface Condition {
   data?: unknown;
 }
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
+/** A string field, with '' as absent (a condition's empty reason or message). */
 function text(value: unknown): string | undefined {
-  if (value instanceof Date) return value.toISOString();
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return fieldText(value) || undefined;
 }
 
 function finite(value: unknown): number | undefined {

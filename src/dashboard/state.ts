@@ -2,6 +2,7 @@
 // snapshot (the pages) or as Prometheus metrics (metrics.ts). Pure: no I/O, an injected clock, so
 // the series rules are unit-tested without a server.
 import type { ConditionRow, DashboardSnapshot, EventRow, NodeRow, PodRow, ResourceRow } from '../api/dashboard.ts';
+import { record, text } from './fields.ts';
 import { SeriesSet } from './history.ts';
 import { knowledgeBaseOf, learningCycles, learningView } from './learning.ts';
 
@@ -29,15 +30,6 @@ export interface StateLimits {
 export const DEFAULT_LIMITS: StateLimits = { points: 500, events: 200, rows: 1000 };
 
 type Metrics = Record<string, string>;
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function text(value: unknown): string | undefined {
-  if (value instanceof Date) return value.toISOString();
-  return typeof value === 'string' ? value : undefined;
-}
 
 function keyOf(kind: string, o: AnyObject): string {
   return `${kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

@@ -124,6 +124,17 @@ async function main(): Promise<void> {
   const cells: CellResult[] = [];
   const centralized: FlStudyResults['centralized'] = [];
   const curves: FlStudyResults['curves'] = [];
+  // After every cell, the seeds done so far, and the cells of the seed under way apart (a long study
+  // that is stopped keeps its figures; the table is over completed seeds only).
+  const checkpoint = (seedsDone: number): void => {
+    const seeds = new Set(options.seeds.slice(0, seedsDone));
+    const done = { ...options, seeds: [...seeds] };
+    const mine = <T extends { seed: number }>(rows: T[]): T[] => rows.filter((r) => seeds.has(r.seed));
+    const summary = summarize(done, mine(cells), mine(centralized), mine(curves), Math.round((Date.now() - started) / 1000));
+    const pendingCells = cells.filter((c) => !seeds.has(c.seed));
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summary, partial: seedsDone < options.seeds.length, ...(pendingCells.length > 0 ? { pendingCells } : {}) }, null, 2)}\n`);
+  };
   for (const seed of options.seeds) {
     // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
     const first = dirichletSplit(all.y, { nodes: clientNames, alpha: Infinity, records: train, total: options.trainImages, seed });
@@ -143,13 +154,11 @@ async function main(): Promise<void> {
         const gap = baseTest! - testAccuracy!;
         cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
         if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: await testAccuracies(best.result.roundWeights, sets.test) });
+        checkpoint(centralized.length - 1);
         log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
       }
     }
-    // After each seed, the seeds done so far (a long study that is stopped keeps its figures).
-    const done = { ...options, seeds: options.seeds.slice(0, centralized.length) };
-    mkdirSync(options.out, { recursive: true });
-    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summarize(done, cells, centralized, curves, Math.round((Date.now() - started) / 1000)), partial: centralized.length < options.seeds.length }, null, 2)}\n`);
+    checkpoint(centralized.length);
   }
   progress.finish();
   writeOutputs(options, summarize(options, cells, centralized, curves, Math.round((Date.now() - started) / 1000)));

@@ -13,6 +13,7 @@
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
 //
 //   node --import tsx examples/federated-learning/run.ts [--data-dir .sedna] [--train-images 50000]
+//     [--timeout-minutes 60] [--round-deadline-seconds 30]
 import { Progress } from '../../src/lib/progress.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,8 @@ export interface ScenarioOptions {
   /** Training images shared out across the clients (default all 50,000, or env FL_TRAIN_IMAGES). */
   trainImages?: number;
   timeoutMs?: number;
+  /** Overrides the aggregator's round_deadline_seconds (a full-scale run on a busy machine needs longer). */
+  roundDeadlineSeconds?: number;
   log?: (line: string) => void;
   /** Rounds the aggregator runs (default: resources.yaml's exit_round); the fault suite runs short jobs. */
   exitRound?: number;
@@ -61,6 +64,7 @@ export interface ScenarioOptions {
 export interface JobOverrides {
   jobName?: string;
   exitRound?: number;
+  roundDeadlineSeconds?: number;
 }
 
 type Doc = k8s.KubernetesObject & { spec?: Record<string, unknown> };
@@ -110,7 +114,9 @@ export function exampleObjects(dataDir: string, datasetDir: string, overrides: J
   const job = docs.find((d) => d.kind === 'FederatedLearningJob')!;
   if (overrides.jobName) job.metadata = { ...job.metadata, name: overrides.jobName };
   const expanded = expandClients(docs, job.spec as unknown as JobSpec);
-  if (overrides.exitRound !== undefined) setEnv((job.spec as unknown as JobSpec).aggregationWorker.template.spec.containers[0]!, 'exit_round', String(overrides.exitRound));
+  const aggregator = (job.spec as unknown as JobSpec).aggregationWorker.template.spec.containers[0]!;
+  if (overrides.exitRound !== undefined) setEnv(aggregator, 'exit_round', String(overrides.exitRound));
+  if (overrides.roundDeadlineSeconds !== undefined) setEnv(aggregator, 'round_deadline_seconds', String(overrides.roundDeadlineSeconds));
   return expanded.map((d) => ({ ...d, metadata: { namespace: NAMESPACE, ...d.metadata } }));
 }
 
@@ -236,7 +242,11 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
   await deleteJob(kc, JOB_NAME);
   rmSync(roundsFile, { force: true });
   rmSync(resultsFile, { force: true });
-  const docs = await startFederatedJob(dataDir, options.exitRound !== undefined ? { exitRound: options.exitRound } : {}, log);
+  const overrides: JobOverrides = {
+    ...(options.exitRound !== undefined ? { exitRound: options.exitRound } : {}),
+    ...(options.roundDeadlineSeconds !== undefined ? { roundDeadlineSeconds: options.roundDeadlineSeconds } : {}),
+  };
+  const docs = await startFederatedJob(dataDir, overrides, log);
   const spec = jobSpec(docs);
   const exitRound = Number(envValue(spec.aggregationWorker.template.spec.containers[0], 'exit_round') ?? 3);
   const trainerEnv = spec.trainingWorkers[0]!.template.spec.containers[0]!.env ?? [];
@@ -277,9 +287,27 @@ export async function runFederatedLearningScenario(options: ScenarioOptions): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: '.sedna' }, 'train-images': { type: 'string' } } });
-  const trainImages = values['train-images'] === undefined ? undefined : Number(values['train-images']);
-  const results = await runFederatedLearningScenario({ dataDir: values['data-dir'], trainImages });
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string', default: '.sedna' },
+      'train-images': { type: 'string' },
+      // All 50,000 images over 20 rounds take minutes, more on a shared machine.
+      'timeout-minutes': { type: 'string', default: '60' },
+      'round-deadline-seconds': { type: 'string' },
+    },
+  });
+  const positive = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!(value > 0)) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+    return value;
+  };
+  const results = await runFederatedLearningScenario({
+    dataDir: values['data-dir'],
+    trainImages: positive('train-images', values['train-images']),
+    timeoutMs: positive('timeout-minutes', values['timeout-minutes'])! * 60_000,
+    roundDeadlineSeconds: positive('round-deadline-seconds', values['round-deadline-seconds']),
+  });
   process.stdout.write(stillUpMessage(values['data-dir'], 'fl,pods'));
   process.exitCode = meetsTarget(results).met ? 0 : 1;
 }

@@ -41,7 +41,10 @@ export function subset(data: ClassifierData, records: readonly number[], pixels 
   return { x, y, count: records.length };
 }
 
-export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, validation: ClassifierData, seed: number, keepRounds: boolean): Promise<RunResult> {
+/** Told after each round (federated) or epoch (centralized): how many of how many are done. */
+export type OnStep = (done: number, total: number) => void;
+
+export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, validation: ClassifierData, seed: number, keepRounds: boolean, onStep: OnStep = () => {}): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
   const strategy = createAggregation(strategyChoice.name, strategyChoice.params);
   const proximalMu = (strategy as { proximalMu?: number }).proximalMu ?? 0;
@@ -56,6 +59,7 @@ export async function runFederated(clients: readonly ClassifierData[], strategyC
     }
     global = strategy.aggregate(global, updates);
     if (keepRounds) roundWeights.push(global);
+    onStep(round, rounds);
   }
   model.setWeights(global);
   const validationAccuracy = (await model.evaluate(validation)).accuracy!;
@@ -64,9 +68,12 @@ export async function runFederated(clients: readonly ClassifierData[], strategyC
 }
 
 /** The centralized baseline: the same model, optimiser and epochs (rounds × local epochs) on the union. */
-export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, validation: ClassifierData, seed: number): Promise<RunResult> {
+export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, validation: ClassifierData, seed: number, onStep: OnStep = () => {}): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
-  for (let epoch = 1; epoch <= epochs; epoch++) await model.train(union, { epochs: 1, seed: seed * 1_000_003 + epoch * 101 });
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    await model.train(union, { epochs: 1, seed: seed * 1_000_003 + epoch * 101 });
+    onStep(epoch, epochs);
+  }
   const result = { validationAccuracy: (await model.evaluate(validation)).accuracy!, finalWeights: model.getWeights(), roundWeights: [] };
   model.dispose();
   return result;

@@ -16,7 +16,8 @@ import { holdOutValidation, VALIDATION_SEED } from '../shared/validation-split.t
 import { lineChart } from '../shared/svg-plot.ts';
 import { meanSd } from '../shared/stats.ts';
 import { loadFashionMnist } from '../joint-inference/fashion-mnist.ts';
-import { runCentralized, runFederated, subset, testAccuracies, type EvaluationSets, type LocalSettings, type StrategyChoice } from './simulation.ts';
+import { Progress } from '../../src/lib/progress.ts';
+import { runCentralized, runFederated, subset, testAccuracies, type EvaluationSets, type LocalSettings, type OnStep, type StrategyChoice } from './simulation.ts';
 import { dirichletSplit, type SplitScheme } from './split.ts';
 import { formatFlStudy, replaceFlSection, type FlStudyResults, type CellResult } from './study-report.ts';
 
@@ -41,6 +42,8 @@ interface Options {
   validationImages: number;
   out: string;
   readme: string;
+  /** Result files of runs over other seeds, written with --results-dir, to combine instead of running. */
+  merge: string[];
 }
 
 function parseOptions(): Options {
@@ -59,6 +62,7 @@ function parseOptions(): Options {
       'validation-images': { type: 'string', default: '2000' },
       'results-dir': { type: 'string', default: '.sedna/results' },
       readme: { type: 'string', default: join(import.meta.dirname, 'README.md') },
+      merge: { type: 'string', default: '' },
     },
   });
   const list = (text: string) => text.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v)));
@@ -76,6 +80,7 @@ function parseOptions(): Options {
     validationImages: Number(values['validation-images']),
     out: resolve(values['results-dir']),
     readme: values.readme,
+    merge: values.merge === '' ? [] : values.merge.split(',').map((f) => resolve(f)),
   };
 }
 
@@ -96,42 +101,72 @@ async function tuned<T extends { validationAccuracy: number }>(rates: number[], 
   return { learningRate: best.learningRate, result: best.result, tried: tried.map((t) => ({ learningRate: t.learningRate, validationAccuracy: t.result.validationAccuracy })) };
 }
 
+/** The study's runs, each a training of `rounds` rounds (or epochs): what the progress line counts. */
+function runsOf(options: Options): number {
+  return options.seeds.length * options.learningRates.length * (1 + options.alphas.length * STRATEGIES.length);
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.merge.length > 0) return merge(options);
   const started = Date.now();
+  const progress = new Progress(process.stdout);
+  const totalRuns = runsOf(options);
+  let runsDone = 0;
+  // A run's rounds move the line; the bar counts runs (each lr of each cell is one).
+  const step = (what: string): OnStep => (done, total) => {
+    if (done === total) runsDone++;
+    progress.update(`${what}: ${done === total ? 'done' : `round ${done + 1}/${total}`}; runs`, runsDone, totalRuns);
+  };
+  const log = (line: string): void => progress.log(line);
   const { all, train, sets } = await loadSets(options.validationImages);
   const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i + 1}`);
   const cells: CellResult[] = [];
   const centralized: FlStudyResults['centralized'] = [];
   const curves: FlStudyResults['curves'] = [];
+  // After every cell, the seeds done so far, and the cells of the seed under way apart (a long study
+  // that is stopped keeps its figures; the table is over completed seeds only).
+  const checkpoint = (seedsDone: number): void => {
+    const seeds = new Set(options.seeds.slice(0, seedsDone));
+    const done = { ...options, seeds: [...seeds] };
+    const mine = <T extends { seed: number }>(rows: T[]): T[] => rows.filter((r) => seeds.has(r.seed));
+    const summary = summarize(done, mine(cells), mine(centralized), mine(curves), Math.round((Date.now() - started) / 1000));
+    const pendingCells = cells.filter((c) => !seeds.has(c.seed));
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summary, partial: seedsDone < options.seeds.length, ...(pendingCells.length > 0 ? { pendingCells } : {}) }, null, 2)}\n`);
+  };
   for (const seed of options.seeds) {
     // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
     const first = dirichletSplit(all.y, { nodes: clientNames, alpha: Infinity, records: train, total: options.trainImages, seed });
     const union = subset(all, first.flatMap((s) => s.records));
-    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed));
+    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed, step(`seed ${seed} centralized lr ${lr}`)));
     const [baseTest] = await testAccuracies([base.result.finalWeights], sets.test);
     centralized.push({ seed, learningRate: base.learningRate, validationAccuracy: base.result.validationAccuracy, testAccuracy: baseTest!, tried: base.tried });
-    console.log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${baseTest!.toFixed(4)}`);
+    log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${baseTest!.toFixed(4)}`);
     for (const alpha of options.alphas) {
       const shards = dirichletSplit(all.y, { nodes: clientNames, alpha, records: train, total: options.trainImages, seed, scheme: options.scheme, minPerNode: 10 });
       const clients = shards.map((s) => subset(all, s.records));
       for (const strategy of STRATEGIES) {
         const perRound = alpha === options.curveAlpha;
-        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound));
+        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound, step(`seed ${seed} α ${alpha} ${strategy.name} lr ${lr}`)));
         // Test is scored for the configuration chosen on validation only.
         const [testAccuracy] = await testAccuracies([best.result.finalWeights], sets.test);
         const gap = baseTest! - testAccuracy!;
         cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
         if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: await testAccuracies(best.result.roundWeights, sets.test) });
-        console.log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
+        checkpoint(centralized.length - 1);
+        log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
       }
     }
-    // After each seed, the seeds done so far (a long study that is stopped keeps its figures).
-    const done = { ...options, seeds: options.seeds.slice(0, centralized.length) };
-    mkdirSync(options.out, { recursive: true });
-    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summarize(done, cells, centralized, curves, Math.round((Date.now() - started) / 1000)), partial: centralized.length < options.seeds.length }, null, 2)}\n`);
+    checkpoint(centralized.length);
   }
-  const results = summarize(options, cells, centralized, curves, Math.round((Date.now() - started) / 1000));
+  progress.finish();
+  writeOutputs(options, summarize(options, cells, centralized, curves, Math.round((Date.now() - started) / 1000)));
+}
+
+/** The result file, the plot and the README section. */
+function writeOutputs(options: Options, results: FlStudyResults): void {
+  mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify(results, null, 2)}\n`);
   const svg = plot(results, options);
   writeFileSync(join(options.out, 'federated-learning-study.svg'), svg);
@@ -139,6 +174,46 @@ async function main(): Promise<void> {
   const section = formatFlStudy(results);
   writeFileSync(options.readme, replaceFlSection(readFileSync(options.readme, 'utf8'), section));
   console.log(section);
+}
+
+/** The settings that must agree for result files to be combined (everything but the seeds). */
+const SAME_SCALE = ['trainImages', 'validationImages', 'validationSeed', 'clients', 'rounds', 'localEpochs', 'batchSize', 'learningRateGrid', 'alphas', 'scheme'] as const;
+
+/**
+ * Combines result files of the same scale over different seeds (runs split across processes so a
+ * machine's cores are used), as if one run had done every seed; only the seeds a file completed count.
+ */
+function merge(options: Options): void {
+  const parts = options.merge.map((file) => ({ file, results: JSON.parse(readFileSync(file, 'utf8')) as FlStudyResults }));
+  const first = parts[0]!.results;
+  for (const { file, results } of parts) {
+    for (const key of SAME_SCALE) {
+      if (JSON.stringify(results.scale[key]) !== JSON.stringify(first.scale[key])) throw new Error(`--merge: ${file} has ${key} ${JSON.stringify(results.scale[key])}, ${parts[0]!.file} has ${JSON.stringify(first.scale[key])}`);
+    }
+  }
+  const seeds = parts.flatMap((p) => p.results.scale.seeds);
+  if (new Set(seeds).size !== seeds.length) throw new Error(`--merge: a seed appears in more than one file (${seeds.join(', ')})`);
+  const done = (p: (typeof parts)[number]) => new Set(p.results.scale.seeds);
+  const scale = first.scale;
+  const merged: Options = {
+    ...options,
+    alphas: scale.alphas.map(Number),
+    seeds: [...seeds].sort((a, b) => a - b),
+    clients: scale.clients,
+    trainImages: scale.trainImages,
+    rounds: scale.rounds,
+    learningRates: scale.learningRateGrid,
+    local: { batchSize: scale.batchSize, localEpochs: scale.localEpochs },
+    scheme: scale.scheme as SplitScheme,
+    validationImages: scale.validationImages,
+  };
+  // JSON writes α = ∞ as null.
+  const alphaOf = <T extends { alpha: number | null }>(row: T): T & { alpha: number } => ({ ...row, alpha: row.alpha ?? Infinity });
+  const cells = parts.flatMap((p) => p.results.cells.filter((c) => done(p).has(c.seed)).map(alphaOf));
+  const centralized = parts.flatMap((p) => p.results.centralized.filter((c) => done(p).has(c.seed))).sort((a, b) => a.seed - b.seed);
+  const curves = parts.flatMap((p) => p.results.curves.filter((c) => done(p).has(c.seed)).map(alphaOf));
+  const seconds = parts.reduce((sum, p) => sum + p.results.seconds, 0);
+  writeOutputs(merged, { ...summarize(merged, cells, centralized, curves, seconds), mergedFrom: parts.length });
 }
 
 function summarize(options: Options, cells: CellResult[], centralized: FlStudyResults['centralized'], curves: FlStudyResults['curves'], seconds: number): FlStudyResults {
@@ -168,7 +243,7 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
       alphas: options.alphas.map(String),
       seeds: options.seeds,
       scheme: options.scheme,
-      fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000,
+      fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000 && options.rounds >= 20,
     },
     strategies: STRATEGIES,
     command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}`,

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTensorflow } from '../../src/lib/backends/tfjs.ts';
+import { Progress } from '../../src/lib/progress.ts';
 import { seededRandom, shuffledIndices } from '../../src/lib/random.ts';
 import { holdOutValidation, VALIDATION_SEED } from '../shared/validation-split.ts';
 import { lineChart } from '../shared/svg-plot.ts';
@@ -74,11 +75,53 @@ interface SeedResult {
   curves: Record<string, CurvePoint[]>;
 }
 
-async function runSeed(seed: number, options: Options, sets: Awaited<ReturnType<typeof loadSets>>): Promise<SeedResult> {
+/**
+ * The study's progress line: training epochs done of the most the seeds can take (both models' caps);
+ * a model stopped early by patience counts its remaining epochs as done.
+ */
+class EpochProgress {
+  private done = 0;
+  readonly total: number;
+
+  constructor(private readonly bar: Progress, private readonly options: Options) {
+    this.total = options.seeds.length * (options.maxEpochs.edge + options.maxEpochs.cloud);
+  }
+
+  /** The log trainOnValidation writes to after every epoch of `model` of `seed`. */
+  epochLog(seed: number, model: 'edge' | 'cloud'): (line: string) => void {
+    let epoch = 0;
+    return (line) => {
+      epoch++;
+      this.done++;
+      this.bar.log(line);
+      this.bar.update(`seed ${seed}: ${model} epoch ${epoch}/${this.options.maxEpochs[model]}; epochs`, this.done, this.total);
+    };
+  }
+
+  /** After a model: whatever epochs early stopping skipped. */
+  skip(epochs: number): void {
+    this.done += epochs;
+  }
+
+  log(line: string): void {
+    this.bar.log(line);
+  }
+}
+
+async function trainBoth(tf: Awaited<ReturnType<typeof initTensorflow>>, seed: number, options: Options, sets: Awaited<ReturnType<typeof loadSets>>, progress: EpochProgress) {
+  const trained = [];
+  for (const model of ['edge', 'cloud'] as const) {
+    const plan = { ...PLANS[model], maxEpochs: options.maxEpochs[model] };
+    const result = await trainOnValidation(tf, plan, sets.train, sets.validation, seed, progress.epochLog(seed, model));
+    progress.skip(plan.maxEpochs - result.history.length);
+    trained.push(result);
+  }
+  return { edge: trained[0]!, cloud: trained[1]! };
+}
+
+async function runSeed(seed: number, options: Options, sets: Awaited<ReturnType<typeof loadSets>>, progress: EpochProgress): Promise<SeedResult> {
   const tf = await initTensorflow('wasm');
-  const log = (line: string) => console.log(line);
-  const edge = await trainOnValidation(tf, { ...PLANS.edge, maxEpochs: options.maxEpochs.edge }, sets.train, sets.validation, seed, log);
-  const cloud = await trainOnValidation(tf, { ...PLANS.cloud, maxEpochs: options.maxEpochs.cloud }, sets.train, sets.validation, seed, log);
+  const { edge, cloud } = await trainBoth(tf, seed, options, sets, progress);
   const predict = async (data: typeof sets.test): Promise<Predictions> => ({
     edge: await predictInMemory(tf, edge.model, data, PLANS.edge.inputShape),
     cloud: await predictInMemory(tf, cloud.model, data, PLANS.cloud.inputShape),
@@ -124,7 +167,7 @@ async function runSeed(seed: number, options: Options, sets: Awaited<ReturnType<
     curves,
   };
   const ce = methods['CrossEntropy']!;
-  console.log(`seed ${seed}: edge ${acc.test.edge.toFixed(4)} cloud ${acc.test.cloud.toFixed(4)}; CrossEntropy ${ce.parameter} (validation) → test ${(ce.test.offloaded * 100).toFixed(1)}% offloaded, ${(ce.test.gapRecovered * 100).toFixed(1)}% of the gap`);
+  progress.log(`seed ${seed}: edge ${acc.test.edge.toFixed(4)} cloud ${acc.test.cloud.toFixed(4)}; CrossEntropy ${ce.parameter} (validation) → test ${(ce.test.offloaded * 100).toFixed(1)}% offloaded, ${(ce.test.gapRecovered * 100).toFixed(1)}% of the gap`);
   return result;
 }
 
@@ -193,7 +236,10 @@ async function main(): Promise<void> {
   const sets = await loadSets(options.trainImages);
   console.log(`joint-inference study: ${sets.train.count} train / ${sets.validation.count} validation / ${sets.test.count} test images, seeds ${options.seeds.join(',')}`);
   const seeds: SeedResult[] = [];
-  for (const seed of options.seeds) seeds.push(await runSeed(seed, options, sets));
+  const bar = new Progress(process.stdout);
+  const progress = new EpochProgress(bar, options);
+  for (const seed of options.seeds) seeds.push(await runSeed(seed, options, sets, progress));
+  bar.finish();
   const results = summarize(seeds, options, Math.round((Date.now() - started) / 1000));
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'joint-inference-study.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -61,6 +61,14 @@ export function dashboardRegistry(state: DashboardState): Registry {
   seriesGauge(registry, state, 'sedna_federatedlearning_loss', 'Loss of the latest round.', 'FederatedLearningJob', 'loss');
   seriesGauge(registry, state, 'sedna_federatedlearning_round_clients', 'Clients aggregated in the latest round.', 'FederatedLearningJob', 'clients');
   seriesGauge(registry, state, 'sedna_federatedlearning_round_bytes', 'Bytes a trainer sent in the latest round.', 'FederatedLearningJob', 'bytes');
+  for (const [kind, prefix] of [['IncrementalLearningJob', 'sedna_incrementallearning'], ['LifelongLearningJob', 'sedna_lifelonglearning']] as const) {
+    seriesGauge(registry, state, `${prefix}_cycle`, 'The train, eval and deploy cycle the job is in (status.round, else counted from its conditions).', kind, 'cycle');
+    seriesGauge(registry, state, `${prefix}_trained_model_metric`, 'The Eval stage\'s metric of the model trained in the latest evaluated cycle.', kind, 'trainedMetric');
+  }
+  seriesGauge(registry, state, 'sedna_incrementallearning_deployed_model_metric', 'The Eval stage\'s metric of the deployed model, on the same data, in the latest evaluated cycle.', 'IncrementalLearningJob', 'deployedMetric');
+  seriesGauge(registry, state, 'sedna_lifelonglearning_knowledge_base_models', 'Models in the knowledge base (status.knowledgeBase.AIModels.numberOfAIModels).', 'LifelongLearningJob', 'kbModels');
+  seriesGauge(registry, state, 'sedna_lifelonglearning_unseen_samples', 'Unseen samples the knowledge base holds (status.knowledgeBase.samples.numberOfUnseenSample).', 'LifelongLearningJob', 'unseenSamples');
+  seriesGauge(registry, state, 'sedna_lifelonglearning_labeled_unseen_samples', 'Labelled unseen samples (status.knowledgeBase.samples.numberOfLabeledUnseenSample).', 'LifelongLearningJob', 'labeledUnseenSamples');
   seriesGauge(registry, state, 'sedna_dataset_samples', 'Samples in the Dataset (status.numberOfSamples).', 'Dataset', 'samples');
   return registry;
 }

@@ -2,7 +2,12 @@
 // snapshot (the pages) or as Prometheus metrics (metrics.ts). Pure: no I/O, an injected clock, so
 // the series rules are unit-tested without a server.
 import type { ConditionRow, DashboardSnapshot, EventRow, NodeRow, PodRow, ResourceRow } from '../api/dashboard.ts';
+import { record, text } from './fields.ts';
 import { SeriesSet } from './history.ts';
+import { knowledgeBaseOf, learningCycles, learningView } from './learning.ts';
+
+/** The kinds whose rows carry their cycles. */
+export const LEARNING_KINDS = new Set(['IncrementalLearningJob', 'LifelongLearningJob']);
 
 /** The parts of a Kubernetes object the dashboard reads. */
 export interface AnyObject {
@@ -25,15 +30,6 @@ export interface StateLimits {
 export const DEFAULT_LIMITS: StateLimits = { points: 500, events: 200, rows: 1000 };
 
 type Metrics = Record<string, string>;
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function text(value: unknown): string | undefined {
-  if (value instanceof Date) return value.toISOString();
-  return typeof value === 'string' ? value : undefined;
-}
 
 function keyOf(kind: string, o: AnyObject): string {
   return `${kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -134,6 +130,7 @@ export function resourceRow(kind: string, o: AnyObject): ResourceRow {
   if (last?.stage) row.stage = last.stage;
   const created = text(o.metadata?.creationTimestamp);
   if (created) row.created = created;
+  if (LEARNING_KINDS.has(kind)) row.learning = learningView(kind, o.status);
   return row;
 }
 
@@ -241,12 +238,39 @@ export class DashboardState {
     set.add(name, this.now(), value);
   }
 
+  /** A point per cycle: the latest cycle's is updated, an older one already plotted is kept. */
+  private addPerCycle(key: string, name: string, cycle: number, value: number | undefined): void {
+    if (value === undefined) return;
+    const set = this.set(key);
+    const lastCycle = set.get(name)?.last?.[0];
+    if (lastCycle === undefined || cycle >= lastCycle) set.add(name, cycle, value);
+  }
+
   private observe(kind: string, o: AnyObject): void {
     const key = keyOf(kind, o);
     if (kind === 'JointInferenceService') this.observeJointInference(key, o);
     else if (kind === 'FederatedLearningJob') this.addChanged(key, 'round', numberOrUndefined(record(o.status).round));
     else if (kind === 'Model') this.observeModel(o);
     else if (kind === 'Dataset') this.addChanged(key, 'samples', numberOrUndefined(record(o.status).numberOfSamples));
+    else if (LEARNING_KINDS.has(kind)) this.observeLearning(key, o);
+  }
+
+  /**
+   * A learning job: the cycle it is in over time, the Eval metric per cycle (kept by the dashboard
+   * beyond the job's bounded conditions), and a lifelong job's knowledge base over time.
+   */
+  private observeLearning(key: string, o: AnyObject): void {
+    const cycles = learningCycles(o.status);
+    this.addChanged(key, 'cycle', cycles[cycles.length - 1]?.cycle);
+    for (const c of cycles) {
+      this.addPerCycle(key, 'trainedMetric', c.cycle, c.metric?.trained);
+      this.addPerCycle(key, 'deployedMetric', c.cycle, c.metric?.deployed);
+    }
+    const kb = knowledgeBaseOf(o.status);
+    if (!kb) return;
+    this.addChanged(key, 'kbModels', kb.numberOfModels);
+    this.addChanged(key, 'unseenSamples', kb.unseenSamples);
+    this.addChanged(key, 'labeledUnseenSamples', kb.labeledUnseenSamples);
   }
 
   private observeJointInference(key: string, o: AnyObject): void {

@@ -1,14 +1,17 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core against `sedna up`
 // (API server, GM, two LCs with kubelets, the dashboard). Status updates are driven through kubectl
 // against the embedded API server (`kubectl patch --subresource=status`), as the workers' reports
-// would write them, so the test needs no ML run. Screenshots of the main pages go to a temporary
-// folder, or to docs/screenshots/ with SEDNA_SCREENSHOTS=docs (`npm run screenshots`), so a test run
-// never leaves the committed pictures modified.
+// would write them, so the test needs no ML run (the learning jobs name a Dataset that does not
+// exist, so no LC acts on them, and their statuses end in a Waiting, on which the GM waits).
+// Screenshots of the main pages go to a temporary folder, or to docs/screenshots/ with
+// SEDNA_SCREENSHOTS=docs (`npm run screenshots`), so a test run never leaves the committed
+// pictures modified.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadYaml } from '@kubernetes/client-node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type LocalCluster, startCluster } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -17,7 +20,27 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.SEDNA_SCREENSHOTS === 'docs'
   ? resolve(import.meta.dirname, '../../docs/screenshots')
   : mkdtempSync(join(tmpdir(), 'sedna-screenshots-'));
-const ROUTES = ['overview', 'joint-inference', 'federated-learning', 'learning', 'data', 'events', 'logs'];
+const ROUTES = ['overview', 'joint-inference', 'federated-learning', 'incremental-learning', 'lifelong-learning', 'data', 'events', 'logs'];
+
+let minute = 0;
+/** A condition as the controllers and LCs write them (spec §2.4.4). */
+function condition(stage: string, type: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  minute++;
+  const time = `2026-12-07T0${Math.floor(minute / 60)}:${String(minute % 60).padStart(2, '0')}:00Z`;
+  return { type, stage, status: 'True', lastTransitionTime: time, lastHeartbeatTime: time, ...extra };
+}
+
+/** One train → eval → deploy cycle up to Deploy/Waiting; the Eval report carries [trained, deployed] metrics. */
+function cycleUntilDeploy(trained: number, deployed: number): Record<string, unknown>[] {
+  const models = [{ format: 'pb', url: '/out/train/model.pb', metrics: { precision: [trained] } }, { format: 'pb', url: '/models/deploy.pb', metrics: { precision: [deployed] } }];
+  return [
+    condition('Train', 'Waiting'), condition('Train', 'Ready'), condition('Train', 'Starting'), condition('Train', 'Running'),
+    condition('Train', 'Completed', { data: JSON.stringify({ output: { models: [models[0]] } }) }),
+    condition('Eval', 'Waiting'), condition('Eval', 'Ready'), condition('Eval', 'Starting'), condition('Eval', 'Running'),
+    condition('Eval', 'Completed', { data: JSON.stringify({ input: { models }, output: { models } }) }),
+    condition('Deploy', 'Waiting'),
+  ];
+}
 
 describe('sedna dashboard in Chromium', () => {
   let cluster: LocalCluster;
@@ -168,7 +191,69 @@ describe('sedna dashboard in Chromium', () => {
     await shot('federated-learning');
   });
 
-  it('datasets, events, the learning page and the overview render live', async () => {
+  it('incremental learning: cycles, their stages and the Eval metric per cycle move as conditions are appended', async () => {
+    // The job's Dataset does not exist, so no LC acts on it; every status written below ends in a
+    // Waiting, on which the GM does nothing (the LC decides), so the page shows what we wrote.
+    const job = loadYaml<{ spec: { dataset: { name: string } }; metadata: Record<string, unknown> }>(readFileSync(resolve(import.meta.dirname, '../../examples/incremental-learning-job.yaml'), 'utf8'));
+    job.metadata = { name: 'helmet-il', namespace: 'default' };
+    job.spec.dataset.name = 'no-such-dataset';
+    await cluster.apply(job);
+    await show('incremental-learning');
+    await page.getByRole('heading', { name: 'IncrementalLearningJob default/helmet-il' }).waitFor();
+    const first = cycleUntilDeploy(0.61, 0.5);
+    const second = cycleUntilDeploy(0.72, 0.61);
+    const steps = [
+      { round: 1, conditions: first, cycles: 1, points: 1, deployed: 0 },
+      { round: 2, conditions: [...first, condition('Deploy', 'Ready'), condition('Deploy', 'Completed'), ...second], cycles: 2, points: 2, deployed: 1 },
+      { round: 3, conditions: [...first, condition('Deploy', 'Ready'), condition('Deploy', 'Completed'), ...second, condition('Deploy', 'Completed', { message: 'not deployed: precision_delta[0] 0.11 is not > 0.2' }), condition('Train', 'Waiting')], cycles: 3, points: 2, deployed: 1 },
+    ];
+    for (const step of steps) {
+      await patchStatus('incrementallearningjob', 'helmet-il', { round: step.round, conditions: step.conditions });
+      await eventually(async () => ((await counter('il-cycle')) === String(step.round) ? true : undefined), 10_000, `cycle ${step.round} on the page`);
+      await eventually(async () => ((await chartPoints('Eval metric per cycle')) === step.points ? true : undefined), 10_000, `${step.points} points in the metric plot`);
+      assert.equal(await counter('il-deployed'), String(step.deployed));
+      assert.equal(await page.locator('section[aria-label="IncrementalLearningJob default/helmet-il"] table:has(> caption) > tbody > tr').count(), step.cycles);
+    }
+    await page.getByText('not deployed: precision_delta[0] 0.11 is not > 0.2').first().waitFor();
+    await page.getByRole('cell', { name: '0.72 / 0.61' }).waitFor();
+    await page.locator('details summary').first().click();
+    await shot('incremental-learning');
+    const text = await (await fetch(`${base}metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+    assert.match(text, /^sedna_incrementallearning_trained_model_metric\{namespace="default",name="helmet-il"\} 0.72$/m);
+  });
+
+  it('lifelong learning: the knowledge base\'s task models and unseen samples', async () => {
+    await cluster.apply({
+      apiVersion: 'sedna.io/v1alpha1',
+      kind: 'LifelongLearningJob',
+      metadata: { name: 'semantic-ll', namespace: 'default' },
+      spec: {
+        dataset: { name: 'no-such-dataset', trainProb: 0.8 },
+        trainSpec: { template: { spec: { nodeName: 'edge-1', containers: [{ name: 'train', image: 'node' }] } }, trigger: { checkPeriodSeconds: 60, condition: { operator: '>', threshold: 500, metric: 'num_of_samples' } } },
+        evalSpec: { template: { spec: { nodeName: 'edge-1', containers: [{ name: 'eval', image: 'node' }] } } },
+        deploySpec: { template: { spec: { nodeName: 'edge-1', containers: [{ name: 'infer', image: 'node' }] } } },
+        outputDir: '/tmp/ll-output',
+      },
+    });
+    await show('lifelong-learning');
+    await page.getByRole('heading', { name: 'LifelongLearningJob default/semantic-ll' }).waitFor();
+    const kb = (models: number, unseen: number) => ({
+      AIModels: { numberOfAIModels: models, listOfAIModels: Array.from({ length: models }, (_, i) => ({ modelID: `task-${i + 1}`, averagePrecision: 0.6 + i / 20, numberOfTrainSamples: 100 * (i + 1) })) },
+      AIClasses: { numberOfAIClasses: 2, listOfAIClasses: ['road', 'sidewalk'] },
+      samples: { numberOfUnseenSample: unseen, numberOfLabeledUnseenSample: Math.floor(unseen / 2) },
+    });
+    for (const [models, unseen] of [[1, 4], [3, 10]] as const) {
+      await patchStatus('lifelonglearningjob', 'semantic-ll', { conditions: cycleUntilDeploy(0.7, 0), knowledgeBase: kb(models, unseen) });
+      await eventually(async () => ((await counter('kb-models')) === String(models) ? true : undefined), 10_000, `${models} models on the page`);
+      assert.equal(await counter('kb-unseen'), String(unseen));
+      assert.equal(await counter('kb-labeled'), String(Math.floor(unseen / 2)));
+    }
+    await page.getByRole('cell', { name: 'task-3' }).waitFor();
+    assert.equal(await chartPoints('Knowledge base over time'), 2);
+    await shot('lifelong-learning');
+  });
+
+  it('datasets, events and the overview render live', async () => {
     await show('data');
     await page.getByRole('cell', { name: 'default/fl-data' }).waitFor();
     await patchStatus('dataset', 'fl-data', { numberOfSamples: 2 });
@@ -177,8 +262,6 @@ describe('sedna dashboard in Chromium', () => {
     await show('events');
     await eventually(async () => ((await page.locator('tbody tr').count()) > 1 ? true : undefined), 15_000, 'events listed');
     await shot('events');
-    await show('learning');
-    await page.getByText('No IncrementalLearningJob').waitFor();
     await show('overview');
     await page.getByRole('cell', { name: 'JointInferenceService' }).first().waitFor();
     await shot('overview');

@@ -3,7 +3,7 @@
 // replaced in place, and the plot is an SVG. The full studies are not part of `npm test`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,5 +62,30 @@ describe('the studies write their result files (tiny runs)', { timeout: 600_000 
     assert.equal(typeof r.target.met, 'boolean');
     assert.match(readFileSync(join(dir, 'federated-learning-study.svg'), 'utf8'), /^<svg/);
     assert.match(readFileSync(readme, 'utf8'), /\| best on validation \|/);
+  });
+
+  it('federated learning: --merge combines runs over other seeds of the same scale, and refuses another scale', async () => {
+    // A second process's file for seed 2 (the first run's figures moved to seed 2 and shifted).
+    const first = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults;
+    const reseed = <T extends { seed: number }>(rows: T[]): T[] => rows.map((row) => ({ ...row, seed: 2 }));
+    const second: FlStudyResults = { ...first, scale: { ...first.scale, seeds: [2] }, cells: reseed(first.cells).map((c) => ({ ...c, gap: c.gap + 0.02 })), centralized: reseed(first.centralized), curves: reseed(first.curves) };
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    writeFileSync(a, JSON.stringify(first));
+    writeFileSync(b, JSON.stringify(second));
+    const out = join(dir, 'merged');
+    const readme = join(dir, 'FL.md');
+    await study('examples/federated-learning/study.ts', ['--merge', `${a},${b}`, '--results-dir', out, '--readme', readme]);
+    const m = JSON.parse(readFileSync(join(out, 'federated-learning-study.json'), 'utf8')) as FlStudyResults;
+    assert.deepEqual(m.scale.seeds, [1, 2]);
+    assert.equal(m.mergedFrom, 2);
+    assert.equal(m.cells.length, 2 * first.cells.length);
+    const fedAvg = (r: FlStudyResults) => r.table.find((t) => t.alpha === '0.5' && t.strategy === 'FedAvg')!;
+    assert.ok(Math.abs(fedAvg(m).gap.mean - (fedAvg(first).gap.mean + 0.01)) < 1e-12, 'the mean over both seeds');
+    assert.match(m.command, /--seeds 1,2 /);
+    assert.match(readFileSync(readme, 'utf8'), /summed over 2 processes/);
+    writeFileSync(b, JSON.stringify({ ...second, scale: { ...second.scale, rounds: 3 } }));
+    await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${b}`, '--results-dir', out, '--readme', readme]), /has rounds 3/);
+    await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${a}`, '--results-dir', out, '--readme', readme]), /a seed appears in more than one file/);
   });
 });

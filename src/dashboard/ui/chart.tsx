@@ -12,8 +12,8 @@ export interface Line {
 interface Props {
   title: string;
   lines: Line[];
-  /** x is a time in ms (plotted as a time axis) or a round number. */
-  x: 'time' | 'round';
+  /** x is a time in ms (plotted as a time axis), or a round or cycle number. */
+  x: 'time' | 'round' | 'cycle';
   /** Shown under the title for screen readers and when there is nothing to plot. */
   summary: string;
 }
@@ -50,9 +50,9 @@ export function Chart({ title, lines, x, summary }: Props) {
       height: 220,
       // One point would otherwise stretch the axis over years and draw nothing.
       scales: { x: { time: x === 'time', range: (u, min, max) => singleRange(u, x) ?? [min, max] } },
-      // Rounds are whole numbers; the y axis is wide enough for counts of bytes.
-      axes: [x === 'round' ? { label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}, { size: 70 }],
-      series: [{ label: x === 'round' ? 'round' : 'time' }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: (u: uPlot) => x === 'round' || u.data[0].length <= 30 } }))],
+      // Rounds and cycles are whole numbers; the y axis is wide enough for counts of bytes.
+      axes: [x === 'time' ? {} : { label: x, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { size: 70 }],
+      series: [{ label: x }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, points: { show: (u: uPlot) => x !== 'time' || u.data[0].length <= 30 } }))],
     };
     plot.current = new uPlot(opts, align(lines, x), el);
     const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height: 220 }));

@@ -3,14 +3,15 @@
 import { render } from 'preact';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { Data, Events, FederatedLearning, JointInference, Learning, Logs, Overview } from './pages.tsx';
+import { Data, Events, FederatedLearning, IncrementalLearning, JointInference, LifelongLearning, Logs, Overview } from './pages.tsx';
 import { useLive, useRoute } from './store.ts';
 
 const PAGES = [
   { route: 'overview', title: 'Overview', page: Overview },
   { route: 'joint-inference', title: 'Joint inference', page: JointInference },
   { route: 'federated-learning', title: 'Federated learning', page: FederatedLearning },
-  { route: 'learning', title: 'Incremental & lifelong', page: Learning },
+  { route: 'incremental-learning', title: 'Incremental learning', page: IncrementalLearning },
+  { route: 'lifelong-learning', title: 'Lifelong learning', page: LifelongLearning },
   { route: 'data', title: 'Datasets & models', page: Data },
   { route: 'events', title: 'Events', page: Events },
   { route: 'logs', title: 'Logs', page: Logs },

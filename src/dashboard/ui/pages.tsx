@@ -1,6 +1,6 @@
 // The pages: one function per route, each reading the live snapshot.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DashboardSnapshot, ResourceRow } from '../../api/dashboard.ts';
+import type { CycleStage, DashboardSnapshot, KnowledgeBaseView, LearningCycle, ResourceRow } from '../../api/dashboard.ts';
 import { Chart } from './chart.tsx';
 import { Badge, field, metrics, name, Section, Table, Timeline } from './widgets.tsx';
 
@@ -97,33 +97,124 @@ export const FederatedLearning: Page = ({ s }) => {
   );
 };
 
-function KnowledgeBase({ r }: { r: ResourceRow }) {
-  const kb = r.status.knowledgeBase as { AIModels?: { numberOfAIModels?: number; listOfAIModels?: { modelID: string; averagePrecision: number; numberOfTrainSamples: number }[] }; AIClasses?: { numberOfAIClasses?: number; listOfAIClasses?: string[] }; samples?: { numberOfUnseenSample?: number; numberOfLabeledUnseenSample?: number } } | undefined;
+/** The timeline shows the newest conditions; older ones are in `kubectl get -o yaml`. */
+const TIMELINE_CONDITIONS = 40;
+
+function pct(value: number | undefined): string {
+  return value === undefined ? '–' : String(Math.round(value * 10_000) / 10_000);
+}
+
+function StageCell({ stage }: { stage: CycleStage | undefined }) {
+  if (!stage) return <span class="muted">–</span>;
+  return (
+    <span title={stage.message ?? ''}>
+      <Badge text={stage.state} />
+      {stage.failures > 0 ? <span class="muted"> {stage.failures} failed</span> : null}
+      {stage.at ? <time class="muted"> {stage.at.slice(11, 19)}</time> : null}
+    </span>
+  );
+}
+
+/** Cycles newest first: each stage's latest state, the Eval metric, the outcome. */
+function Cycles({ cycles, deployedColumn }: { cycles: LearningCycle[]; deployedColumn: boolean }) {
+  const stage = (c: LearningCycle, name: string): CycleStage | undefined => c.stages.find((s) => s.stage === name);
+  const head = ['Cycle', 'Started', 'Train', 'Eval', 'Deploy', 'Metric', deployedColumn ? 'Trained / deployed model' : 'Value', 'Outcome'];
+  const rows = [...cycles].reverse().map((c) => [
+    String(c.cycle),
+    c.started ?? '',
+    <StageCell stage={stage(c, 'Train')} />,
+    <StageCell stage={stage(c, 'Eval')} />,
+    <StageCell stage={stage(c, 'Deploy')} />,
+    c.metric?.name ?? '',
+    deployedColumn ? `${pct(c.metric?.trained)} / ${pct(c.metric?.deployed)}` : pct(c.metric?.trained),
+    <span title={c.reason ?? ''}>
+      <Badge text={c.outcome === 'deployed' ? 'Completed' : c.outcome === 'in progress' ? 'Running' : 'Waiting'} /> {c.outcome}
+      {c.reason ? <span class="muted"> ({c.reason})</span> : null}
+    </span>,
+  ]);
+  return <Table caption={`${cycles.length} cycles in the kept conditions, newest first`} head={head} empty="no cycle yet" rows={rows} />;
+}
+
+function CycleSummary({ r, label }: { r: ResourceRow; label: string }) {
+  const cycles = r.learning?.cycles ?? [];
+  const current = cycles[cycles.length - 1];
+  return (
+    <p>
+      <Badge text={r.phase} /> stage {r.stage ?? '–'} · cycle <output data-counter={`${label}-cycle`}>{current?.cycle ?? 0}</output> · deployed{' '}
+      <output data-counter={`${label}-deployed`}>{cycles.filter((c) => c.outcome === 'deployed').length}</output> of {cycles.length} kept cycles
+    </p>
+  );
+}
+
+function Timelines({ r }: { r: ResourceRow }) {
+  const shown = r.conditions.slice(-TIMELINE_CONDITIONS);
+  return (
+    <details>
+      <summary>Stage timeline ({shown.length} newest of {r.conditions.length} conditions)</summary>
+      <Timeline conditions={shown} />
+    </details>
+  );
+}
+
+export const IncrementalLearning: Page = ({ s }) => {
+  const jobs = rows(s, 'IncrementalLearningJob');
+  if (jobs.length === 0) return <p class="muted">No IncrementalLearningJob yet. Its cycles (Train, Eval, Deploy) appear here as the controller writes them.</p>;
+  return (
+    <>
+      {jobs.map((r) => {
+        const trained = series(s, r, 'trainedMetric');
+        const deployed = series(s, r, 'deployedMetric');
+        const metricName = r.learning?.cycles.findLast((c) => c.metric)?.metric?.name ?? 'metric';
+        return (
+          <Section title={`IncrementalLearningJob ${name(r)}`}>
+            <CycleSummary r={r} label="il" />
+            <div class="charts">
+              <Chart title="Eval metric per cycle" x="cycle" summary={`${metricName}, ${trained.length} cycles`} lines={[{ label: `trained model ${metricName}`, points: trained, color: COLORS[0]! }, { label: `deployed model ${metricName}`, points: deployed, color: COLORS[1]! }]} />
+            </div>
+            <Cycles cycles={r.learning?.cycles ?? []} deployedColumn={true} />
+            <Timelines r={r} />
+          </Section>
+        );
+      })}
+    </>
+  );
+};
+
+function KnowledgeBase({ kb }: { kb: KnowledgeBaseView | undefined }) {
   if (!kb) return <p class="muted">the knowledge base has reported nothing yet</p>;
   return (
     <>
       <p>
-        tasks (classes) {kb.AIClasses?.numberOfAIClasses ?? 0} · models {kb.AIModels?.numberOfAIModels ?? 0} · unseen samples {kb.samples?.numberOfUnseenSample ?? 0} (labelled {kb.samples?.numberOfLabeledUnseenSample ?? 0})
+        task models <output data-counter="kb-models">{kb.numberOfModels}</output> · classes {kb.numberOfClasses} · unseen samples <output data-counter="kb-unseen">{kb.unseenSamples}</output> (labelled{' '}
+        <output data-counter="kb-labeled">{kb.labeledUnseenSamples}</output>)
       </p>
-      <Table caption="Knowledge base models" head={['Model', 'Average precision', 'Train samples']} empty="no models" rows={(kb.AIModels?.listOfAIModels ?? []).map((m) => [m.modelID, String(m.averagePrecision), String(m.numberOfTrainSamples)])} />
+      <Table caption={`Knowledge base task models (${kb.models.length} of ${kb.numberOfModels})`} head={['Task model', 'Average precision', 'Train samples']} empty="no models" rows={kb.models.map((m) => [m.modelID, pct(m.averagePrecision), String(m.numberOfTrainSamples)])} />
+      <p class="muted">classes: {kb.classes.length > 0 ? kb.classes.join(', ') : 'none reported'}</p>
     </>
   );
 }
 
-export const Learning: Page = ({ s }) => {
-  const jobs = [...rows(s, 'IncrementalLearningJob'), ...rows(s, 'LifelongLearningJob')];
-  if (jobs.length === 0) return <p class="muted">No IncrementalLearningJob or LifelongLearningJob yet. Their stages (Train, Eval, Deploy) appear here as the controllers write them.</p>;
+export const LifelongLearning: Page = ({ s }) => {
+  const jobs = rows(s, 'LifelongLearningJob');
+  if (jobs.length === 0) return <p class="muted">No LifelongLearningJob yet. Its cycles and knowledge base appear here as the controller writes them.</p>;
   return (
     <>
-      {jobs.map((r) => (
-        <Section title={`${r.kind} ${name(r)}`}>
-          <p>
-            <Badge text={r.phase} /> stage {r.stage ?? '–'} · cycles {r.conditions.filter((c) => c.stage === 'Train' && c.type === 'Completed').length}
-          </p>
-          <Timeline conditions={r.conditions} />
-          {r.kind === 'LifelongLearningJob' ? <KnowledgeBase r={r} /> : null}
-        </Section>
-      ))}
+      {jobs.map((r) => {
+        const metric = series(s, r, 'trainedMetric');
+        const metricName = r.learning?.cycles.findLast((c) => c.metric)?.metric?.name ?? 'metric';
+        return (
+          <Section title={`LifelongLearningJob ${name(r)}`}>
+            <CycleSummary r={r} label="ll" />
+            <KnowledgeBase kb={r.learning?.knowledgeBase} />
+            <div class="charts">
+              <Chart title="Knowledge base over time" x="time" summary={`latest ${last(series(s, r, 'kbModels'))} models`} lines={[{ label: 'task models', points: series(s, r, 'kbModels'), color: COLORS[0]! }, { label: 'unseen samples', points: series(s, r, 'unseenSamples'), color: COLORS[1]! }, { label: 'labelled unseen', points: series(s, r, 'labeledUnseenSamples'), color: COLORS[2]! }]} />
+              <Chart title="Eval metric per cycle" x="cycle" summary={`${metricName}, ${metric.length} cycles`} lines={[{ label: metricName, points: metric, color: COLORS[3]! }]} />
+            </div>
+            <Cycles cycles={r.learning?.cycles ?? []} deployedColumn={false} />
+            <Timelines r={r} />
+          </Section>
+        );
+      })}
     </>
   );
 };

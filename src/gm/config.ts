@@ -120,13 +120,14 @@ function readConfig(root: ConfigSection): GmConfig {
     namespace: readNamespace(root, 'namespace', ''),
     websocket: readWebsocket(root.section('websocket')),
     localController: { server: readUrl(root.section('localController'), 'server', GM_CONFIG_DEFAULTS.localControllerServer) },
-    knowledgeBaseServer: {
-      server: readUrl(root.section('knowledgeBaseServer'), 'server', GM_CONFIG_DEFAULTS.knowledgeBaseServer),
-      tokenFile: readExistingFile(root.section('knowledgeBaseServer'), 'tokenFile', ''),
-    },
+    knowledgeBaseServer: readKnowledgeBase(root.section('knowledgeBaseServer')),
     minResyncPeriodSeconds: root.integer('minResyncPeriodSeconds', GM_CONFIG_DEFAULTS.minResyncPeriodSeconds, 1),
     metrics: readListener(root.section('metrics'), GM_CONFIG_DEFAULTS.metricsAddress, GM_CONFIG_DEFAULTS.metricsPort),
   };
+}
+
+function readKnowledgeBase(section: ConfigSection): GmConfig['knowledgeBaseServer'] {
+  return { server: readUrl(section, 'server', GM_CONFIG_DEFAULTS.knowledgeBaseServer), tokenFile: readExistingFile(section, 'tokenFile', '') };
 }
 
 function readWebsocket(section: ConfigSection): GmConfig['websocket'] {

@@ -169,4 +169,28 @@ describe('LifelongLearningJob: the seed\'s sample and a cycle with workers that 
     assert.equal(env.KB_TOKEN, token);
     assert.equal(deployment.metadata.ownerReferences?.[0]?.name, 'cycle');
   });
+
+  it('a knowledge base killed mid-run comes back on its port with every task, model and sample count', async () => {
+    const kb = cluster.state.others!.find((c) => c.name === 'kb')!;
+    const token = readFileSync(join(cluster.dir, 'kb-token'), 'utf8').trim();
+    const ask = async (): Promise<KbQueryResult | undefined> => {
+      try {
+        const res = await fetch(`${kb.url}/knowledgebase/query`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        return res.ok ? ((await res.json()) as KbQueryResult) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const before = (await ask())!;
+    process.kill(kb.pid, 'SIGKILL');
+    const restarted = await eventually(() => {
+      const state = JSON.parse(readFileSync(join(cluster.dir, 'up.json'), 'utf8')) as typeof cluster.state;
+      const now = state.others?.find((c) => c.name === 'kb');
+      return Promise.resolve(now && now.pid !== kb.pid && (now.restarts ?? 0) >= 1 ? now : undefined);
+    }, 60_000, 'the supervisor restarts the knowledge base');
+    assert.equal(restarted.url, kb.url, 'same port: the workers\' KB_SERVER stays valid');
+    const after = await eventually(ask, 30_000, 'the restarted knowledge base answers');
+    assert.deepEqual(after.groups.map((g) => [g.name, g.sampleNum, g.taskNum, g.deploy, g.models.length]), before.groups.map((g) => [g.name, g.sampleNum, g.taskNum, g.deploy, g.models.length]));
+    assert.deepEqual(after.tasks.map((t) => [t.name, t.sampleNum]), before.tasks.map((t) => [t.name, t.sampleNum]));
+  });
 });

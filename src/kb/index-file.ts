@@ -9,9 +9,9 @@ export class KbInputError extends Error {}
 
 /** Sedna's `name varchar(100)`. */
 export const MAX_NAME_LENGTH = 100;
-/** Task groups and tasks one index may hold, so one update is a bounded transaction. */
+/** Task groups and tasks one index may hold, so one update is a bounded synchronous transaction (the event loop is never held long). */
 export const MAX_GROUPS = 10_000;
-export const MAX_TASKS = 100_000;
+export const MAX_TASKS = 20_000;
 
 type Json = Record<string, unknown>;
 

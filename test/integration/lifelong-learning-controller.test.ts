@@ -19,6 +19,7 @@ import { parseTable } from '../helpers/kubectl-table.ts';
 import { eventually as pollFast } from '../helpers/wait.ts';
 
 const SAMPLE = join(import.meta.dirname, '../fixtures/sedna-crd-samples/lifelonglearningjobv1alpha1.yaml');
+const CITYSCAPES = join(import.meta.dirname, '../fixtures/sedna-examples/lifelong_learning/cityscapes/yaml');
 const NAME = 'atcii-classifier-demo';
 
 function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -106,6 +107,19 @@ describe('LifelongLearningJob: the seed\'s sample and a cycle with workers that 
     assert.deepEqual({ ...table.rows[0], AGE: '' }, { NAME, STAGE: 'Train', STATUS: 'Waiting', ROUND: '1', MODELS: '', AGE: '' });
     const r = await cluster.kubectl(['get', 'deployment', `${NAME}-deployment-inference`]);
     assert.notEqual(r.code, 0, 'no inference worker before the first deploy');
+  });
+
+  it('accepts Sedna\'s cityscapes lifelong-learning example with its $variables filled in as its docs say', async () => {
+    const values: Record<string, string> = {
+      DATA_NODE: 'edge-node', data_url: join(cluster.dir, 'robo.txt'), job_name: 'robo-dog-delivery', TRAIN_NODE: 'cloud', EVAL_NODE: 'cloud', INFER_NODE: 'edge-node',
+      OUTPUT: join(cluster.dir, 'robo-output'), cloud_image: 'node', edge_image: 'node',
+    };
+    for (const file of ['dataset.yaml', 'robot-dog-delivery.yaml']) {
+      const text = readFileSync(join(CITYSCAPES, file), 'utf8').replace(/\$([A-Za-z_]+)/g, (_m, name: string) => values[name] ?? `$${name}`);
+      assert.doesNotMatch(text, /\$[A-Za-z_]/, `every variable of ${file} has a value`);
+      const applied = await cluster.kc(['apply', '--dry-run=server', '-f', '-'], text);
+      assert.match(applied, /created \(server dry run\)/, file);
+    }
   });
 
   it('trains into the knowledge base, evaluates, deploys; status.knowledgeBase holds the KB\'s counts', async () => {

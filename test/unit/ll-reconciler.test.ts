@@ -227,6 +227,26 @@ describe('LifelongLearningJob reconciler', () => {
     });
   });
 
+  it('a GM restarted mid-cycle carries on from the status: no task, model or sample count lost', async () => {
+    await until('Train/Waiting');
+    await train(1);
+    const before = (await current()).status!;
+    // A new GM process: new informers, a new reconciler; only the API server's objects remain.
+    const restarted = fakeFeatureContext();
+    for (const object of [await current()]) restarted.client.seed(JOBS, object);
+    restarted.client.seed(DATASETS, dataset);
+    for (const pod of f.client.objects<Pod>(PODS)) restarted.client.seed(PODS, pod);
+    restarted.ctx.config.knowledgeBaseServer = f.ctx.config.knowledgeBaseServer;
+    f = restarted;
+    reconciler = lifelongLearningParts(f.ctx).reconciler;
+    assert.deepEqual((await reconcile()).writes, [], 'nothing to redo: no second train pod, no condition rewritten');
+    assert.equal(pods('train').length, 1);
+    await evalAndDeploy(1);
+    const after = (await current()).status!;
+    assert.deepEqual(after.knowledgeBase!.AIModels, before.knowledgeBase!.AIModels);
+    assert.equal(after.round, 2);
+  });
+
   it('retries a failed train pod with backoff from its Ready input', async () => {
     await until('Train/Waiting');
     await report({ phase: 'train', status: 'ready', input: { dataURL: '/output/data/train/1/data.csv', outputDir: '/output/train/1' } });

@@ -56,6 +56,8 @@ program
   .option('--identity <name>', 'leader-election identity (default: hostname_pid)')
   .option('--lease-namespace <namespace>', 'namespace of the sedna-gm Lease (default: $POD_NAMESPACE, else config namespace, else default)')
   .option('--lease-duration <seconds>', 'leader Lease duration', positiveInt)
+  .option('--kb-server <url>', 'the knowledge base lifelong-learning workers use, as KB_SERVER (overrides knowledgeBaseServer.server)')
+  .option('--kb-token-file <file>', 'the knowledge base\'s bearer token, given to those workers as KB_TOKEN (overrides knowledgeBaseServer.tokenFile)')
   .action(async (flags: Flags<typeof import('./gm.ts').gmCommand>) => (await import('./gm.ts')).gmCommand(flags));
 
 program
@@ -102,6 +104,19 @@ program
   .option('--token-file <file>', 'login token (the link\'s ?token=, and the /metrics bearer token); default $SEDNA_DASHBOARD_TOKEN, else a new one, printed')
   .option('--host-name <host:port...>', 'more Host values the pages accept (the name a proxy or port-forward reaches it by)')
   .action(async (flags: Flags<typeof import('./dashboard.ts').dashboardCommand>) => (await import('./dashboard.ts')).dashboardCommand(flags));
+
+program
+  .command('kb')
+  .description('run the knowledge base of lifelong learning: Sedna\'s /knowledgebase routes, tasks on SQLite, model and sample files')
+  .option('--data-dir <dir>', 'where kb.sqlite3 and the files live', '.sedna/kb')
+  .option('--port <port>', 'HTTP port (0 picks a free one)', port, 9020)
+  .option('--address <address>', 'address to listen on', '127.0.0.1')
+  .option('--token-file <file>', 'bearer token every request must carry (default: $SEDNA_KB_TOKEN); workers get it as KB_TOKEN')
+  .option('--max-upload-bytes <bytes>', 'largest model or sample file accepted', positiveInt)
+  .option('--max-index-bytes <bytes>', 'largest index accepted by /knowledgebase/update', positiveInt)
+  .option('--metrics-port <port>', 'serve /metrics on this port (0 picks a free one)', port)
+  .option('--metrics-token-file <file>', 'bearer token /metrics requires (default: $SEDNA_KB_METRICS_TOKEN)')
+  .action(async (flags: Flags<typeof import('./kb.ts').kbCommand>) => (await import('./kb.ts')).kbCommand(flags));
 
 program
   .command('down')

@@ -38,6 +38,8 @@ function probe(path: string, port: string | number, host?: string): Obj {
 const POD_NAMESPACE_ENV = { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } };
 const TMP = { name: 'tmp', emptyDir: {} };
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
+/** Where the KB's token Secret (sedna-kb-token) is mounted, in the KB and in the GM. */
+const KB_TOKEN_DIR = '/var/run/secrets/sedna-kb';
 
 /** The GM's ClusterRole rules, from deploy/rbac/gm.yaml (what `sedna up` runs the GM under). */
 export function gmClusterRoleRules(text = readFileSync(GM_RBAC_PATH, 'utf8')): Obj[] {
@@ -58,7 +60,8 @@ export function gmConfigFile(): Obj {
       nodeTokens: { serviceAccountName: 'sedna-lc', serviceAccountNamespace: namespace(), audience: LC_TOKEN_AUDIENCE },
     },
     localController: { server: value('gm.localController.server') },
-    knowledgeBaseServer: { server: value('gm.knowledgeBaseServer.server') },
+    // The GM hands lifelong-learning workers this token (KB_TOKEN); it is the KB's own secret.
+    knowledgeBaseServer: { server: value('gm.knowledgeBaseServer.server'), tokenFile: `${KB_TOKEN_DIR}/token` },
     minResyncPeriodSeconds: value('gm.minResyncPeriodSeconds'),
     metrics: { address: '0.0.0.0', port: value('gm.metrics.port') },
   };
@@ -111,10 +114,10 @@ function gm(configText: string): Obj[] {
                 readinessProbe: probe('/readyz', 'metrics'),
                 resources: value('gm.resources'),
                 securityContext: restricted(),
-                volumeMounts: [{ name: 'config', mountPath: '/etc/sedna', readOnly: true }, TMP_MOUNT],
+                volumeMounts: [{ name: 'config', mountPath: '/etc/sedna', readOnly: true }, { name: 'kb-token', mountPath: KB_TOKEN_DIR, readOnly: true }, TMP_MOUNT],
               },
             ],
-            volumes: [{ name: 'config', configMap: { name: 'gm-config' } }, TMP],
+            volumes: [{ name: 'config', configMap: { name: 'gm-config' } }, { name: 'kb-token', secret: { secretName: 'sedna-kb-token' } }, TMP],
           },
         },
       },
@@ -222,13 +225,13 @@ function kb(): Obj[] {
                 name: 'kb',
                 image: value('kb.image'),
                 imagePullPolicy: value('imagePullPolicy'),
-                args: ['kb', '--data-dir', '/var/lib/sedna-kb', '--address', '0.0.0.0', '--port', '9020', '--token-file', '/var/run/secrets/sedna-kb/token'],
+                args: ['kb', '--data-dir', '/var/lib/sedna-kb', '--address', '0.0.0.0', '--port', '9020', '--token-file', `${KB_TOKEN_DIR}/token`],
                 ports: [{ name: 'http', containerPort: 9020 }],
                 livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10 },
                 readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10 },
                 resources: value('kb.resources'),
                 securityContext: restricted(),
-                volumeMounts: [{ name: 'data', mountPath: '/var/lib/sedna-kb' }, { name: 'token', mountPath: '/var/run/secrets/sedna-kb', readOnly: true }, TMP_MOUNT],
+                volumeMounts: [{ name: 'data', mountPath: '/var/lib/sedna-kb' }, { name: 'token', mountPath: KB_TOKEN_DIR, readOnly: true }, TMP_MOUNT],
               },
             ],
             volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'kb-data' } }, { name: 'token', secret: { secretName: 'sedna-kb-token' } }, TMP],

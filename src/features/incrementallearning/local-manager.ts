@@ -9,7 +9,8 @@
 // - Deploy/Waiting: the deploy decision (deploy-decision.ts); the trained model copied onto the
 //   deploy Model's URL (without hot update), then Deploy Ready, Failed or Completed (no deploy);
 // - Deploy/Running with hot update: the model copied into the hot-update folder and
-//   model_config.json rewritten, which the polling inference worker reloads.
+//   model_config.json rewritten, which the polling inference worker reloads; and pushed to the
+//   local inference worker (src/lib/hot-update/push.ts), which swaps at once.
 // The round, the sample split and the condition last acted on are in the LC's SQLite database,
 // written before a report is queued, so an LC restarted mid-cycle resumes without counting a
 // sample twice, losing one, or acting on the same condition again (Sedna's double train trigger).
@@ -24,12 +25,15 @@ import { compileTrigger, type Trigger } from '../../lc/triggers.ts';
 import { dataOf, latestOf, outputModels, type StageModel } from './data.ts';
 import { decideDeploy } from './deploy-decision.ts';
 import { countOf, emptySamples, type SampleState, select, split, trimEvalVersions } from './samples.ts';
+import { type HotUpdateConfig, pushHotUpdate, writeHotUpdateConfig } from '../../lib/hot-update/index.ts';
 import { HOT_UPDATE_ANNOTATION, HOT_UPDATE_MOUNT } from './workers.ts';
 
 export const JOB_KIND = 'incrementallearningjob';
 export const MODEL_KIND = 'model';
 /** Sedna's job and data loop period. */
 export const JOB_LOOP_MS = 10_000;
+/** How long the LC waits for the inference worker to load a pushed model. */
+const PUSH_TIMEOUT_MS = 120_000;
 
 interface JobSpec {
   dataset: { name: string; trainProb: number };
@@ -282,12 +286,20 @@ export class IncrementalLearningManager implements LocalJobManager {
     if (!config || !trained) return undefined;
     const file = basename(trained.url.replace(/\/+$/, ''));
     await this.copyTo(trained.url, this.local(join(dirname(config), file)));
-    const content = { model_config: { model_path: `${HOT_UPDATE_MOUNT}/${file}`, model_update_time: new Date(this.ctx.clock.now()).toISOString() } };
-    const path = this.local(config);
-    await writeFile(`${path}.tmp`, JSON.stringify(content, null, 4));
-    await copyFile(`${path}.tmp`, path);
-    await rm(`${path}.tmp`, { force: true });
+    const update = { modelPath: `${HOT_UPDATE_MOUNT}/${file}`, updateTime: new Date(this.ctx.clock.now()).toISOString() };
+    await writeHotUpdateConfig(this.local(config), update);
+    // The push: the local inference worker swaps now rather than at its next poll. Not awaited by
+    // the loop (the worker answers once it serves the model); a worker that is not listening
+    // still finds the config at its next poll, and reports the deploy either way.
+    void this.track(this.push(job, this.local(dirname(config)), update));
     return { state };
+  }
+
+  private async push(job: Job, dir: string, update: HotUpdateConfig): Promise<void> {
+    const result = await pushHotUpdate(dir, update, { timeoutMs: PUSH_TIMEOUT_MS });
+    const name = job.object.metadata?.name;
+    if (result.pushed) this.ctx.logger.info({ job: name, version: update.updateTime, swapMs: result.outcome.swapMs }, 'the inference worker serves the deployed model (pushed)');
+    else this.ctx.logger.info({ job: name, version: update.updateTime, reason: result.reason }, 'hot update not pushed; the worker picks it up at its next poll');
   }
 
   /** The output model of the latest Train/Completed with the reference's format (Sedna's match). */
@@ -330,6 +342,7 @@ export class IncrementalLearningManager implements LocalJobManager {
   }
 
   private local(path: string): string {
+    if (this.ctx.nodePath) return this.ctx.nodePath(path);
     return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
   }
 

@@ -200,6 +200,7 @@ describe('incremental learning manager (LC)', () => {
     const clock = new FakeClock(new Date(2026, 0, 5, 12, 0));
     dbPath = join(dir, 'second.db');
     const node = new Node(clock);
+    node.datasets.insert(dataset);
     node.models.insert(model('deploy-model'));
     const noGain = condition('Eval', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED, metrics: { precision: [0.75] } }, { format: 'pb', url: 'old', metrics: { precision: [0.7] } }] } });
     const trained = condition('Train', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED }] } });
@@ -229,6 +230,8 @@ describe('incremental learning manager (LC)', () => {
     };
     base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
     base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
     base.spec.outputDir = '/out';
     manager.insert(base);
     await clock.advance(JOB_LOOP_MS);
@@ -275,6 +278,8 @@ describe('incremental learning manager (LC)', () => {
     (base.metadata as { name: string }).name = 'push-il';
     base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
     base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
     base.spec.outputDir = '/out';
     manager.insert(base);
     await clock.advance(JOB_LOOP_MS);

@@ -24,6 +24,7 @@ import { resourceKey, type SednaObject } from '../../lc/objects.ts';
 import { compileTrigger, type Trigger } from '../../lc/triggers.ts';
 import { dataOf, latestOf, outputModels, type StageModel } from './data.ts';
 import { decideDeploy } from './deploy-decision.ts';
+import { nodeRoles, taskNode } from './nodes.ts';
 import { countOf, emptySamples, type SampleState, select, split, trimEvalVersions } from './samples.ts';
 import { type HotUpdateConfig, pushHotUpdate, writeHotUpdateConfig } from '../../lib/hot-update/index.ts';
 import { HOT_UPDATE_ANNOTATION, HOT_UPDATE_MOUNT } from './workers.ts';
@@ -201,13 +202,15 @@ export class IncrementalLearningManager implements LocalJobManager {
 
   private async loop(key: string, job: Job): Promise<void> {
     const before = this.state(job.object);
-    const dataset = (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name)?.source;
+    const held = (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name);
+    const dataset = held?.source;
     const splitState = dataset ? split(before, dataset.numberOfSamples, job.spec.dataset.trainProb) : before;
     let state: IlJobState = splitState === before ? before : { ...before, ...splitState };
     if (state !== before) this.ctx.db.saveJobState(key, state);
     const latest = conditionsOf(job.object).at(-1);
     // Until the GM's copy with conditions arrives (after an LC restart, for one) nothing is decided.
     if (!latest || state.handled === conditionKey(latest)) return;
+    if (!this.runsTask(job, latest, held !== undefined)) return;
     const samples = dataset?.samples ?? [];
     await this.ensureOutputDirs(job);
     const next = await this.stageTask(job, latest, state, samples);
@@ -216,6 +219,18 @@ export class IncrementalLearningManager implements LocalJobManager {
     // State first: a crash between the two loses at most this report, never repeats the task.
     this.ctx.db.saveJobState(key, state);
     if (next.report) this.ctx.send(this.message(job, next.report));
+  }
+
+  /**
+   * Whether this node runs the task of `latest` (the job may be held by several nodes, nodes.ts):
+   * train trigger and eval set where the Dataset is, the deploy decision on the eval node, the hot
+   * update on the deploy node (each falling back to the Dataset's node when unknown).
+   */
+  private runsTask(job: Job, latest: StageCondition, holdsDataset: boolean): boolean {
+    if (latest.stage !== 'Deploy') return holdsDataset;
+    const roles = nodeRoles({ metadata: job.object.metadata ?? {}, spec: job.object.spec as Parameters<typeof nodeRoles>[0]['spec'] }, undefined);
+    const node = taskNode(roles, latest.type === 'Waiting' ? 'eval' : 'deploy');
+    return node === undefined ? holdsDataset : node === this.ctx.nodeName;
   }
 
   private async stageTask(job: Job, latest: StageCondition, state: IlJobState, samples: string[]): Promise<{ state: IlJobState; report?: unknown } | undefined> {

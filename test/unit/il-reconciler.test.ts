@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
+import type { KubeObject } from '../../src/api/meta.ts';
 import type { Dataset } from '../../src/api/sedna/dataset.ts';
 import { SEDNA_API_VERSION } from '../../src/api/sedna/index.ts';
 import type { IncrementalLearningJob, StageCondition } from '../../src/api/sedna/incremental-learning-job.ts';
@@ -377,7 +378,7 @@ describe('IncrementalLearningJob reconciler', () => {
     await until('Train/Waiting');
     f.client.clearActions();
     await assert.rejects(report({ phase: 'train', status: 'ready', input: { models: 'all' } }), /input\.models must be a list/);
-    const events = f.client.objects<{ reason?: string; message?: string; type?: string }>({ apiVersion: 'v1', plural: 'events', namespace: NS });
+    const events = f.client.objects<KubeObject & { reason?: string; message?: string; type?: string }>({ apiVersion: 'v1', plural: 'events', namespace: NS });
     const event = events.find((e) => e.reason === 'MalformedReport');
     assert.ok(event, 'a MalformedReport event');
     assert.equal(event.type, 'Warning');

@@ -96,7 +96,11 @@ describe('IncrementalLearningJob with hot update: SDK workers, the LC\'s push, a
       },
     });
 
-    const first = await eventually(() => status(), 120_000, 'the inference worker serving');
+    const first = await eventually(() => status(), 120_000, 'the inference worker serving').catch(async (err: Error) => {
+      const pods = await cluster.kubectl(['get', 'pods', '-o', 'wide']);
+      const logs = await cluster.kubectl(['logs', 'deployment/hot-deployment-inference', '--tail', '30']);
+      throw new Error(`${err.message}\n${pods.stdout}\n${logs.stdout}${logs.stderr}`);
+    });
     assert.equal(first.version, 'initial');
     assert.equal(first.answer, 2, 'MODEL_URL (bias 1) serves first');
 

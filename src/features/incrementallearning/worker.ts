@@ -21,7 +21,8 @@
 //   that is neither is an error naming it, not a deploy condition that can never be evaluated;
 // - a train or eval worker whose estimator throws reports `failed` (the GM retries the stage with
 //   backoff) before rethrowing, instead of leaving the GM to notice a failed pod.
-import { extname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError, type Env, workerContext, type WorkerContext } from '../../lib/context.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -175,6 +176,8 @@ export class IncrementalLearning<I = unknown, O = unknown> {
     try {
       const metrics = metricLists(await trainer.train(trainData, validData));
       const path = this.modelPath;
+      // Sedna's IncrementalLearning creates the MODEL_URL folder; the LC made only its parent.
+      await mkdir(dirname(path), { recursive: true });
       await trainer.save(path);
       const info = this.modelInfo(path, metrics, options.format);
       await this.report('train', 'completed', [info]);

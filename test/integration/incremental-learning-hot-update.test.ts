@@ -42,8 +42,10 @@ describe('IncrementalLearningJob with hot update: SDK workers, the LC\'s push, a
     return eventually(async () => {
       seen = await job().catch(() => seen);
       return (seen?.status?.round ?? 0) >= round ? seen : undefined;
-    }, timeoutMs, `round ${round}`).catch((err: Error) => {
-      throw new Error(`${err.message}\nconditions: ${trace(seen)}\nworker: ${JSON.stringify(status())}`);
+    }, timeoutMs, `round ${round}`).catch(async (err: Error) => {
+      const pods = await cluster.kubectl(['get', 'pods', '-o', 'wide']);
+      const logs = await Promise.all(['train', 'eval'].map((type) => cluster.kubectl(['logs', '-l', `incrementallearningjob.sedna.io/worker-type=${type}`, '--tail', '15'])));
+      throw new Error(`${err.message}\nconditions: ${trace(seen)}\nworker: ${JSON.stringify(status())}\n${pods.stdout}\n${logs.map((l) => l.stdout + l.stderr).join('\n')}`);
     });
   };
 

@@ -26,7 +26,7 @@ import { dirname, extname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError, type Env, workerContext, type WorkerContext } from '../../lib/context.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { removePathPrefix } from '../../lib/file-ops/paths.ts';
+import { mountedPath, removePathPrefix } from '../../lib/file-ops/paths.ts';
 import { hemFromEnv, type HardExampleMining } from '../../lib/hem/index.ts';
 import { HotSwapSlot, HotUpdater, type HotUpdateResult, type Swappable } from '../../lib/hot-update/index.ts';
 import { LcClient } from '../../lib/lc-client.ts';
@@ -195,7 +195,7 @@ export class IncrementalLearning<I = unknown, O = unknown> {
       if (urls.length === 0 && this.context.modelUrl) urls.push(this.context.modelUrl);
       if (urls.length === 0) throw new ConfigError('neither MODEL_URLS nor MODEL_URL is set: nothing to evaluate');
       const results: ModelInfo[] = [];
-      for (const url of urls) results.push(this.modelInfo(url, metricLists(await evaluator.evaluate(data, url)), options.format));
+      for (const url of urls) results.push(this.modelInfo(url, metricLists(await evaluator.evaluate(data, mountedPath(url, this.env))), options.format));
       await this.report('eval', 'completed', results);
       return results;
     } catch (err) {

@@ -5,6 +5,7 @@
 // an LC restarted mid-cycle resumes its round and sample split.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import type { DatasetManager } from '../../src/features/dataset/local-manager.ts
 import { decideDeploy, deployStats } from '../../src/features/incrementallearning/deploy-decision.ts';
 import { edge as incrementalEdge } from '../../src/features/incrementallearning/edge.ts';
 import { type IncrementalLearningManager, JOB_LOOP_MS } from '../../src/features/incrementallearning/local-manager.ts';
+import { IncrementalLearning } from '../../src/features/incrementallearning/sdk.ts';
 import { EVAL_VERSIONS, emptySamples, split, trimEvalVersions } from '../../src/features/incrementallearning/samples.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import type { LocalJobManager, LocalManagerContext } from '../../src/lc/edge-feature.ts';
@@ -128,6 +130,17 @@ describe('incremental learning: samples and the deploy decision', () => {
     assert.ok(!one.deploy && /exactly 2/.test(one.reason));
     const scalar = decideDeploy(evalDone([{ precision: 0.9 }, { precision: [0.7] }]), trigger, now);
     assert.ok(!scalar.deploy && /precision is not a list of numbers/.test(scalar.reason));
+    // A condition that cannot be evaluated on the metrics says why (Sedna's is silently false).
+    const metrics = evalDone([{ accuracy: [0.9] }, { accuracy: [0.7] }]);
+    const spec = (metric: string, operator = '>'): unknown => ({ condition: { operator, threshold: 0.1, metric } });
+    const typo = decideDeploy(metrics, compileTrigger(spec('precision_delta[0]')), now, spec('precision_delta[0]'));
+    assert.ok(!typo.deploy && typo.unevaluable);
+    assert.match(typo.reason, /metric "precision_delta\[0\]" is not in the evaluation's metrics \(accuracy\[1\], accuracy_delta\[1\]\)/);
+    const list = decideDeploy(metrics, compileTrigger(spec('accuracy_delta')), now, spec('accuracy_delta'));
+    assert.ok(!list.deploy && /not a number \(a list needs an index, e.g. accuracy_delta\[0\]\)/.test(list.reason));
+    const operator = decideDeploy(metrics, compileTrigger(spec('accuracy_delta[0]', '~')), now, spec('accuracy_delta[0]', '~'));
+    assert.ok(!operator.deploy && /unknown operator "~"/.test(operator.reason));
+    assert.equal(decideDeploy(metrics, compileTrigger(spec('accuracy_delta[0]')), now, spec('accuracy_delta[0]')).deploy, true);
   });
 });
 
@@ -198,12 +211,28 @@ describe('incremental learning manager (LC)', () => {
     const clock = new FakeClock(new Date(2026, 0, 5, 12, 0));
     dbPath = join(dir, 'second.db');
     const node = new Node(clock);
+    node.datasets.insert(dataset);
     node.models.insert(model('deploy-model'));
     const noGain = condition('Eval', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED, metrics: { precision: [0.75] } }, { format: 'pb', url: 'old', metrics: { precision: [0.7] } }] } });
     const trained = condition('Train', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED }] } });
     node.il.insert(job([trained, noGain, condition('Deploy', 'Waiting')]));
     await loop(node, clock);
     assert.deepEqual(node.reports().at(-1), { phase: 'Deploy', status: 'Completed', message: 'not deployed: the deploy trigger did not fire' });
+
+    // A deploy condition on a metric the evaluation did not report: Failed with the cause (the GM
+    // retries the decision), and once the job names a reported metric, the retry deploys.
+    const typo = job([trained, noGain, condition('Deploy', 'Waiting')]) as { spec: { deploySpec: { trigger: unknown } }; status: { conditions: StageCondition[] } };
+    typo.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 0.01, metric: 'recall_delta[0]' } };
+    node.il.insert(typo);
+    await loop(node, clock);
+    const failed = node.reports().at(-1) as { phase: string; status: string; message: string };
+    assert.equal(`${failed.phase}/${failed.status}`, 'Deploy/Failed');
+    assert.match(failed.message, /the deploy trigger cannot be evaluated: metric "recall_delta\[0\]" is not in the evaluation's metrics/);
+    typo.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 0.01, metric: 'precision_delta[0]' } };
+    typo.status.conditions = [...typo.status.conditions, condition('Deploy', 'Failed'), condition('Deploy', 'Waiting')];
+    node.il.insert(typo);
+    await loop(node, clock);
+    assert.equal((node.reports().at(-1) as { status: string }).status, 'Ready', 'fixed: the retried decision deploys');
 
     node.il.insert(job([condition('Train', 'Completed', { output: { models: [] } }), condition('Eval', 'Waiting')]));
     await loop(node, clock);
@@ -227,6 +256,8 @@ describe('incremental learning manager (LC)', () => {
     };
     base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
     base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
     base.spec.outputDir = '/out';
     manager.insert(base);
     await clock.advance(JOB_LOOP_MS);
@@ -239,6 +270,50 @@ describe('incremental learning manager (LC)', () => {
     manager.delete(base);
     await manager.stop(); // waits for the folder's removal too
     assert.equal(existsSync(join(rootfs, '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il')), false, 'a deleted job leaves no hot-update folder');
+    db.close();
+  });
+
+  it('with hot update and a listening inference worker: the LC pushes, the worker serves the model before its next poll', async () => {
+    const rootfs = join(dir, 'rootfs-push');
+    mkdirSync(join(rootfs, 'out/train/1'), { recursive: true });
+    writeFileSync(join(rootfs, 'out/train/1/model.json'), '{"bias": 7}');
+    writeFileSync(join(rootfs, 'initial.json'), '{"bias": 1}');
+    const clock = new FakeClock(new Date(2026, 0, 5, 13, 0));
+    const db = new LcDatabase(join(dir, 'push.db'));
+    const ctx: LocalManagerContext = { nodeName: 'edge-1', db, send: () => undefined, clock, logger: silentLogger(), rootfs, manager: () => undefined };
+    const manager = incrementalEdge.createLocalManager!(ctx) as IncrementalLearningManager;
+    const config = '/var/lib/sedna/model-hot-update/default/incrementallearningjob/push-il/model_config.json';
+    // The inference worker as the kubelet starts it: MODEL_HOT_UPDATE_CONFIG mapped to the node's folder.
+    const loadToy = async (path: string): Promise<{ predict: (x: number) => number }> => {
+      const { bias } = JSON.parse(await readFile(path, 'utf8')) as { bias: number };
+      return { predict: (x) => x + bias };
+    };
+    const worker = new IncrementalLearning<number, number>({
+      env: { MODEL_URL: join(rootfs, 'initial.json'), MODEL_HOT_UPDATE: 'true', MODEL_HOT_UPDATE_CONFIG: join(rootfs, config), MODEL_POLL_PERIOD_SECONDS: '3600' },
+      load: loadToy,
+      report: false,
+      clock: new FakeClock(),
+      logger: silentLogger(),
+    });
+    await worker.start();
+    assert.equal((await worker.inference(1))[0], 2);
+    const base = job([condition('Deploy', 'Ready', { input: { models: [{ format: 'json', url: '/out/train/1/model.json' }, { format: 'json', url: '/models/deploy.json' }] } }), condition('Deploy', 'Starting'), condition('Deploy', 'Running')]) as {
+      metadata: Record<string, unknown>;
+      spec: { deploySpec: { model: Record<string, unknown> }; outputDir: string };
+    };
+    (base.metadata as { name: string }).name = 'push-il';
+    base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
+    base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
+    base.spec.outputDir = '/out';
+    manager.insert(base);
+    await clock.advance(JOB_LOOP_MS);
+    await manager.settled(); // the push is answered once the worker serves the model
+    assert.equal((await worker.inference(1))[0], 8);
+    assert.equal(worker.swapHistory.at(-1)?.via, 'push');
+    await worker.close();
+    await manager.stop();
     db.close();
   });
 });

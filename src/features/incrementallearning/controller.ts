@@ -16,17 +16,20 @@ import type { FeatureContext, FeatureController, FeatureRegistration } from '../
 import { FeatureScaffold } from '../../gm/feature-controller.ts';
 import { Problem, StageReconciler, type StagePod } from './stage-reconciler.ts';
 import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive } from '../../gm/workers/index.ts';
+import { compileTrigger } from '../../lc/triggers.ts';
 import { dataOf } from './data.ts';
 import {
   currentRun,
   DATASET_NOT_FOUND,
   INVALID_INPUT,
+  INVALID_TRIGGER,
   latest,
   MODEL_NOT_FOUND,
   nextStep,
   type WorkerView,
 } from './status.ts';
-import { handleIncrementalLearningUpstream, jobNodes } from './upstream.ts';
+import { stageNodes } from './nodes.ts';
+import { handleIncrementalLearningUpstream } from './upstream.ts';
 import {
   HOT_UPDATE_ANNOTATION,
   hotUpdateConfigPath,
@@ -54,6 +57,18 @@ export interface Informers {
   secrets: Informer<CoreSecret>;
 }
 
+/** A train or deploy trigger the LC cannot compile (it keeps the job and runs nothing until fixed). */
+function triggerProblem(job: IncrementalLearningJob): Problem | undefined {
+  for (const [field, spec] of [['spec.trainSpec.trigger', job.spec?.trainSpec?.trigger], ['spec.deploySpec.trigger', job.spec?.deploySpec?.trigger]] as const) {
+    try {
+      compileTrigger(spec);
+    } catch (err) {
+      return new Problem(INVALID_TRIGGER, `${field} cannot be evaluated: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
 function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
   return [job.spec?.initialModel?.name, job.spec?.deploySpec?.model?.name, job.spec?.evalSpec?.initialEvalModel?.name];
 }
@@ -62,7 +77,7 @@ function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
 export function incrementalLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<IncrementalLearningJob>; reconciler: IncrementalLearningReconciler } {
   // The Dataset informer is registered after the scaffold it serves (nodesFor reads it lazily).
   const lookup: { datasets?: Informer<Dataset> } = {};
-  const nodesFor = (job: IncrementalLearningJob): string[] => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
+  const nodesFor = (job: IncrementalLearningJob): string[] => stageNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
   const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, {
     name: 'incrementallearning',
     primary: { kind: IL_KIND, plural: IL_PLURAL },
@@ -107,12 +122,12 @@ export class IncrementalLearningReconciler extends StageReconciler<IncrementalLe
       await this.write(job, { append: { type: 'Waiting', stage: 'Train' } });
       return;
     }
-    let problem: Problem | undefined;
+    let problem: Problem | undefined = triggerProblem(job);
     let inference: Deployment | undefined;
     try {
       inference = await this.applyInference(job);
     } catch (err) {
-      problem = this.asProblem(err);
+      problem ??= this.asProblem(err);
     }
     await this.syncModels(job);
     const view = this.view(job, inference);

@@ -13,6 +13,7 @@ import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-
 import { isApiError } from '../../controller/index.ts';
 import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
 import { checkStageData, StageDataError } from './data.ts';
+import { participatingNodes } from './nodes.ts';
 import { appendCondition, type ConditionType, latest } from './status.ts';
 import type { StageJob } from './stage-reconciler.ts';
 import { IL_PLURAL } from './workers.ts';
@@ -31,11 +32,13 @@ export interface StageReport {
 
 /** A longer message is cut: it is for people reading the condition. */
 const MAX_MESSAGE = 1000;
+export const MALFORMED_REPORT = 'MalformedReport';
 
 export function parseReport(content: unknown, kind = 'incrementallearningjob'): StageReport {
   if (typeof content !== 'object' || content === null || Array.isArray(content)) throw new RejectedMessage(`${kind} report: content must be a JSON object`);
-  const { phase, status, input, output, message } = content as Record<string, unknown>;
-  if (message !== undefined && typeof message !== 'string') throw new RejectedMessage(`${kind} report: message must be a string`);
+  const { phase, status, input, output, message: lcMessage } = content as Record<string, unknown>;
+  if (lcMessage !== undefined && typeof lcMessage !== 'string') throw new RejectedMessage(`${kind} report: message must be a string`);
+  const message = lcMessage ?? workerCause(output);
   const stage = typeof phase === 'string' ? STAGES[phase.toLowerCase()] : undefined;
   if (!stage) throw new RejectedMessage(`${kind} report: invalid condition stage (phase ${JSON.stringify(phase)}; want train, eval or deploy)`);
   const lower = typeof status === 'string' ? status.toLowerCase() : undefined;
@@ -51,11 +54,11 @@ export function parseReport(content: unknown, kind = 'incrementallearningjob'): 
   }
 }
 
-/** The nodes that may report on a job: its Dataset's node and the nodes its stages ran on. */
-export function jobNodes(job: KubeObject, datasetNode: string | undefined): string[] {
-  const annotations = job.metadata.annotations ?? {};
-  const nodes = [datasetNode, annotations['sedna.io/Train'], annotations['sedna.io/Eval'], annotations['sedna.io/Deploy']];
-  return [...new Set(nodes.filter((n): n is string => Boolean(n)))];
+/** A relayed worker's cause of failure (our SDK sends `ownerInfo.message`; Sedna's sends none). */
+function workerCause(output: unknown): string | undefined {
+  const ownerInfo = (output as { ownerInfo?: unknown } | null | undefined)?.ownerInfo;
+  const cause = (ownerInfo as { message?: unknown } | null | undefined)?.message;
+  return typeof cause === 'string' && cause !== '' ? cause : undefined;
 }
 
 async function datasetNode(ctx: FeatureContext, namespace: string, name: string): Promise<string | undefined> {
@@ -90,15 +93,23 @@ export interface StageUpstream<J extends StageJob> {
 export async function handleStageUpstream<J extends StageJob & { spec?: { dataset?: { name?: string } } }>(ctx: FeatureContext, node: string, message: EdgeMessage, feature: StageUpstream<J>): Promise<void> {
   const { namespace, resourceName } = message.header;
   const { kind } = feature;
-  const report = parseReport(message.content, kind);
-  if (!report.type) return;
   const target = { apiVersion: SEDNA_API_VERSION, plural: feature.plural, namespace, name: resourceName };
+  let report: StageReport;
+  try {
+    report = parseReport(message.content, kind);
+  } catch (err) {
+    // A malformed report is refused (nothing of the job changes) and said on the job, where its owner looks.
+    const job = err instanceof RejectedMessage ? await jobOf<J>(ctx, target) : undefined;
+    if (job) await ctx.events.event(job, 'Warning', MALFORMED_REPORT, `a report from node ${node} was refused: ${(err as Error).message}`);
+    throw err;
+  }
+  if (!report.type) return;
   const job = await jobOf<J>(ctx, target);
   if (!job) throw new RejectedMessage(`${kind} ${namespace}/${resourceName} (reported by node ${node}) does not exist`);
   const dsNode = await datasetNode(ctx, namespace, job.spec?.dataset?.name ?? '');
   const amend = await feature.prepare?.(ctx, job, report);
   const result = await ctx.status.update<J>(target, (current, now) => {
-    const allowed = jobNodes(current, dsNode);
+    const allowed = participatingNodes(current, dsNode);
     if (!allowed.includes(node)) throw new RejectedMessage(`node ${node} reported on ${kind} ${namespace}/${resourceName}, whose nodes are ${allowed.join(', ') || '(none)'}`);
     const stage = latest(current.status)?.stage ?? 'Train';
     if (stage !== report.stage) throw new RejectedMessage(`${kind} ${namespace}/${resourceName}: a ${report.stage} report while the job is in its ${stage} stage`);

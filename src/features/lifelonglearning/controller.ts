@@ -18,7 +18,8 @@ import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpe
 import { dataOf, outputModels } from '../incrementallearning/data.ts';
 import { Problem, StageReconciler, type StagePod } from '../incrementallearning/stage-reconciler.ts';
 import { DATASET_NOT_FOUND, INVALID_INPUT, latest, nextStep, type WorkerView } from '../incrementallearning/status.ts';
-import { handleStageUpstream, jobNodes, type StageReport } from '../incrementallearning/upstream.ts';
+import { participatingNodes } from '../incrementallearning/nodes.ts';
+import { handleStageUpstream, type StageReport } from '../incrementallearning/upstream.ts';
 import { kbAccessOf, knowledgeBaseFromModels, knowledgeBaseFromQuery, queryKnowledgeBase, reportedUnseen } from './kb-status.ts';
 import { INFERENCE_WORKER, inferenceDeployment, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
 
@@ -35,7 +36,7 @@ export interface Informers {
 /** The scaffold and the reconciler, wired but not started (unit tests drive the reconciler). */
 export function lifelongLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<LifelongLearningJob>; reconciler: LifelongLearningReconciler } {
   const lookup: { datasets?: Informer<Dataset> } = {};
-  const nodesFor = (job: LifelongLearningJob): string[] => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
+  const nodesFor = (job: LifelongLearningJob): string[] => participatingNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
   const scaffold = new FeatureScaffold<LifelongLearningJob>(ctx, {
     name: 'lifelonglearning',
     primary: { kind: LL_KIND, plural: LL_PLURAL },

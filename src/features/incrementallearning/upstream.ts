@@ -6,7 +6,6 @@
 // with the field named, and a worker's `running` is taken as what it is (nothing to record)
 // instead of an error.
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
-import type { KubeObject } from '../../api/meta.ts';
 import type { Dataset } from '../../api/sedna/dataset.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
 import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-learning-job.ts';

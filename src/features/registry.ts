@@ -56,6 +56,7 @@ export const features: FeatureEntry[] = [
     kinds: [incrementalLearningJobKind],
     gm: () => import('./incrementallearning/controller.ts'),
     edge: () => import('./incrementallearning/edge.ts'),
+    sdk: () => import('./incrementallearning/sdk.ts'),
   },
   { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts') },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },

@@ -7,17 +7,18 @@
 //                                   night validation) and the fine-tuning settings (replay share,
 //                                   epochs, learning rate) chosen by simulating the cycles in process
 // The test sets are not read: the scenario scores them once, at its end.
-// Run: nice -n 19 node --import tsx examples/incremental-learning/train-base-model.ts [--out DIR] [--seed N]
-import { mkdir, writeFile } from 'node:fs/promises';
+// Run: nice -n 19 node --import tsx examples/incremental-learning/train-base-model.ts [--out DIR] [--seed N] [--reuse-base]
+// (--reuse-base keeps the base model already in --out, with its base-training.json, and redoes the choices.)
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initTensorflow } from '../../src/lib/backends/tfjs.ts';
+import { initTensorflow, type Tf } from '../../src/lib/backends/tfjs.ts';
 import { saveLayersModel } from '../../src/lib/backends/tfjs-file-io.ts';
 import { TfjsClassifier } from '../../src/lib/backends/tfjs-classifier.ts';
 import { PIXELS } from '../joint-inference/fashion-mnist.ts';
 import { trainOnValidation } from '../joint-inference/training.ts';
 import { VALIDATION_SEED } from '../shared/validation-split.ts';
-import { asClassifierData, loadScenarioData, SPLIT_SEED } from './data.ts';
+import { asClassifierData, loadScenarioData, type ScenarioData, SPLIT_SEED } from './data.ts';
 import { NIGHT_CAMERA } from './drift.ts';
 import { ARCHITECTURE, buildEdgeMlp } from './model.ts';
 import { type FineTuneSettings } from './replay.ts';
@@ -40,19 +41,39 @@ function best(results: readonly SimulationResult[], baseOriginal: number): Simul
   return pool.reduce((a, b) => (b.drifted.at(-1)! > a.drifted.at(-1)! ? b : a));
 }
 
+interface BaseRecord {
+  epochs: number;
+  history: number[];
+}
+
+/** Trains the base model on the original images, its epochs chosen on original validation, and saves it with its record. */
+async function trainBase(tf: Tf, data: ScenarioData, baseDir: string, seed: number): Promise<BaseRecord> {
+  const plan = { name: 'edge' as const, architecture: ARCHITECTURE, build: buildEdgeMlp, inputShape: [PIXELS], maxEpochs: 12, patience: 2, batchSize: 64, learningRate: 0.001 };
+  const trained = await trainOnValidation(tf, plan, data.original, data.validation.original, seed, console.log);
+  await saveLayersModel(trained.model, baseDir);
+  trained.model.dispose();
+  const record = { epochs: trained.epochs, history: trained.history };
+  await writeFile(join(baseDir, '..', BASE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  return record;
+}
+
+async function readBaseRecord(baseDir: string): Promise<BaseRecord> {
+  return JSON.parse(await readFile(join(baseDir, '..', BASE_RECORD), 'utf8')) as BaseRecord;
+}
+
+/** Beside the model folder, so the folder the LC copies holds only the model. */
+const BASE_RECORD = 'base-training.json';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string' }, 'reuse-base': { type: 'boolean', default: false } } });
   const out = values.out ?? join(import.meta.dirname, 'models');
   const seed = Number(values.seed ?? DEFAULT_SEED);
   const tf = await initTensorflow('wasm');
   const data = await loadScenarioData();
   console.log(`original ${data.original.count} / camera ${data.camera.count} / validation ${data.validation.original.count}+${data.validation.drifted.count} (original+night)`);
 
-  const plan = { name: 'edge' as const, architecture: ARCHITECTURE, build: buildEdgeMlp, inputShape: [PIXELS], maxEpochs: 12, patience: 2, batchSize: 64, learningRate: 0.001 };
-  const trained = await trainOnValidation(tf, plan, data.original, data.validation.original, seed, console.log);
   const baseDir = join(out, 'base');
-  await saveLayersModel(trained.model, baseDir);
-  trained.model.dispose();
+  const record = values['reuse-base'] ? await readBaseRecord(baseDir) : await trainBase(tf, data, baseDir, seed);
   const loadBase = (): Promise<TfjsClassifier> => TfjsClassifier.load(baseDir);
 
   const base = await loadBase();
@@ -97,7 +118,7 @@ async function main(): Promise<void> {
       test: { original: data.test.original.count, night: data.test.drifted.count },
     },
     drift: { name: 'night camera (low light, shot and read noise, dark signal, limited auto-gain, 8-bit)', ...NIGHT_CAMERA },
-    base: { path: 'base/model.json', format: 'tfjs', architecture: ARCHITECTURE, inputShape: [null, PIXELS], epochsChosenOnValidation: trained.epochs, validationHistory: trained.history.map(round), parameters: 784 * 64 + 64 + 64 * 10 + 10 },
+    base: { path: 'base/model.json', format: 'tfjs', architecture: ARCHITECTURE, inputShape: [null, PIXELS], epochsChosenOnValidation: record.epochs, validationHistory: record.history.map(round), parameters: 784 * 64 + 64 + 64 * 10 + 10 },
     validation: { original: round(baseOriginal), night: round(baseDrifted), drop: round(baseOriginal - baseDrifted) },
     hardExampleMining: { name: 'CrossEntropy', selectedOn: 'validation (night)', rule: 'threshold with the best F1 of flagging the base model\'s mistakes', table: table.map((r) => ({ ...r, flagged: round(r.flagged), precision: round(r.precision), recall: round(r.recall), f1: round(r.f1) })), threshold: threshold.threshold },
     fineTuning: {

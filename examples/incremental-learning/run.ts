@@ -136,7 +136,7 @@ interface Progress {
 async function labelUntilDone(kc: k8s.KubeConfig, labeller: Labeller, statsFile: string, cycles: number, deadline: number, log: (line: string) => void): Promise<Progress> {
   let after = 0;
   let waitingForRound = 0;
-  let lastLine = '';
+  let lastState = '';
   for (;;) {
     if (Date.now() > deadline) throw new Error(`the scenario did not complete ${cycles} cycles in time; see kubectl get il ${JOB} -o yaml`);
     const job = await readJob(kc).catch(() => undefined);
@@ -148,9 +148,10 @@ async function labelUntilDone(kc: k8s.KubeConfig, labeller: Labeller, statsFile:
       // The next sitting labels what the now-serving model finds hard, as the simulation did.
       const serving = (stats?.swaps.length ?? 0) >= deploys;
       const latest = job.status?.conditions?.at(-1);
-      const line = `round ${round}: ${latest ? `${latest.stage}/${latest.type}` : 'starting'}; ${stats?.inferenceRequests ?? 0} frames answered, ${stats?.hardExamples ?? 0} hard, ${labeller.labelled} labelled, ${stats?.swaps.length ?? 0} swaps`;
-      if (line !== lastLine) log(`  ${line}`);
-      lastLine = line;
+      // One line per stage change or swap, with the stream's counters at that moment.
+      const state = `round ${round}: ${latest ? `${latest.stage}/${latest.type}` : 'starting'}, ${stats?.swaps.length ?? 0} swap(s)`;
+      if (state !== lastState) log(`  ${state}; ${stats?.inferenceRequests ?? 0} frames answered, ${stats?.hardExamples ?? 0} hard, ${labeller.labelled} labelled`);
+      lastState = state;
       if (completed >= cycles && serving) return { job, stats };
       if (waitingForRound > 0 && completed >= waitingForRound && serving) {
         waitingForRound = 0;

@@ -88,9 +88,12 @@ export interface SimulationInput {
 
 export interface SimulationResult {
   settings: FineTuneSettings;
+  seed: number;
   /** Validation accuracy after each cycle (deployed model). */
   drifted: number[];
   original: number[];
+  /** Original validation accuracy of each cycle's trained model, deployed or not (what forgetting costs). */
+  trainedOriginal: number[];
   deployed: number;
 }
 
@@ -107,17 +110,20 @@ function take(data: ClassifierData, rows: readonly number[]): ClassifierData {
 
 /**
  * Runs `cycles` mine → label → fine-tune (with replay) → evaluate → deploy rounds as the system
- * does: the deployed model mines the next camera frames; the first trainProb of a batch trains, the
- * rest decides (deployed when the new model beats the old there without losing more than
+ * does: the deployed model mines the next camera frames; the first trainProb of a batch trains
+ * (from the last trained model, deployed or not, as Sedna's LC hands it to the next round), the
+ * rest decides (deployed when the new model beats the deployed one there without losing more than
  * `forgetting` on original validation).
  */
 export async function simulateCycles(input: SimulationInput, settings: FineTuneSettings, forgetting: number): Promise<SimulationResult> {
   let deployed = await input.base();
+  let lastTrained = deployed.getWeights();
   const baseOriginal = (await deployed.evaluate(input.validation.original))['accuracy']!;
   let position = 0;
   let deploys = 0;
   const drifted: number[] = [];
   const original: number[] = [];
+  const trainedOriginal: number[] = [];
   const evalRows: number[] = [];
   for (let cycle = 1; cycle <= input.cycles; cycle++) {
     const hard: number[] = [];
@@ -131,16 +137,19 @@ export async function simulateCycles(input: SimulationInput, settings: FineTuneS
     const trainCount = Math.floor(input.trainProb * hard.length);
     evalRows.push(...hard.slice(trainCount));
     const candidate = await input.base();
-    candidate.setWeights(deployed.getWeights());
+    candidate.setWeights(lastTrained);
     await candidate.train(withReplay(take(input.camera, hard.slice(0, trainCount)), input.replayPool, settings.replayShare, input.seed + cycle), {
       epochs: settings.epochs,
       learningRate: settings.learningRate,
       batchSize: settings.batchSize,
       seed: input.seed + 100 + cycle,
     });
+    lastTrained = candidate.getWeights();
     const evalSet = take(input.camera, evalRows);
     const better = (await candidate.evaluate(evalSet))['accuracy']! > (await deployed.evaluate(evalSet))['accuracy']!;
-    const kept = (await candidate.evaluate(input.validation.original))['accuracy']! >= baseOriginal - forgetting;
+    const candidateOriginal = (await candidate.evaluate(input.validation.original))['accuracy']!;
+    trainedOriginal.push(candidateOriginal);
+    const kept = candidateOriginal >= baseOriginal - forgetting;
     if (better && kept) {
       deployed.dispose();
       deployed = candidate;
@@ -150,5 +159,5 @@ export async function simulateCycles(input: SimulationInput, settings: FineTuneS
     original.push((await deployed.evaluate(input.validation.original))['accuracy']!);
   }
   deployed.dispose();
-  return { settings, drifted, original, deployed: deploys };
+  return { settings, seed: input.seed, drifted, original, trainedOriginal, deployed: deploys };
 }

@@ -26,6 +26,8 @@ export interface LocalManagerContext {
   logger: Logger;
   /** Prefix of node paths in CRs (Sedna's ROOTFS_MOUNT_DIR); '' for none. */
   rootfs: string;
+  /** Where this LC keeps a node path Sedna fixes (/var/lib/sedna/…; src/lc/node-paths.ts); absent: the rootfs rule. */
+  nodePath?: (path: string) => string;
   /** Period of backup polls (dataset index re-reads), when the LC was told one. */
   pollIntervalMs?: number;
   /** Another feature's local manager by feature name (an IL job watching its Dataset), once all are made. */

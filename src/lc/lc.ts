@@ -15,6 +15,7 @@ import { GmLink } from './gm-link.ts';
 import type { Kubelet, KubeletOptions } from './kubelet/index.ts';
 import type { ServiceProxy } from './kubelet/service-proxy.ts';
 import { ModelManager } from './models.ts';
+import { embeddedHostPaths, type HostPathMap, mapHostPath } from './node-paths.ts';
 import { isSednaObject, resourceKey, type SednaObject } from './objects.ts';
 import { SqliteOutbox } from './outbox.ts';
 import { WorkerServer } from './server.ts';
@@ -51,6 +52,8 @@ export interface LocalControllerOptions {
   maxPendingMessages?: number;
   /** Prefix of node paths in CRs (Sedna's ROOTFS_MOUNT_DIR); default none. */
   rootfs?: string;
+  /** hostPath prefixes kept elsewhere; default with the kubelet: /var/lib/sedna → <dataDir>/var/lib/sedna. */
+  hostPathMap?: HostPathMap;
   datasetPollMs?: number;
   reconnect?: BackoffOptions;
   heartbeat?: HeartbeatOptions;
@@ -149,6 +152,7 @@ export class LocalController {
           podLogDir,
           workDir: workDir ?? join(options.dataDir, 'kubelet'),
           lcServerUrl: `http://${host}:${port}`,
+          hostPathMap: this.hostPathMap(),
           processRecords: new SqliteProcessRecords(db.db, join(options.dataDir, 'pod-processes')),
         });
         this.kubeletInstance = kubelet;
@@ -163,6 +167,11 @@ export class LocalController {
       await this.stop();
       throw err;
     }
+  }
+
+  /** The node paths this LC keeps elsewhere (src/lc/node-paths.ts). */
+  private hostPathMap(): HostPathMap {
+    return this.options.hostPathMap ?? (this.options.kubelet ? embeddedHostPaths(this.options.dataDir) : {});
   }
 
   async stop(): Promise<void> {
@@ -259,6 +268,10 @@ export class LocalController {
         clock: options.clock ?? realClock,
         logger: this.logger.child({ feature: name }),
         rootfs: options.rootfs ?? '',
+        nodePath: (path) => {
+          const mapped = mapHostPath(path, this.hostPathMap());
+          return mapped !== path || !options.rootfs ? mapped : join(options.rootfs, path);
+        },
         ...(options.datasetPollMs !== undefined ? { pollIntervalMs: options.datasetPollMs } : {}),
         manager: (feature) => this.managers.get(feature),
       });

@@ -5,6 +5,7 @@
 // an LC restarted mid-cycle resumes its round and sample split.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import type { DatasetManager } from '../../src/features/dataset/local-manager.ts
 import { decideDeploy, deployStats } from '../../src/features/incrementallearning/deploy-decision.ts';
 import { edge as incrementalEdge } from '../../src/features/incrementallearning/edge.ts';
 import { type IncrementalLearningManager, JOB_LOOP_MS } from '../../src/features/incrementallearning/local-manager.ts';
+import { IncrementalLearning } from '../../src/features/incrementallearning/sdk.ts';
 import { EVAL_VERSIONS, emptySamples, split, trimEvalVersions } from '../../src/features/incrementallearning/samples.ts';
 import { LcDatabase } from '../../src/lc/db.ts';
 import type { LocalJobManager, LocalManagerContext } from '../../src/lc/edge-feature.ts';
@@ -198,6 +200,7 @@ describe('incremental learning manager (LC)', () => {
     const clock = new FakeClock(new Date(2026, 0, 5, 12, 0));
     dbPath = join(dir, 'second.db');
     const node = new Node(clock);
+    node.datasets.insert(dataset);
     node.models.insert(model('deploy-model'));
     const noGain = condition('Eval', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED, metrics: { precision: [0.75] } }, { format: 'pb', url: 'old', metrics: { precision: [0.7] } }] } });
     const trained = condition('Train', 'Completed', { output: { models: [{ format: 'pb', url: TRAINED }] } });
@@ -227,6 +230,8 @@ describe('incremental learning manager (LC)', () => {
     };
     base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
     base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
     base.spec.outputDir = '/out';
     manager.insert(base);
     await clock.advance(JOB_LOOP_MS);
@@ -239,6 +244,50 @@ describe('incremental learning manager (LC)', () => {
     manager.delete(base);
     await manager.stop(); // waits for the folder's removal too
     assert.equal(existsSync(join(rootfs, '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il')), false, 'a deleted job leaves no hot-update folder');
+    db.close();
+  });
+
+  it('with hot update and a listening inference worker: the LC pushes, the worker serves the model before its next poll', async () => {
+    const rootfs = join(dir, 'rootfs-push');
+    mkdirSync(join(rootfs, 'out/train/1'), { recursive: true });
+    writeFileSync(join(rootfs, 'out/train/1/model.json'), '{"bias": 7}');
+    writeFileSync(join(rootfs, 'initial.json'), '{"bias": 1}');
+    const clock = new FakeClock(new Date(2026, 0, 5, 13, 0));
+    const db = new LcDatabase(join(dir, 'push.db'));
+    const ctx: LocalManagerContext = { nodeName: 'edge-1', db, send: () => undefined, clock, logger: silentLogger(), rootfs, manager: () => undefined };
+    const manager = incrementalEdge.createLocalManager!(ctx) as IncrementalLearningManager;
+    const config = '/var/lib/sedna/model-hot-update/default/incrementallearningjob/push-il/model_config.json';
+    // The inference worker as the kubelet starts it: MODEL_HOT_UPDATE_CONFIG mapped to the node's folder.
+    const loadToy = async (path: string): Promise<{ predict: (x: number) => number }> => {
+      const { bias } = JSON.parse(await readFile(path, 'utf8')) as { bias: number };
+      return { predict: (x) => x + bias };
+    };
+    const worker = new IncrementalLearning<number, number>({
+      env: { MODEL_URL: join(rootfs, 'initial.json'), MODEL_HOT_UPDATE: 'true', MODEL_HOT_UPDATE_CONFIG: join(rootfs, config), MODEL_POLL_PERIOD_SECONDS: '3600' },
+      load: loadToy,
+      report: false,
+      clock: new FakeClock(),
+      logger: silentLogger(),
+    });
+    await worker.start();
+    assert.equal((await worker.inference(1))[0], 2);
+    const base = job([condition('Deploy', 'Ready', { input: { models: [{ format: 'json', url: '/out/train/1/model.json' }, { format: 'json', url: '/models/deploy.json' }] } }), condition('Deploy', 'Starting'), condition('Deploy', 'Running')]) as {
+      metadata: Record<string, unknown>;
+      spec: { deploySpec: { model: Record<string, unknown> }; outputDir: string };
+    };
+    (base.metadata as { name: string }).name = 'push-il';
+    base.metadata.annotations = { 'sedna.io/model-hot-update-config': config };
+    base.spec.deploySpec.model.hotUpdateEnabled = true;
+    // The inference worker's node is this one: its LC runs the hot update.
+    (base.spec.deploySpec as Record<string, unknown>).template = { spec: { nodeName: 'edge-1' } };
+    base.spec.outputDir = '/out';
+    manager.insert(base);
+    await clock.advance(JOB_LOOP_MS);
+    await manager.settled(); // the push is answered once the worker serves the model
+    assert.equal((await worker.inference(1))[0], 8);
+    assert.equal(worker.swapHistory.at(-1)?.via, 'push');
+    await worker.close();
+    await manager.stop();
     db.close();
   });
 });

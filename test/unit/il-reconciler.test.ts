@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { EdgeMessage } from '../../src/api/edge-protocol.ts';
+import type { KubeObject } from '../../src/api/meta.ts';
 import type { Dataset } from '../../src/api/sedna/dataset.ts';
 import { SEDNA_API_VERSION } from '../../src/api/sedna/index.ts';
 import type { IncrementalLearningJob, StageCondition } from '../../src/api/sedna/incremental-learning-job.ts';
@@ -315,5 +316,76 @@ describe('IncrementalLearningJob reconciler', () => {
       type: 'DirectoryOrCreate',
     });
     assert.equal((await current()).metadata.annotations?.[HOT_UPDATE_ANNOTATION], '/var/lib/sedna/model-hot-update/default/incrementallearningjob/helmet-il/model_config.json');
+  });
+
+  it('sends the job to the nodes of the stage it is in, not to every node (spec syncToEdge), and takes it back from a node it leaves', async () => {
+    const onNode = (name: string): IncrementalLearningJob['spec']['trainSpec']['template'] => ({ spec: { nodeName: name, containers: [{ name: 'worker', image: 'node' }] } });
+    const spread = job(true);
+    spread.spec.trainSpec.template = onNode('edge-train');
+    spread.spec.evalSpec.template = onNode('edge-eval');
+    spread.spec.deploySpec.template = onNode('edge-infer');
+    f.client.seed(JOBS, spread);
+    /** Nodes holding `kind/name` now: the last message to each was an insert. */
+    const holders = (kind = 'incrementallearningjob', name = 'helmet-il'): string[] => {
+      const last = new Map<string, string>();
+      for (const { node, message } of f.hub.sent) if (message.header.resourceKind === kind && message.header.resourceName === name) last.set(node, message.header.operation);
+      return [...last].filter(([, op]) => op === 'insert').map(([node]) => node).sort();
+    };
+    const settle = async (): Promise<void> => {
+      await reconcile();
+      await reconcile();
+    };
+    await until('Train/Waiting');
+    await settle();
+    assert.deepEqual(holders(), [EDGE], 'Train/Waiting: the dataset node only');
+    assert.deepEqual(holders('model', 'initial-model'), [EDGE]);
+
+    await report({ phase: 'Train', status: 'Ready', input: TRAIN_INPUT });
+    await settle();
+    assert.equal(await state(), 'Train/Starting');
+    assert.deepEqual(holders(), [EDGE, 'edge-train'], 'the train node holds the job to relay its worker\'s report');
+    await f.sync();
+    const live = (await f.client.list<Pod>(PODS)).items.find((p) => p.metadata.labels?.['incrementallearningjob.sedna.io/worker-type'] === 'train')!;
+    await f.client.updateStatus({ ...PODS, name: live.metadata.name! }, { ...live, status: { phase: 'Running' } });
+    await settle();
+    assert.equal(await state(), 'Train/Running');
+    await report({ phase: 'train', status: 'completed', output: { models: [TRAINED], ownerInfo: null } }, 'edge-train');
+    await until('Eval/Waiting');
+    await settle();
+    assert.deepEqual(holders(), [EDGE], 'the train node got a delete once training completed');
+
+    await report({ phase: 'Eval', status: 'Ready', input: { models: [TRAINED, { format: 'pb', url: '/models/deploy-model/model.pb' }], dataURL: '/output/data/eval/1/data.txt' } });
+    await settle();
+    assert.deepEqual(holders(), ['edge-eval', EDGE]);
+    await report({ phase: 'eval', status: 'completed', output: { models: [{ ...TRAINED, metrics: { precision: [0.9] } }, { format: 'pb', url: '/models/deploy-model/model.pb', metrics: { precision: [0.7] } }] } }, 'edge-eval');
+    await until('Deploy/Waiting');
+    await settle();
+    assert.deepEqual(holders(), ['edge-eval', EDGE], 'the deploy decision runs on the eval node');
+    assert.ok(holders('model', 'deploy-model').includes('edge-eval'), 'with the deploy Model');
+
+    await report({ phase: 'Deploy', status: 'Ready', input: { models: [TRAINED, { format: 'pb', url: '/models/deploy-model/model.pb' }] } }, 'edge-eval');
+    await settle();
+    assert.equal(await state(), 'Deploy/Starting');
+    assert.deepEqual(holders(), ['edge-infer', EDGE], 'hot update: the inference node holds the job; the eval node is done');
+    await report({ phase: 'deploy', status: 'completed', output: { models: null, ownerInfo: null } }, 'edge-infer');
+    await until('Train/Waiting');
+    await settle();
+    assert.deepEqual(holders(), ['edge-infer', EDGE], 'the inference node keeps it (its hot-update folder, its worker\'s reports)');
+    assert.ok(!f.hub.sent.some(({ node }) => node === 'cloud'), 'no node outside the job gets anything');
+  });
+
+  it('a malformed report is refused and named in an event on the job; a worker\'s failure cause lands on the condition', async () => {
+    await until('Train/Waiting');
+    f.client.clearActions();
+    await assert.rejects(report({ phase: 'train', status: 'ready', input: { models: 'all' } }), /input\.models must be a list/);
+    const events = f.client.objects<KubeObject & { reason?: string; message?: string; type?: string }>({ apiVersion: 'v1', plural: 'events', namespace: NS });
+    const event = events.find((e) => e.reason === 'MalformedReport');
+    assert.ok(event, 'a MalformedReport event');
+    assert.equal(event.type, 'Warning');
+    assert.match(event.message!, /from node edge-node was refused: .*input\.models must be a list/);
+    assert.equal(await state(), 'Train/Waiting', 'nothing of the job changed');
+    // A relayed worker failure (our SDK puts the cause in ownerInfo.message).
+    await report({ phase: 'train', status: 'failed', output: { models: null, ownerInfo: { message: 'train failed: out of memory' } } });
+    assert.equal((await last()).message, 'reported by lc: train failed: out of memory');
   });
 });

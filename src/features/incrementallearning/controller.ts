@@ -29,7 +29,8 @@ import {
   type Step,
   type WorkerView,
 } from './status.ts';
-import { handleIncrementalLearningUpstream, jobNodes } from './upstream.ts';
+import { stageNodes } from './nodes.ts';
+import { handleIncrementalLearningUpstream } from './upstream.ts';
 import {
   HOT_UPDATE_ANNOTATION,
   hotUpdateConfigPath,
@@ -76,7 +77,7 @@ function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
 export function incrementalLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<IncrementalLearningJob>; reconciler: IncrementalLearningReconciler } {
   // The Dataset informer is registered after the scaffold it serves (nodesFor reads it lazily).
   const lookup: { datasets?: Informer<Dataset> } = {};
-  const nodesFor = (job: IncrementalLearningJob): string[] => jobNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
+  const nodesFor = (job: IncrementalLearningJob): string[] => stageNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
   const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, {
     name: 'incrementallearning',
     primary: { kind: IL_KIND, plural: IL_PLURAL },

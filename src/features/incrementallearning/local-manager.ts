@@ -9,7 +9,8 @@
 // - Deploy/Waiting: the deploy decision (deploy-decision.ts); the trained model copied onto the
 //   deploy Model's URL (without hot update), then Deploy Ready, Failed or Completed (no deploy);
 // - Deploy/Running with hot update: the model copied into the hot-update folder and
-//   model_config.json rewritten, which the polling inference worker reloads.
+//   model_config.json rewritten, which the polling inference worker reloads; and pushed to the
+//   local inference worker (src/lib/hot-update/push.ts), which swaps at once.
 // The round, the sample split and the condition last acted on are in the LC's SQLite database,
 // written before a report is queued, so an LC restarted mid-cycle resumes without counting a
 // sample twice, losing one, or acting on the same condition again (Sedna's double train trigger).
@@ -23,13 +24,17 @@ import { resourceKey, type SednaObject } from '../../lc/objects.ts';
 import { compileTrigger, type Trigger } from '../../lc/triggers.ts';
 import { dataOf, latestOf, outputModels, type StageModel } from './data.ts';
 import { decideDeploy } from './deploy-decision.ts';
+import { nodeRoles, taskNode } from './nodes.ts';
 import { countOf, emptySamples, type SampleState, select, split, trimEvalVersions } from './samples.ts';
+import { type HotUpdateConfig, pushHotUpdate, writeHotUpdateConfig } from '../../lib/hot-update/index.ts';
 import { HOT_UPDATE_ANNOTATION, HOT_UPDATE_MOUNT } from './workers.ts';
 
 export const JOB_KIND = 'incrementallearningjob';
 export const MODEL_KIND = 'model';
 /** Sedna's job and data loop period. */
 export const JOB_LOOP_MS = 10_000;
+/** How long the LC waits for the inference worker to load a pushed model. */
+const PUSH_TIMEOUT_MS = 120_000;
 
 interface JobSpec {
   dataset: { name: string; trainProb: number };
@@ -197,13 +202,15 @@ export class IncrementalLearningManager implements LocalJobManager {
 
   private async loop(key: string, job: Job): Promise<void> {
     const before = this.state(job.object);
-    const dataset = (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name)?.source;
+    const held = (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name);
+    const dataset = held?.source;
     const splitState = dataset ? split(before, dataset.numberOfSamples, job.spec.dataset.trainProb) : before;
     let state: IlJobState = splitState === before ? before : { ...before, ...splitState };
     if (state !== before) this.ctx.db.saveJobState(key, state);
     const latest = conditionsOf(job.object).at(-1);
     // Until the GM's copy with conditions arrives (after an LC restart, for one) nothing is decided.
     if (!latest || state.handled === conditionKey(latest)) return;
+    if (!this.runsTask(job, latest, held !== undefined)) return;
     const samples = dataset?.samples ?? [];
     await this.ensureOutputDirs(job);
     const next = await this.stageTask(job, latest, state, samples);
@@ -212,6 +219,18 @@ export class IncrementalLearningManager implements LocalJobManager {
     // State first: a crash between the two loses at most this report, never repeats the task.
     this.ctx.db.saveJobState(key, state);
     if (next.report) this.ctx.send(this.message(job, next.report));
+  }
+
+  /**
+   * Whether this node runs the task of `latest` (the job may be held by several nodes, nodes.ts):
+   * train trigger and eval set where the Dataset is, the deploy decision on the eval node, the hot
+   * update on the deploy node (each falling back to the Dataset's node when unknown).
+   */
+  private runsTask(job: Job, latest: StageCondition, holdsDataset: boolean): boolean {
+    if (latest.stage !== 'Deploy') return holdsDataset;
+    const roles = nodeRoles({ metadata: job.object.metadata ?? {}, spec: job.object.spec as Parameters<typeof nodeRoles>[0]['spec'] }, undefined);
+    const node = taskNode(roles, latest.type === 'Waiting' ? 'eval' : 'deploy');
+    return node === undefined ? holdsDataset : node === this.ctx.nodeName;
   }
 
   private async stageTask(job: Job, latest: StageCondition, state: IlJobState, samples: string[]): Promise<{ state: IlJobState; report?: unknown } | undefined> {
@@ -282,12 +301,20 @@ export class IncrementalLearningManager implements LocalJobManager {
     if (!config || !trained) return undefined;
     const file = basename(trained.url.replace(/\/+$/, ''));
     await this.copyTo(trained.url, this.local(join(dirname(config), file)));
-    const content = { model_config: { model_path: `${HOT_UPDATE_MOUNT}/${file}`, model_update_time: new Date(this.ctx.clock.now()).toISOString() } };
-    const path = this.local(config);
-    await writeFile(`${path}.tmp`, JSON.stringify(content, null, 4));
-    await copyFile(`${path}.tmp`, path);
-    await rm(`${path}.tmp`, { force: true });
+    const update = { modelPath: `${HOT_UPDATE_MOUNT}/${file}`, updateTime: new Date(this.ctx.clock.now()).toISOString() };
+    await writeHotUpdateConfig(this.local(config), update);
+    // The push: the local inference worker swaps now rather than at its next poll. Not awaited by
+    // the loop (the worker answers once it serves the model); a worker that is not listening
+    // still finds the config at its next poll, and reports the deploy either way.
+    void this.track(this.push(job, this.local(dirname(config)), update));
     return { state };
+  }
+
+  private async push(job: Job, dir: string, update: HotUpdateConfig): Promise<void> {
+    const result = await pushHotUpdate(dir, update, { timeoutMs: PUSH_TIMEOUT_MS });
+    const name = job.object.metadata?.name;
+    if (result.pushed) this.ctx.logger.info({ job: name, version: update.updateTime, swapMs: result.outcome.swapMs }, 'the inference worker serves the deployed model (pushed)');
+    else this.ctx.logger.info({ job: name, version: update.updateTime, reason: result.reason }, 'hot update not pushed; the worker picks it up at its next poll');
   }
 
   /** The output model of the latest Train/Completed with the reference's format (Sedna's match). */
@@ -330,6 +357,7 @@ export class IncrementalLearningManager implements LocalJobManager {
   }
 
   private local(path: string): string {
+    if (this.ctx.nodePath) return this.ctx.nodePath(path);
     return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
   }
 

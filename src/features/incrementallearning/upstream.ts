@@ -12,6 +12,7 @@ import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-
 import { isApiError } from '../../controller/index.ts';
 import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
 import { checkStageData, StageDataError } from './data.ts';
+import { participatingNodes } from './nodes.ts';
 import { appendCondition, type ConditionType, latest } from './status.ts';
 import { IL_PLURAL } from './workers.ts';
 
@@ -29,11 +30,13 @@ export interface StageReport {
 
 /** A longer message is cut: it is for people reading the condition. */
 const MAX_MESSAGE = 1000;
+export const MALFORMED_REPORT = 'MalformedReport';
 
 export function parseReport(content: unknown): StageReport {
   if (typeof content !== 'object' || content === null || Array.isArray(content)) throw new RejectedMessage('incrementallearningjob report: content must be a JSON object');
-  const { phase, status, input, output, message } = content as Record<string, unknown>;
-  if (message !== undefined && typeof message !== 'string') throw new RejectedMessage('incrementallearningjob report: message must be a string');
+  const { phase, status, input, output, message: lcMessage } = content as Record<string, unknown>;
+  if (lcMessage !== undefined && typeof lcMessage !== 'string') throw new RejectedMessage('incrementallearningjob report: message must be a string');
+  const message = lcMessage ?? workerCause(output);
   const stage = typeof phase === 'string' ? STAGES[phase.toLowerCase()] : undefined;
   if (!stage) throw new RejectedMessage(`incrementallearningjob report: invalid condition stage (phase ${JSON.stringify(phase)}; want train, eval or deploy)`);
   const lower = typeof status === 'string' ? status.toLowerCase() : undefined;
@@ -49,12 +52,13 @@ export function parseReport(content: unknown): StageReport {
   }
 }
 
-/** The nodes that may report on a job: its Dataset's node and the nodes its stages ran on. */
-export function jobNodes(job: IncrementalLearningJob, datasetNode: string | undefined): string[] {
-  const annotations = job.metadata.annotations ?? {};
-  const nodes = [datasetNode, annotations['sedna.io/Train'], annotations['sedna.io/Eval'], annotations['sedna.io/Deploy']];
-  return [...new Set(nodes.filter((n): n is string => Boolean(n)))];
+/** A relayed worker's cause of failure (our SDK sends `ownerInfo.message`; Sedna's sends none). */
+function workerCause(output: unknown): string | undefined {
+  const ownerInfo = (output as { ownerInfo?: unknown } | null | undefined)?.ownerInfo;
+  const cause = (ownerInfo as { message?: unknown } | null | undefined)?.message;
+  return typeof cause === 'string' && cause !== '' ? cause : undefined;
 }
+
 
 async function datasetNode(ctx: FeatureContext, namespace: string, name: string): Promise<string | undefined> {
   if (!name) return undefined;
@@ -78,14 +82,22 @@ async function jobOf(ctx: FeatureContext, ref: { apiVersion: string; plural: str
 
 export async function handleIncrementalLearningUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
   const { namespace, resourceName } = message.header;
-  const report = parseReport(message.content);
-  if (!report.type) return;
   const target = { apiVersion: SEDNA_API_VERSION, plural: IL_PLURAL, namespace, name: resourceName };
+  let report: StageReport;
+  try {
+    report = parseReport(message.content);
+  } catch (err) {
+    // A malformed report is refused (nothing of the job changes) and said on the job, where its owner looks.
+    const job = err instanceof RejectedMessage ? await jobOf(ctx, target) : undefined;
+    if (job) await ctx.events.event(job, 'Warning', MALFORMED_REPORT, `a report from node ${node} was refused: ${(err as Error).message}`);
+    throw err;
+  }
+  if (!report.type) return;
   const job = await jobOf(ctx, target);
   if (!job) throw new RejectedMessage(`incrementallearningjob ${namespace}/${resourceName} (reported by node ${node}) does not exist`);
   const dsNode = await datasetNode(ctx, namespace, job.spec?.dataset?.name ?? '');
   const result = await ctx.status.update<IncrementalLearningJob>(target, (current, now) => {
-    const allowed = jobNodes(current, dsNode);
+    const allowed = participatingNodes(current, dsNode);
     if (!allowed.includes(node)) throw new RejectedMessage(`node ${node} reported on incrementallearningjob ${namespace}/${resourceName}, whose nodes are ${allowed.join(', ') || '(none)'}`);
     const stage = latest(current.status)?.stage ?? 'Train';
     if (stage !== report.stage) throw new RejectedMessage(`incrementallearningjob ${namespace}/${resourceName}: a ${report.stage} report while the job is in its ${stage} stage`);

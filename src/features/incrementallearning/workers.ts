@@ -25,7 +25,10 @@ import {
   type WorkerPod,
   WorkerSpecError,
 } from '../../gm/workers/index.ts';
+import { HOT_UPDATE_CONFIG_FILE, HOT_UPDATE_MOUNT } from '../../lib/hot-update/index.ts';
 import { inputModelUrls, type StageData } from './data.ts';
+
+export { HOT_UPDATE_CONFIG_FILE, HOT_UPDATE_MOUNT } from '../../lib/hot-update/index.ts';
 
 export const IL_KIND = incrementalLearningJobKind.kind;
 export const IL_PLURAL = incrementalLearningJobKind.plural;
@@ -42,9 +45,7 @@ export const STAGE_RUN_ANNOTATION = 'sedna.io/il-stage-run';
 export const DEPLOYED_MODEL_ANNOTATION = 'sedna.io/deployed-model';
 
 export const HOT_UPDATE_HOST_PREFIX = '/var/lib/sedna/model-hot-update';
-export const HOT_UPDATE_MOUNT = '/model-hot-update';
 export const HOT_UPDATE_VOLUME = 'sedna-model-hot-update-volume';
-export const HOT_UPDATE_CONFIG_FILE = 'model_config.json';
 export const HOT_UPDATE_ANNOTATION = 'sedna.io/model-hot-update-config';
 
 /** A Model or Dataset with its credential Secret, when it names one. */

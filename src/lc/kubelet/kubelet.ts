@@ -25,6 +25,7 @@ import { stopIdentified } from '../../lib/proc.ts';
 import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
 import { podStatusFor } from './status.ts';
 import type { Pod } from '../../api/workloads.ts';
+import type { HostPathMap } from '../node-paths.ts';
 
 export interface KubeletOptions {
   kubeConfig: k8s.KubeConfig;
@@ -60,6 +61,8 @@ export interface KubeletOptions {
   processRecords?: ProcessRecords;
   /** Told of every container event (Started, Killing, BackOff, Failed, Unhealthy) and pod sync, for /metrics. */
   metrics?: KubeletMetrics;
+  /** hostPath prefixes mapped to local folders (src/lc/node-paths.ts), as the LC maps them. */
+  hostPathMap?: HostPathMap;
 }
 
 /** What the kubelet reports for its metrics (src/lc/metrics.ts). */
@@ -367,6 +370,7 @@ export class Kubelet {
         backoff: this.options.crashBackoff ?? { initialMs: 10_000, maxMs: 300_000 },
         configRetryMs: this.options.configRetryMs ?? 5_000,
         hostPorts,
+        ...(this.options.hostPathMap ? { hostPathMap: this.options.hostPathMap } : {}),
         onChange: () => this.queue.add(key),
         ...(this.options.processRecords ? { records: this.options.processRecords } : {}),
         initialRestarts: this.carriedRestarts(pod),

@@ -18,6 +18,7 @@ import { containerArgv, type ImageRuntime, type ImageRuntimes, resolveImage } fr
 import { ContainerProber, containerProbes, type ProbeKind, type ProbeTarget } from './probes.ts';
 import type { ContainerProcessState, TerminationRecord } from './status.ts';
 import type { Container, Pod } from '../../api/workloads.ts';
+import { type HostPathMap, mapHostPath } from '../node-paths.ts';
 
 export interface BackoffOptions {
   /** Delay before the second restart; doubles per further crash (Kubernetes: 10 s). */
@@ -49,6 +50,8 @@ export interface PodWorkerDeps {
   records?: ProcessRecords;
   /** Restarts a previous kubelet already counted, per container name (they go on counting). */
   initialRestarts?: Record<string, number>;
+  /** hostPath prefixes mapped to local folders (the LC's map). */
+  hostPathMap?: HostPathMap;
 }
 
 /** Where a pod's files live on the host. */
@@ -164,8 +167,9 @@ export class PodWorker {
     const namespace = this.pod.metadata.namespace ?? 'default';
     for (const volume of this.pod.spec?.volumes ?? []) {
       if (volume.hostPath) {
-        if (volume.hostPath.type === 'DirectoryOrCreate') mkdirSync(volume.hostPath.path, { recursive: true });
-        out.set(volume.name, volume.hostPath.path);
+        const path = mapHostPath(volume.hostPath.path, this.deps.hostPathMap);
+        if (volume.hostPath.type === 'DirectoryOrCreate') mkdirSync(path, { recursive: true });
+        out.set(volume.name, path);
         continue;
       }
       if (volume.persistentVolumeClaim) {

@@ -5,6 +5,7 @@
 // daytime ones. The system run then uses what this picked; the test sets are not read here.
 import { crossEntropyConfidence } from '../../src/lib/hem/index.ts';
 import type { ClassifierData, TfjsClassifier } from '../../src/lib/backends/tfjs-classifier.ts';
+import { subset } from '../federated-learning/simulation.ts';
 import { CLASSES } from './model.ts';
 import { withReplay, type FineTuneSettings } from './replay.ts';
 
@@ -97,17 +98,6 @@ export interface SimulationResult {
   deployed: number;
 }
 
-function take(data: ClassifierData, rows: readonly number[]): ClassifierData {
-  const size = data.x.length / data.count;
-  const x = new Float32Array(rows.length * size);
-  const y = new Uint8Array(rows.length);
-  rows.forEach((row, i) => {
-    x.set(data.x.subarray(row * size, (row + 1) * size), i * size);
-    y[i] = data.y[row]!;
-  });
-  return { x, y, count: rows.length };
-}
-
 /**
  * Runs `cycles` mine → label → fine-tune (with replay) → evaluate → deploy rounds as the system
  * does: the deployed model mines the next camera frames; the first trainProb of a batch trains
@@ -129,7 +119,7 @@ export async function simulateCycles(input: SimulationInput, settings: FineTuneS
     const hard: number[] = [];
     while (hard.length < input.batch && position < input.camera.count) {
       const end = Math.min(input.camera.count, position + 500);
-      const window = take(input.camera, Array.from({ length: end - position }, (_, i) => position + i));
+      const window = subset(input.camera, Array.from({ length: end - position }, (_, i) => position + i));
       const confidence = confidences(await probabilitiesOf(deployed, window));
       for (let i = 0; i < confidence.length && hard.length < input.batch; i++) if (confidence[i]! < input.threshold) hard.push(position + i);
       position = end;
@@ -138,14 +128,14 @@ export async function simulateCycles(input: SimulationInput, settings: FineTuneS
     evalRows.push(...hard.slice(trainCount));
     const candidate = await input.base();
     candidate.setWeights(lastTrained);
-    await candidate.train(withReplay(take(input.camera, hard.slice(0, trainCount)), input.replayPool, settings.replayShare, input.seed + cycle), {
+    await candidate.train(withReplay(subset(input.camera, hard.slice(0, trainCount)), input.replayPool, settings.replayShare, input.seed + cycle), {
       epochs: settings.epochs,
       learningRate: settings.learningRate,
       batchSize: settings.batchSize,
       seed: input.seed + 100 + cycle,
     });
     lastTrained = candidate.getWeights();
-    const evalSet = take(input.camera, evalRows);
+    const evalSet = subset(input.camera, evalRows);
     const better = (await candidate.evaluate(evalSet))['accuracy']! > (await deployed.evaluate(evalSet))['accuracy']!;
     const candidateOriginal = (await candidate.evaluate(input.validation.original))['accuracy']!;
     trainedOriginal.push(candidateOriginal);

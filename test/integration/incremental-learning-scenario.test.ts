@@ -2,13 +2,14 @@
 // the embedded system: the committed base model serves the night camera through the SDK, hard
 // examples are labelled into the Dataset, the LC's trigger, the train and eval workers and the
 // deploy condition run twice, the new model is hot-swapped while the stream goes on, and the test
-// sets are scored once at the end. Asserts the result file's shape and the issue's targets.
+// sets are scored once at the end. Asserts the result file's shape and the issue's targets (the
+// swap time's only by its presence: timings are the bench's).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runIncrementalLearningScenario } from '../../examples/incremental-learning/run.ts';
-import { checkTargets, type IncrementalResults } from '../../examples/incremental-learning/results.ts';
+import { checkTargets, formatResults, type IncrementalResults } from '../../examples/incremental-learning/results.ts';
 import { startCluster, type LocalCluster } from '../helpers/cluster.ts';
 
 describe('incremental learning on Fashion-MNIST at night, end to end (npm run example:incremental-learning)', { timeout: 900_000 }, () => {
@@ -41,8 +42,11 @@ describe('incremental learning on Fashion-MNIST at night, end to end (npm run ex
     assert.deepEqual(saved.splits, { original: 40_000, camera: 10_000, validation: { original: 5000, night: 5000 }, test: { original: 5000, night: 5000 } });
   });
 
-  it('meets the targets: +10 points at night, ≤ 2 points forgotten, no failed inference, swap p99 ≤ 100 ms', () => {
-    const missed = checkTargets(results).filter((t) => !t.met);
+  // Swap time is a timing claim: the rules measure those in bench/ (npm run bench:incremental-learning),
+  // never in a test on a shared machine; it is printed here and checked for presence above.
+  it('meets the targets: +10 points at night, ≤ 2 points forgotten, no failed inference', (t) => {
+    t.diagnostic(formatResults(results));
+    const missed = checkTargets(results).filter((c) => !c.met && !c.name.startsWith('swap'));
     assert.deepEqual(missed, [], `${lines.join('\n')}`);
     assert.ok(results.baseAccuracy < results.originalAccuracyBefore - 0.15, 'the drift costs the base model at least 15 points');
   });

@@ -129,7 +129,7 @@ export function compare(operator: string, value: number, threshold: number): boo
 }
 
 /** `name` or `name[i]` (the stat must then be a list with more than i items); undefined = missing. */
-function lookupMetric(metric: string, stats: Stats): unknown {
+export function lookupMetric(metric: string, stats: Stats): unknown {
   const open = metric.indexOf('[');
   if (open < 0) return Object.hasOwn(stats, metric) ? stats[metric] : undefined;
   const base = metric.slice(0, open).trim();

@@ -42,6 +42,8 @@ function parseKeyValueList(variable: string, raw: string | undefined): Record<st
   } catch (err) {
     throw new ConfigError(`${variable} is not valid JSON (${(err as Error).message}); expected a list of {"key","value"} objects`);
   }
+  // JSON null is what Sedna's GM writes for no parameters (json.loads gives None: no parameters).
+  if (list === null) return {};
   if (!Array.isArray(list)) throw new ConfigError(`${variable} must be a JSON list of {"key","value"} objects`);
   const param: Record<string, string> = {};
   for (const entry of list as unknown[]) {

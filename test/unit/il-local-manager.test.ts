@@ -130,6 +130,17 @@ describe('incremental learning: samples and the deploy decision', () => {
     assert.ok(!one.deploy && /exactly 2/.test(one.reason));
     const scalar = decideDeploy(evalDone([{ precision: 0.9 }, { precision: [0.7] }]), trigger, now);
     assert.ok(!scalar.deploy && /precision is not a list of numbers/.test(scalar.reason));
+    // A condition that cannot be evaluated on the metrics says why (Sedna's is silently false).
+    const metrics = evalDone([{ accuracy: [0.9] }, { accuracy: [0.7] }]);
+    const spec = (metric: string, operator = '>'): unknown => ({ condition: { operator, threshold: 0.1, metric } });
+    const typo = decideDeploy(metrics, compileTrigger(spec('precision_delta[0]')), now, spec('precision_delta[0]'));
+    assert.ok(!typo.deploy && typo.unevaluable);
+    assert.match(typo.reason, /metric "precision_delta\[0\]" is not in the evaluation's metrics \(accuracy\[1\], accuracy_delta\[1\]\)/);
+    const list = decideDeploy(metrics, compileTrigger(spec('accuracy_delta')), now, spec('accuracy_delta'));
+    assert.ok(!list.deploy && /not a number \(a list needs an index, e.g. accuracy_delta\[0\]\)/.test(list.reason));
+    const operator = decideDeploy(metrics, compileTrigger(spec('accuracy_delta[0]', '~')), now, spec('accuracy_delta[0]', '~'));
+    assert.ok(!operator.deploy && /unknown operator "~"/.test(operator.reason));
+    assert.equal(decideDeploy(metrics, compileTrigger(spec('accuracy_delta[0]')), now, spec('accuracy_delta[0]')).deploy, true);
   });
 });
 
@@ -207,6 +218,21 @@ describe('incremental learning manager (LC)', () => {
     node.il.insert(job([trained, noGain, condition('Deploy', 'Waiting')]));
     await loop(node, clock);
     assert.deepEqual(node.reports().at(-1), { phase: 'Deploy', status: 'Completed', message: 'not deployed: the deploy trigger did not fire' });
+
+    // A deploy condition on a metric the evaluation did not report: Failed with the cause (the GM
+    // retries the decision), and once the job names a reported metric, the retry deploys.
+    const typo = job([trained, noGain, condition('Deploy', 'Waiting')]) as { spec: { deploySpec: { trigger: unknown } }; status: { conditions: StageCondition[] } };
+    typo.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 0.01, metric: 'recall_delta[0]' } };
+    node.il.insert(typo);
+    await loop(node, clock);
+    const failed = node.reports().at(-1) as { phase: string; status: string; message: string };
+    assert.equal(`${failed.phase}/${failed.status}`, 'Deploy/Failed');
+    assert.match(failed.message, /the deploy trigger cannot be evaluated: metric "recall_delta\[0\]" is not in the evaluation's metrics/);
+    typo.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 0.01, metric: 'precision_delta[0]' } };
+    typo.status.conditions = [...typo.status.conditions, condition('Deploy', 'Failed'), condition('Deploy', 'Waiting')];
+    node.il.insert(typo);
+    await loop(node, clock);
+    assert.equal((node.reports().at(-1) as { status: string }).status, 'Ready', 'fixed: the retried decision deploys');
 
     node.il.insert(job([condition('Train', 'Completed', { output: { models: [] } }), condition('Eval', 'Waiting')]));
     await loop(node, clock);

@@ -388,4 +388,23 @@ describe('IncrementalLearningJob reconciler', () => {
     await report({ phase: 'train', status: 'failed', output: { models: null, ownerInfo: { message: 'train failed: out of memory' } } });
     assert.equal((await last()).message, 'reported by lc: train failed: out of memory');
   });
+
+  it('names a trigger that cannot be evaluated on the latest condition and in an event, and clears it once fixed', async () => {
+    await until('Train/Waiting');
+    const broken = await current();
+    broken.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 'high' as unknown as number, metric: 'precision_delta[0]' } };
+    await f.client.update({ ...JOBS, name: 'helmet-il' }, broken);
+    const { writes } = await reconcile();
+    assert.ok(writes.includes('create events'));
+    const noted = await last();
+    assert.equal(`${noted.stage}/${noted.type}/${noted.reason}`, 'Train/Waiting/InvalidTrigger');
+    assert.match(noted.message!, /spec\.deploySpec\.trigger cannot be evaluated: invalid threshold "high"/);
+    const fixed = await current();
+    fixed.spec.deploySpec.trigger = { condition: { operator: '>', threshold: 0.1, metric: 'precision_delta[0]' } };
+    await f.client.update({ ...JOBS, name: 'helmet-il' }, fixed);
+    await reconcile();
+    const cleared = await last();
+    assert.equal(cleared.reason, undefined);
+    assert.equal(`${cleared.stage}/${cleared.type}`, 'Train/Waiting', 'the job goes on from where it was');
+  });
 });

@@ -90,6 +90,12 @@ describe('IncrementalLearning SDK', () => {
       { format: 'pb', url: '/m/old.pb', metrics: { precision: [0.6] } },
     ]);
     assert.deepEqual(reports[0]!.body.results, results);
+    // Under the embedded kubelet, each entry of MODEL_URLS is found through the mount table.
+    const mounted = new IncrementalLearning({ env: envOf({ MODEL_URLS: '/home/data/m/new.pb;/home/data/m/old.pb', SEDNA_VOLUME_MOUNTS: JSON.stringify({ '/home/data/m': '/srv/models' }) }), report: false, logger: silentLogger() });
+    const opened: string[] = [];
+    const reported = await mounted.evaluate({ evaluate: (_data: number[], path) => (opened.push(path), { precision: 1 }) }, [1]);
+    assert.deepEqual(opened, ['/srv/models/new.pb', '/srv/models/old.pb']);
+    assert.deepEqual(reported.map((m) => m.url), ['/m/new.pb', '/m/old.pb'], 'reported as Sedna does: the data path prefix removed');
     assert.equal(reports[0]!.body.kind, 'eval');
   });
 

@@ -27,6 +27,8 @@ describe('algorithmFromEnv', () => {
   it('no name → undefined; no parameters → empty map', () => {
     assert.equal(algorithmFromEnv('HEM', {}, { HEM_PARAMETERS: '[]' }), undefined);
     assert.deepEqual(algorithmFromEnv('HEM', {}, { HEM_NAME: 'Random' }), { method: 'Random', param: {} });
+    // What Sedna's GM writes for a hardExampleMining without parameters (the IL inference worker).
+    assert.deepEqual(algorithmFromEnv('HEM', {}, { HEM_NAME: 'IBT', HEM_PARAMETERS: 'null' }), { method: 'IBT', param: {} });
   });
   it('unparsable JSON is a ConfigError naming the variable (stricter than Sedna)', () => {
     assert.throws(() => algorithmFromEnv('HEM', {}, { HEM_NAME: 'IBT', HEM_PARAMETERS: '[{' }), (err: Error) => err instanceof ConfigError && err.message.includes('HEM_PARAMETERS'));

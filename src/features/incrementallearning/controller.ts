@@ -15,12 +15,14 @@ import { dateOf } from '../../lib/clock.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
 import { FeatureReconciler, FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
 import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive, WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
+import { compileTrigger } from '../../lc/triggers.ts';
 import { dataOf } from './data.ts';
 import {
   appendCondition,
   currentRun,
   DATASET_NOT_FOUND,
   INVALID_INPUT,
+  INVALID_TRIGGER,
   latest,
   MODEL_NOT_FOUND,
   nextStep,
@@ -67,6 +69,18 @@ class Problem extends Error {
   ) {
     super(message);
   }
+}
+
+/** A train or deploy trigger the LC cannot compile (it keeps the job and runs nothing until fixed). */
+function triggerProblem(job: IncrementalLearningJob): Problem | undefined {
+  for (const [field, spec] of [['spec.trainSpec.trigger', job.spec?.trainSpec?.trigger], ['spec.deploySpec.trigger', job.spec?.deploySpec?.trigger]] as const) {
+    try {
+      compileTrigger(spec);
+    } catch (err) {
+      return new Problem(INVALID_TRIGGER, `${field} cannot be evaluated: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
 }
 
 function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
@@ -133,12 +147,12 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
       await this.write(job, { append: { type: 'Waiting', stage: 'Train' } });
       return;
     }
-    let problem: Problem | undefined;
+    let problem: Problem | undefined = triggerProblem(job);
     let inference: Deployment | undefined;
     try {
       inference = await this.applyInference(job);
     } catch (err) {
-      problem = this.asProblem(err);
+      problem ??= this.asProblem(err);
     }
     await this.syncModels(job);
     const view = this.view(job, inference);

@@ -276,7 +276,12 @@ export class IncrementalLearningManager implements LocalJobManager {
   private async deployTask(job: Job, state: IlJobState, hot: boolean): Promise<{ state: IlJobState; report: unknown }> {
     const deployModel = this.model(job, job.spec.deploySpec.model.name);
     const trained = deployModel && this.trainedModel(job, deployModel);
-    const decision = decideDeploy(conditionsOf(job.object), job.deploy, dateOf(this.ctx.clock));
+    const decision = decideDeploy(conditionsOf(job.object), job.deploy, dateOf(this.ctx.clock), job.spec.deploySpec.trigger);
+    if (!decision.deploy && decision.unevaluable) {
+      // Failed, not Completed: the GM retries the decision (backoff) once the job or the metrics are fixed.
+      this.ctx.logger.warn({ job: job.object.metadata?.name, reason: decision.reason }, 'the deploy condition cannot be evaluated');
+      return { state, report: { phase: 'Deploy', status: 'Failed', message: decision.reason } };
+    }
     if (!decision.deploy || !deployModel || !trained) {
       const reason = decision.deploy ? 'no trained model of the deploy model\'s format' : decision.reason;
       this.ctx.logger.info({ job: job.object.metadata?.name, reason }, 'no deploy this round');

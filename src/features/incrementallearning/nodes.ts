@@ -47,14 +47,18 @@ export function stageNodes(job: JobLike, datasetNode: string | undefined): strin
   const hot = job.spec?.deploySpec?.model?.hotUpdateEnabled === true;
   const latest = job.status?.conditions?.at(-1);
   const nodes = [roles.dataset];
-  if (hot && job.status?.conditions?.some((c) => c.stage === 'Deploy' && c.type !== 'Waiting')) nodes.push(...roles.deploy);
+  // The inference node keeps the job once a hot update began, even while the Dataset is missing:
+  // a node that loses the job removes its hot-update folder, the deployed model with it.
+  const keep = hot && job.status?.conditions?.some((c) => c.stage === 'Deploy' && c.type !== 'Waiting') ? roles.deploy : [];
+  if (!roles.dataset) return present(...keep);
+  nodes.push(...keep);
   if (latest && ACTIVE.has(latest.type)) {
     if (latest.stage === 'Train') nodes.push(...roles.train);
     if (latest.stage === 'Eval') nodes.push(...roles.eval);
     if (latest.stage === 'Deploy' && hot && latest.type !== 'Ready') nodes.push(...roles.deploy);
   }
   if (latest?.stage === 'Deploy' && (latest.type === 'Waiting' || latest.type === 'Ready')) nodes.push(...roles.eval);
-  return roles.dataset ? present(...nodes) : [];
+  return present(...nodes);
 }
 
 /** The node that runs a task of one role: the role's first node, else the dataset's. */

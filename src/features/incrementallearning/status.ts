@@ -28,8 +28,9 @@ export const WAITING_FOR_REPORT = 'WaitingForReport';
 export const MODEL_NOT_FOUND = 'ModelNotFound';
 export const DATASET_NOT_FOUND = 'DatasetNotFound';
 export const INVALID_INPUT = 'InvalidStageInput';
+export const INVALID_TRIGGER = 'InvalidTrigger';
 /** Reasons the controller sets on the latest condition for a problem it is waiting on. */
-export const PROBLEM_REASONS = new Set([MODEL_NOT_FOUND, DATASET_NOT_FOUND, INVALID_INPUT]);
+export const PROBLEM_REASONS = new Set([MODEL_NOT_FOUND, DATASET_NOT_FOUND, INVALID_INPUT, INVALID_TRIGGER]);
 
 const NEXT_STAGE: Record<Stage, Stage> = { Train: 'Eval', Eval: 'Deploy', Deploy: 'Train' };
 

@@ -21,11 +21,12 @@
 //   that is neither is an error naming it, not a deploy condition that can never be evaluated;
 // - a train or eval worker whose estimator throws reports `failed` (the GM retries the stage with
 //   backoff) before rethrowing, instead of leaving the GM to notice a failed pod.
-import { extname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError, type Env, workerContext, type WorkerContext } from '../../lib/context.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { removePathPrefix } from '../../lib/file-ops/paths.ts';
+import { mountedPath, removePathPrefix } from '../../lib/file-ops/paths.ts';
 import { hemFromEnv, type HardExampleMining } from '../../lib/hem/index.ts';
 import { HotSwapSlot, HotUpdater, type HotUpdateResult, type Swappable } from '../../lib/hot-update/index.ts';
 import { LcClient } from '../../lib/lc-client.ts';
@@ -175,6 +176,8 @@ export class IncrementalLearning<I = unknown, O = unknown> {
     try {
       const metrics = metricLists(await trainer.train(trainData, validData));
       const path = this.modelPath;
+      // Sedna's IncrementalLearning creates the MODEL_URL folder; the LC made only its parent.
+      await mkdir(dirname(path), { recursive: true });
       await trainer.save(path);
       const info = this.modelInfo(path, metrics, options.format);
       await this.report('train', 'completed', [info]);
@@ -192,7 +195,7 @@ export class IncrementalLearning<I = unknown, O = unknown> {
       if (urls.length === 0 && this.context.modelUrl) urls.push(this.context.modelUrl);
       if (urls.length === 0) throw new ConfigError('neither MODEL_URLS nor MODEL_URL is set: nothing to evaluate');
       const results: ModelInfo[] = [];
-      for (const url of urls) results.push(this.modelInfo(url, metricLists(await evaluator.evaluate(data, url)), options.format));
+      for (const url of urls) results.push(this.modelInfo(url, metricLists(await evaluator.evaluate(data, mountedPath(url, this.env))), options.format));
       await this.report('eval', 'completed', results);
       return results;
     } catch (err) {

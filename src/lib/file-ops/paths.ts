@@ -50,3 +50,24 @@ export function removePathPrefix(value: string, prefix: string): string {
   const bare = prefix.replace(/\/+$/, '');
   return bare !== '' && value.startsWith(bare) ? value.slice(bare.length) : value;
 }
+
+/**
+ * A container path as this process sees it: under the embedded kubelet a pod is a local process,
+ * which rewrites whole env values under a mountPath to host paths but not each entry of a list
+ * (MODEL_URLS is `a;b`); the mount table it passes (SEDNA_VOLUME_MOUNTS) maps the rest. In a real
+ * container there is no table and the path is used as is.
+ */
+export function mountedPath(path: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const raw = env.SEDNA_VOLUME_MOUNTS;
+  if (!raw) return path;
+  let table: Record<string, string>;
+  try {
+    table = JSON.parse(raw) as Record<string, string>;
+  } catch {
+    return path;
+  }
+  const mount = Object.keys(table)
+    .sort((a, b) => b.length - a.length)
+    .find((m) => path === m || path.startsWith(`${m}/`));
+  return mount === undefined ? path : table[mount]! + path.slice(mount.length);
+}

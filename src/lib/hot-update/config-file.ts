@@ -2,9 +2,10 @@
 // `{"model_config": {"model_path": "/model-hot-update/<file>", "model_update_time": "<time>"}}`
 // beside the model it deployed; an inference worker reloads when `model_update_time` changes.
 // The file is replaced by a rename, so a reader never sees half of it.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { writeStreamAtomically } from '../file-ops/atomic.ts';
 
 export const HOT_UPDATE_CONFIG_FILE = 'model_config.json';
 /** Where Sedna mounts the node's hot-update folder in the inference container. */
@@ -53,16 +54,8 @@ export async function readHotUpdateConfig(path: string): Promise<HotUpdateConfig
 }
 
 /** Writes the config by a rename in the same folder. */
-export async function writeHotUpdateConfig(path: string, config: HotUpdateConfig): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
-  try {
-    await writeFile(partial, encodeHotUpdateConfig(config));
-    await rename(partial, path);
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw err;
-  }
+export function writeHotUpdateConfig(path: string, config: HotUpdateConfig): Promise<void> {
+  return writeStreamAtomically(Readable.from([encodeHotUpdateConfig(config)]), path);
 }
 
 /**

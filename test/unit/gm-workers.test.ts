@@ -105,6 +105,22 @@ describe('storage injection (§2.3.4–2.3.6)', () => {
     assert.equal(out.spec.containers[0]!.env!.find((e) => e.name === 'MODEL_URL')!.value, '/home/data/code/data');
   });
 
+  it('two long host paths that Sedna\'s name cuts alike get two volumes, each mounted from its own folder', () => {
+    const root = '/tmp/sedna-il-scenario-1Aj4sA/examples/incremental-learning/output';
+    const out = injectStorage(template(), [
+      { envName: 'MODEL_URL', urls: [{ url: `${root}/train/1` }] },
+      { envName: 'TRAIN_DATASET_URL', urls: [{ url: `${root}/data/train/1/data.txt` }] },
+    ]);
+    const volumes = out.spec.volumes!;
+    assert.equal(volumes.length, 2);
+    assert.notEqual(volumes[0]!.name, volumes[1]!.name);
+    assert.ok(volumes.every((v) => v.name.length <= 63 && /^[a-z0-9-]+$/.test(v.name)), volumes.map((v) => v.name).join(' '));
+    const mounts = out.spec.containers[0]!.volumeMounts!;
+    const hostOf = (mountPath: string): string | undefined => volumes.find((v) => v.name === mounts.find((m) => m.mountPath === mountPath)?.name)?.hostPath?.path;
+    assert.equal(hostOf(`/home/data${root}/train/`), `${root}/train/`);
+    assert.equal(hostOf(`/home/data${root}/data/train/1/`), `${root}/data/train/1/`);
+  });
+
   it('s3: the storage initializer downloads into /downloads with the Secret S3 env; workers get no credentials', () => {
     const url = 's3://models/helmet/saved_model.pb';
     const out = injectStorage(template(), [{ envName: 'MODEL_URL', urls: [{ url, downloadByInitializer: true, secret: s3Secret }] }]);

@@ -121,6 +121,7 @@ describe('volume paths and ports', () => {
     assert.equal(mapMountPaths('/data', mounts), '/host/data');
     assert.equal(mapMountPaths('--out=/data/x', mounts), '--out=/host/data/x');
     assert.equal(mapMountPaths('/database', mounts), '/database');
+    assert.equal(mapMountPaths('/data/new/m;/data/models/m', mounts), '/host/data/new/m;/host/models/m', 'each path of a MODEL_URLS list');
     assert.equal(mapMountPaths('plain', mounts), 'plain');
   });
 

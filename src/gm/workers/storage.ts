@@ -4,6 +4,7 @@
 // initializer fetches. Each URL's in-container location reaches the worker in an env var, and S3
 // credentials come from the URL's Secret. Pure functions over a pod template: nothing is mutated.
 import type { Container, CoreSecret, EnvVar, PodTemplateSpec, VolumeMount, Volume } from '../../api/workloads.ts';
+import { createHash } from 'node:crypto';
 import { convertK8sValidName } from './names.ts';
 
 export const DOWNLOAD_DIR = '/downloads';
@@ -157,6 +158,19 @@ function initializerContainer(downloads: readonly ResolvedUrl[]): Container {
 }
 
 /** The template with every mount's URLs wired in: init container, host paths, env. */
+/**
+ * Sedna's volume name for a host path; when another host path already took that name (long paths
+ * that ConvertK8SValidName cuts to the same 63 characters, where Sedna mounted the wrong folder),
+ * the name ends in a hash of the path instead.
+ */
+function volumeNameFor(hostPath: string, volumes: readonly Volume[]): string {
+  const name = convertK8sValidName(hostPath) || DEFAULT_VOLUME_NAME;
+  const taken = volumes.find((v) => v.name === name);
+  if (!taken || taken.hostPath?.path === hostPath) return name;
+  const hash = createHash('sha256').update(hostPath).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
 export function injectStorage(template: PodTemplateSpec, mounts: readonly WorkerMount[]): PodTemplateSpec {
   const resolvedByMount = mounts.map((mount) => ({ mount, urls: mount.urls.filter((u) => !u.disabled).map(resolveUrl) }));
   const all = resolvedByMount.flatMap((m) => m.urls);
@@ -176,7 +190,7 @@ export function injectStorage(template: PodTemplateSpec, mounts: readonly Worker
   const mainMounts: VolumeMount[] = [];
   const initMounts: VolumeMount[] = [];
   for (const u of all.filter((x) => x.hostPath !== undefined)) {
-    const name = convertK8sValidName(u.hostPath!) || DEFAULT_VOLUME_NAME;
+    const name = volumeNameFor(u.hostPath!, volumes);
     if (!volumes.some((v) => v.name === name)) volumes.push({ name, hostPath: { path: u.hostPath!, type: 'Directory' } });
     const target = u.indirect ? initMounts : mainMounts;
     if (!target.some((m) => m.name === name && m.mountPath === u.mountPath)) target.push({ name, mountPath: u.mountPath! });

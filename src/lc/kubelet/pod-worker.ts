@@ -510,7 +510,7 @@ function formatDelay(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-/** Rewrites a path under a mountPath (the whole value, or after `=`) to its host path. */
+/** Rewrites a path under a mountPath (the whole value, each of a `;`-separated list as Sedna's MODEL_URLS, or after `=`) to its host path. */
 export function mapMountPaths(value: string, mounts: readonly (readonly [string, string])[]): string {
   const mapOne = (s: string): string => {
     for (const [mountPath, hostPath] of mounts) {
@@ -518,6 +518,7 @@ export function mapMountPaths(value: string, mounts: readonly (readonly [string,
     }
     return s;
   };
+  if (value.startsWith('/') && value.includes(';')) return value.split(';').map(mapOne).join(';');
   const eq = value.indexOf('=');
   if (!value.startsWith('/') && eq > 0) return value.slice(0, eq + 1) + mapOne(value.slice(eq + 1));
   return mapOne(value);

@@ -42,3 +42,17 @@ export function decodeIdx(bytes: Uint8Array, source = 'IDX data'): IdxData {
   if (actual !== expected) throw new IdxFormatError(`${source}: dimensions ${dims.join('×')} need ${expected} data bytes, the file has ${actual}`);
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerLength, actual) };
 }
+
+/** The IDX bytes of unsigned-byte data with these dimensions (decodeIdx's inverse). */
+export function encodeIdx({ dims, data }: IdxData): Uint8Array {
+  const expected = dims.reduce((product, d) => product * d, 1);
+  if (dims.length === 0 || dims.length > 255) throw new RangeError(`IDX: 1..255 dimensions, got ${dims.length}`);
+  if (data.length !== expected) throw new RangeError(`IDX: dimensions ${dims.join('×')} need ${expected} data bytes, got ${data.length}`);
+  const bytes = new Uint8Array(4 + 4 * dims.length + data.length);
+  const view = new DataView(bytes.buffer);
+  bytes[2] = UNSIGNED_BYTE;
+  bytes[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  bytes.set(data, 4 + 4 * dims.length);
+  return bytes;
+}

@@ -98,6 +98,19 @@ program
   .action(async (flags: Flags<typeof import('./dashboard.ts').dashboardCommand>) => (await import('./dashboard.ts')).dashboardCommand(flags));
 
 program
+  .command('kb')
+  .description('run the knowledge base of lifelong learning: Sedna\'s /knowledgebase routes, tasks on SQLite, model and sample files')
+  .option('--data-dir <dir>', 'where kb.sqlite3 and the files live', '.sedna/kb')
+  .option('--port <port>', 'HTTP port (0 picks a free one)', port, 9020)
+  .option('--address <address>', 'address to listen on', '127.0.0.1')
+  .option('--token-file <file>', 'bearer token every request must carry (default: $SEDNA_KB_TOKEN); workers get it as KB_TOKEN')
+  .option('--max-upload-bytes <bytes>', 'largest model or sample file accepted', positiveInt)
+  .option('--max-index-bytes <bytes>', 'largest index accepted by /knowledgebase/update', positiveInt)
+  .option('--metrics-port <port>', 'serve /metrics on this port (0 picks a free one)', port)
+  .option('--metrics-token-file <file>', 'bearer token /metrics requires (default: $SEDNA_KB_METRICS_TOKEN)')
+  .action(async (flags: Flags<typeof import('./kb.ts').kbCommand>) => (await import('./kb.ts')).kbCommand(flags));
+
+program
   .command('down')
   .description('stop what sedna up started in DATA_DIR (LCs, then the GM, then the API server)')
   .option('--data-dir <dir>', 'the data directory of sedna up', '.sedna')

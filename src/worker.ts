@@ -18,3 +18,4 @@ export { TfjsClassifier, type ClassifierData, type ClassifierTrainOptions, type 
 // src/features/registry.ts; test/unit/feature-registry.test.ts checks the two agree).
 export * from './features/jointinference/sdk.ts';
 export * from './features/federatedlearning/sdk.ts';
+export * from './features/lifelonglearning/sdk.ts';

@@ -57,7 +57,7 @@ export const features: FeatureEntry[] = [
     gm: () => import('./incrementallearning/controller.ts'),
     edge: () => import('./incrementallearning/edge.ts'),
   },
-  { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts') },
+  { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts'), sdk: () => import('./lifelonglearning/sdk.ts') },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },
 ];
 

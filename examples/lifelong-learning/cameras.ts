@@ -46,5 +46,5 @@ export const cameras: Record<string, Camera> = {
 };
 
 /** The cameras the initial training knows, and the one the stream brings later. */
-export const KNOWN_CAMERAS = ['studio', 'daylight', 'lowlight'] as const;
-export const NEW_CAMERA = 'rotated';
+export const KNOWN_CAMERAS = ['studio', 'daylight', 'rotated'] as const;
+export const NEW_CAMERA = 'lowlight';

@@ -132,7 +132,8 @@ export class KbClient {
 function reasonOf(body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown; detail?: unknown };
-    return String(parsed.error ?? parsed.message ?? parsed.detail ?? body);
+    const reason = parsed.error ?? parsed.message ?? parsed.detail;
+    return typeof reason === 'string' ? reason : body;
   } catch {
     return body;
   }

@@ -16,12 +16,12 @@ import { LcClient } from '../../lib/lc-client.ts';
 import { KbClient } from './kb-client.ts';
 import { KB_INDEX_NAME, readIndex, SEEN_TASK, type LifelongGroup, type LifelongIndex } from './knowledge-base.ts';
 import { allocationFor, defaultAlgorithms, taskAllocations, taskDefinitions, taskRelationDiscoveries, unseenSampleRecognitions, type AlgorithmSpec } from './registry.ts';
-import { subsetSamples, type Samples } from './samples.ts';
+import { dropAttributes, hasAttributes, subsetSamples, type Samples } from './samples.ts';
 import { writeSamplesCsv } from './samples-csv.ts';
 import { filterOperator, filterTasks } from './task-filter.ts';
 import { defaultInferenceIntegrate, defaultTaskRemodeling } from './task-remodeling.ts';
 import type { Task, TaskGroup } from './tasks.ts';
-import { addDetectorTask, fitDistanceDetector, type DetectorFeatures, type DistanceDetectorOptions, type DistanceDetectorState } from './unseen-recognition.ts';
+import { addDetectorTask, fitDistanceDetector, nearestDetectorTask, type DetectorFeatures, type DistanceDetectorOptions, type DistanceDetectorState } from './unseen-recognition.ts';
 
 /** One task group's model, as the user's code supplies it. */
 export interface TaskEstimator {
@@ -56,14 +56,14 @@ export interface LifelongLearningOptions {
   kb?: KbClient | null;
 }
 
-export interface EvaluationResult {
+export interface LifelongEvaluationResult {
   overall: Record<string, number>;
   tasks: { entry: string; scores: Record<string, number> }[];
   dropped: string[];
   indexUrl: string;
 }
 
-export interface InferenceResult {
+export interface LifelongInferenceResult {
   /** The predicted class per sample; null for an unseen one (no known task answers it). */
   predictions: (number | null)[];
   scores: (number[] | null)[];
@@ -150,8 +150,8 @@ export class LifelongLearning {
       } else {
         const position = groupsOut.length;
         tasksOut[group.entry] = position;
-        groupsOut.push(await this.trainGroup(group, position, undefined, validation.get(group.entry), stamp));
         const valid = validation.get(group.entry);
+        groupsOut.push(await this.trainNewGroup(group, position, groupsOut[0]?.model.model, valid, stamp));
         if (detector && valid && group.samples) detector = addDetectorTask(detector, this.detectorData(group.entry, group.samples, valid), this.options.detector?.referencesPerTask);
       }
     }
@@ -164,7 +164,7 @@ export class LifelongLearning {
    * Scores every known task on its test rows (accuracy), drops the tasks the filter (`operator`,
    * `model_threshold`) rejects, tells the KB (update/status) and writes the index with the scores.
    */
-  async evaluate(testData: Samples): Promise<EvaluationResult> {
+  async evaluate(testData: Samples): Promise<LifelongEvaluationResult> {
     const url = this.evaluationIndexUrl();
     const index = await readIndex(url, this.kb);
     const deployment = await this.loadDeployment(index, join(this.context.outputUrl, 'eval-models', index.create_time));
@@ -201,7 +201,7 @@ export class LifelongLearning {
    * Splits `data` into seen and unseen samples; the unseen are saved to UT_SAVED_URL, the seen are
    * allocated to task groups, each group's model predicts, and the results come back in order.
    */
-  async inference(data: Samples): Promise<InferenceResult> {
+  async inference(data: Samples): Promise<LifelongInferenceResult> {
     const deployment = await this.ensureDeployed();
     const recognition = unseenSampleRecognitions.create(this.options.unseenSampleRecognition ?? defaultAlgorithms.unseenSampleRecognition, {
       extractor: deployment.index.seen_task.extractor,
@@ -211,7 +211,7 @@ export class LifelongLearning {
     const isUnseen = recognition(data);
     const seenRows = isUnseen.flatMap((u, i) => (u ? [] : [i]));
     const unseenRows = isUnseen.flatMap((u, i) => (u ? [i] : []));
-    const result: InferenceResult = { predictions: isUnseen.map(() => null), scores: isUnseen.map(() => null), isUnseen, tasks: isUnseen.map(() => null) };
+    const result: LifelongInferenceResult = { predictions: isUnseen.map(() => null), scores: isUnseen.map(() => null), isUnseen, tasks: isUnseen.map(() => null) };
     if (seenRows.length > 0) {
       const seen = await this.predictSeen(deployment, subsetSamples(data, seenRows));
       seenRows.forEach((row, i) => {
@@ -222,6 +222,16 @@ export class LifelongLearning {
     }
     if (unseenRows.length > 0) result.unseenSavedTo = await this.saveUnseen(subsetSamples(data, unseenRows));
     return result;
+  }
+
+  /**
+   * What the deployed knowledge base's task models answer for every sample, unseen-sample
+   * recognition left out (an unknown task key goes to group 0, as Sedna allocates): for measuring
+   * a knowledge base on a labelled set.
+   */
+  async predict(data: Samples): Promise<{ predictions: number[]; tasks: string[] }> {
+    const { predictions, tasks } = await this.predictSeen(await this.ensureDeployed(), data);
+    return { predictions, tasks };
   }
 
   /**
@@ -275,14 +285,32 @@ export class LifelongLearning {
 
   private async predictSeen(deployment: Deployment, data: Samples): Promise<{ predictions: number[]; scores: number[][]; tasks: string[] }> {
     const groups = deployment.index.seen_task.task_groups;
-    const spec = this.options.taskAllocation ?? allocationFor(deployment.index.seen_task.extractor);
-    const { samples, allocations } = taskAllocations.create(spec, deployment.index.seen_task.extractor)(data);
+    const { samples, allocations } = this.allocate(deployment.index, data);
     // A group evaluation dropped is served by group 0's model, as Sedna replaces it by the first group.
     const served = allocations.map((g) => (groups[g]?.deploy === false ? 0 : g));
     const batches = defaultTaskRemodeling(deployment.models)(samples, served);
     const results = await Promise.all(batches.map(async (batch) => ({ inx: batch.inx, result: (await batch.model.predict(batch.samples)).map((scores) => ({ scores, task: groups[batch.group]?.entry ?? groups[0]!.entry })) })));
     const merged = defaultInferenceIntegrate<{ scores: number[]; task: string }>()(results);
     return { predictions: merged.map((r) => argMax(r.scores)), scores: merged.map((r) => r.scores), tasks: merged.map((r) => r.task) };
+  }
+
+  /**
+   * Rows with the task attributes go through the task allocation; rows without them (the model
+   * path) to the known task the distance detector finds nearest, else to group 0.
+   */
+  private allocate(index: LifelongIndex, data: Samples): { samples: Samples; allocations: number[] } {
+    const extractor = index.seen_task.extractor;
+    const allocation = taskAllocations.create(this.options.taskAllocation ?? allocationFor(extractor), extractor);
+    if (extractor.kind !== 'attribute') return allocation(data);
+    const withAttr = data.x.map((_, row) => hasAttributes(data, row, extractor.attribute));
+    if (withAttr.every(Boolean)) return allocation(data);
+    const rows = withAttr.flatMap((has, i) => (has ? [i] : []));
+    const allocated = rows.length > 0 ? allocation(subsetSamples(data, rows)).allocations : [];
+    const features = this.options.detectorFeatures ?? ((row: Float32Array) => row);
+    const detector = index.unseen_detector;
+    let next = 0;
+    const allocations = withAttr.map((has, i) => (has ? allocated[next++]! : detector ? (extractor.tasks[nearestDetectorTask(detector, features(data.x[i]!))] ?? 0) : 0));
+    return { samples: dropAttributes(data, extractor.attribute.filter((name) => data.columns.includes(name))), allocations };
   }
 
   private async loadDeployment(index: LifelongIndex, folder: string): Promise<Deployment> {
@@ -309,6 +337,29 @@ export class LifelongLearning {
     if (!group.samples) throw new ConfigError(`task group ${group.entry} has no samples to train on`);
     const { url, result } = await this.trainModel(group.samples, validation, fromModel, join(this.seenDir(), `${safeName(group.entry)}-${stamp}.model`));
     return this.groupEntry(group, position, url, result);
+  }
+
+  /**
+   * A new task's model: trained from scratch, and (when there is one) from the model that served
+   * its samples until now (group 0's, Sedna's "first task"); the one scoring better on the task's
+   * validation rows is kept. Without validation rows, from scratch.
+   */
+  private async trainNewGroup(group: TaskGroup, position: number, servingModel: string | undefined, validation: Samples | undefined, stamp: string): Promise<LifelongGroup> {
+    const fresh = await this.trainGroup(group, position, undefined, validation, stamp);
+    if (!servingModel || !validation?.y) return fresh;
+    const transferred = await this.trainGroup({ ...group, entry: group.entry }, position, servingModel, validation, `${stamp}-from-${position === 0 ? 'self' : 'group0'}`);
+    const [a, b] = [await this.validationAccuracy(fresh.model.model, validation), await this.validationAccuracy(transferred.model.model, validation)];
+    const chosen = b > a ? transferred : fresh;
+    return { ...chosen, model: { ...chosen.model, result: { ...chosen.model.result, initialisation: b > a ? 1 : 0, validationAccuracyFresh: a, validationAccuracyFromServing: b } } };
+  }
+
+  private async validationAccuracy(modelPath: string, validation: Samples): Promise<number> {
+    const model = await this.options.estimator.load(modelPath);
+    try {
+      return accuracy((await model.predict(validation)).map(argMax), validation.y ?? []);
+    } finally {
+      model.dispose?.();
+    }
   }
 
   private async trainModel(samples: Samples, validation: Samples | undefined, fromModel: string | undefined, path: string): Promise<{ url: string; result: Record<string, number> }> {

@@ -97,6 +97,16 @@ export function distanceScore(state: DistanceDetectorState, row: ArrayLike<numbe
   return best;
 }
 
+/** The known task nearest `row` (the one whose score is the minimum). */
+export function nearestDetectorTask(state: DistanceDetectorState, row: ArrayLike<number>): string {
+  let best = { entry: state.tasks[0]?.entry ?? '', score: Infinity };
+  for (const task of state.tasks) {
+    const score = knnDistance(standardise(row, task.mean, task.scale), task.references, state.k);
+    if (score < best.score) best = { entry: task.entry, score };
+  }
+  return best.entry;
+}
+
 function standardise(row: ArrayLike<number>, mean: readonly number[], scale: readonly number[]): number[] {
   if (row.length !== mean.length) throw new ConfigError(`a sample has ${row.length} detector features; the knowledge base's detector takes ${mean.length}`);
   return mean.map((m, j) => (row[j]! - m) / scale[j]!);

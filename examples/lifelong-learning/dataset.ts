@@ -68,7 +68,7 @@ export async function writeDataset(dir: string, scale: DatasetScale): Promise<Da
     writeSamplesCsv(files.validation, join2(validation.slice(0, KNOWN_CAMERAS.length))),
     writeSamplesCsv(files.newValidation, validation[KNOWN_CAMERAS.length]!),
     writeSamplesCsv(files.test, join2(test)),
-    writeSamplesCsv(files.stream, { ...streamAll, y: undefined } as unknown as Samples),
+    writeSamplesCsv(files.stream, withoutLabels(streamAll)),
     writeSamplesCsv(files.streamTruth, { columns: [], x: streamAll.x.map(() => new Float32Array(0)), y: streamAll.y!, meta: streamAll.meta, dataType: 'train' }),
   ]);
   return files;
@@ -107,4 +107,8 @@ function join2(parts: readonly Samples[]): Samples {
 function shuffle(samples: Samples, seed: number): Samples {
   const order = Array.from(shuffledIndices(samples.x.length, seededRandom(seed)));
   return { ...samples, x: order.map((i) => samples.x[i]!), y: order.map((i) => samples.y![i]!), meta: order.map((i) => samples.meta[i]!) };
+}
+
+function withoutLabels(samples: Samples): Samples {
+  return { columns: samples.columns, x: samples.x, meta: samples.meta, dataType: samples.dataType };
 }

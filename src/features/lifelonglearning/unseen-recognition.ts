@@ -5,7 +5,9 @@
 // - by the model's data: the sample is farther from every known task's training data than the
 //   known tasks' own validation samples are, at a quantile chosen beforehand. The distance is the
 //   mean distance to the k nearest reference samples of a task, in that task's standardised
-//   feature space (Sun et al. 2022 use k-NN distance for out-of-distribution detection); the
+//   feature space and in units of the task's typical (median validation) distance, so a task
+//   with few samples is not judged by a dense task's yardstick (Sun et al. 2022 use k-NN
+//   distance for out-of-distribution detection); the
 //   threshold is calibrated on the known tasks' validation data only, so setting it needs no
 //   unseen data. A `features` map (e.g. image statistics) may stand in for the raw features.
 // A combined recogniser uses the attribute where a row has one and the distance otherwise.
@@ -28,6 +30,8 @@ export interface DetectorTask {
   mean: number[];
   scale: number[];
   references: number[][];
+  /** The median k-NN distance of the task's own validation samples: scores are in these units, so tasks with sparse or dense data compare fairly. */
+  typical: number;
 }
 
 /** What the distance detector keeps in the knowledge base index. */
@@ -65,7 +69,7 @@ export interface DetectorTaskData {
 export function fitDistanceDetector(tasks: readonly DetectorTaskData[], { k = 5, referencesPerTask = 1000, quantile = 0.95 }: DistanceDetectorOptions = {}): DistanceDetectorState {
   if (tasks.length === 0) throw new ConfigError('the distance detector needs at least one known task');
   if (!(quantile > 0 && quantile < 1)) throw new ConfigError(`quantile must be in (0, 1), got ${quantile}`);
-  const fitted = tasks.map((task) => detectorTask(task, referencesPerTask));
+  const fitted = tasks.map((task) => detectorTask(task, referencesPerTask, k));
   const state: DistanceDetectorState = { kind: 'knn-distance', k, tasks: fitted, threshold: Infinity, quantile, calibrationSamples: 0 };
   const scores = tasks.flatMap(({ validation }) => validation.map((row) => distanceScore(state, row)));
   return { ...state, threshold: quantileOf(scores, quantile), calibrationSamples: scores.length };
@@ -73,10 +77,10 @@ export function fitDistanceDetector(tasks: readonly DetectorTaskData[], { k = 5,
 
 /** A new task joins a fitted detector (after an update); the threshold stays, in the same units. */
 export function addDetectorTask(state: DistanceDetectorState, task: DetectorTaskData, referencesPerTask = 1000): DistanceDetectorState {
-  return { ...state, tasks: [...state.tasks.filter((t) => t.entry !== task.entry), detectorTask(task, referencesPerTask)] };
+  return { ...state, tasks: [...state.tasks.filter((t) => t.entry !== task.entry), detectorTask(task, referencesPerTask, state.k)] };
 }
 
-function detectorTask({ entry, train, validation }: DetectorTaskData, referencesPerTask: number): DetectorTask {
+function detectorTask({ entry, train, validation }: DetectorTaskData, referencesPerTask: number, k: number): DetectorTask {
   if (train.length === 0 || validation.length === 0) throw new ConfigError(`task ${entry}: the distance detector needs training and validation samples`);
   const width = train[0]!.length;
   const mean = new Array<number>(width).fill(0);
@@ -87,21 +91,26 @@ function detectorTask({ entry, train, validation }: DetectorTaskData, references
   const step = Math.max(1, train.length / referencesPerTask);
   const references: number[][] = [];
   for (let i = 0; i < train.length && references.length < referencesPerTask; i += step) references.push(standardise(train[Math.floor(i)]!, mean, scale));
-  return { entry, mean, scale, references };
+  const own = validation.map((row) => knnDistance(standardise(row, mean, scale), references, k));
+  return { entry, mean, scale, references, typical: Math.max(quantileOf(own, 0.5), 1e-9) };
 }
 
-/** min over known tasks of the mean distance to the task's k nearest references (standardised). */
+/** min over known tasks of the k-NN distance to the task's references, in units of the task's typical distance. */
 export function distanceScore(state: DistanceDetectorState, row: ArrayLike<number>): number {
   let best = Infinity;
-  for (const task of state.tasks) best = Math.min(best, knnDistance(standardise(row, task.mean, task.scale), task.references, state.k));
+  for (const task of state.tasks) best = Math.min(best, taskScore(task, row, state.k));
   return best;
+}
+
+function taskScore(task: DetectorTask, row: ArrayLike<number>, k: number): number {
+  return knnDistance(standardise(row, task.mean, task.scale), task.references, k) / task.typical;
 }
 
 /** The known task nearest `row` (the one whose score is the minimum). */
 export function nearestDetectorTask(state: DistanceDetectorState, row: ArrayLike<number>): string {
   let best = { entry: state.tasks[0]?.entry ?? '', score: Infinity };
   for (const task of state.tasks) {
-    const score = knnDistance(standardise(row, task.mean, task.scale), task.references, state.k);
+    const score = taskScore(task, row, state.k);
     if (score < best.score) best = { entry: task.entry, score };
   }
   return best.entry;

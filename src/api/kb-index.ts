@@ -82,9 +82,16 @@ export interface KbQueryGroup {
   sampleNum: number;
   taskNum: number;
   models: Array<{ modelUrl: string | null; isCurrent: boolean; createdAt: string }>;
+  /** Which side of the current index holds the group (null: an earlier index did). */
+  inIndex: 'seen' | 'unseen' | null;
+  /** Its model's evaluation scores and classes in the current index. */
+  scores: Record<string, number> | null;
+  classes: string[] | null;
 }
 
 export interface KbQueryResult {
   tasks: KbQueryTask[];
   groups: KbQueryGroup[];
+  /** Samples recorded over all tasks by `data_type` ("" when none was given), e.g. {"train": 900, "unseen": 120}. */
+  samplesByType: Record<string, number>;
 }

@@ -21,6 +21,8 @@ export interface GmFlags {
   identity?: string;
   leaseNamespace?: string;
   leaseDuration?: number;
+  kbServer?: string;
+  kbTokenFile?: string;
 }
 
 export async function gmCommand(flags: GmFlags): Promise<void> {
@@ -29,6 +31,7 @@ export async function gmCommand(flags: GmFlags): Promise<void> {
     kubeConfig: flags.kubeconfig,
     websocket: { port: flags.edgePort, address: flags.edgeAddress, ...(flags.nodeTokens ? { nodeTokens: { file: flags.nodeTokens } } : {}) },
     metrics: { port: flags.metricsPort },
+    knowledgeBaseServer: { server: flags.kbServer, tokenFile: flags.kbTokenFile },
   };
   const config = loadGmConfig(flags.config, overrides);
   const metricsToken = flags.metricsTokenFile ? readFileSync(flags.metricsTokenFile, 'utf8').trim() : process.env.SEDNA_GM_METRICS_TOKEN || undefined;

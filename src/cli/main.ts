@@ -51,6 +51,8 @@ program
   .option('--identity <name>', 'leader-election identity (default: hostname_pid)')
   .option('--lease-namespace <namespace>', 'namespace of the sedna-gm Lease (default: $POD_NAMESPACE, else config namespace, else default)')
   .option('--lease-duration <seconds>', 'leader Lease duration', positiveInt)
+  .option('--kb-server <url>', 'the knowledge base lifelong-learning workers use, as KB_SERVER (overrides knowledgeBaseServer.server)')
+  .option('--kb-token-file <file>', 'the knowledge base\'s bearer token, given to those workers as KB_TOKEN (overrides knowledgeBaseServer.tokenFile)')
   .action(async (flags: Flags<typeof import('./gm.ts').gmCommand>) => (await import('./gm.ts')).gmCommand(flags));
 
 program

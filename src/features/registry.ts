@@ -57,13 +57,18 @@ export const features: FeatureEntry[] = [
     gm: () => import('./incrementallearning/controller.ts'),
     edge: () => import('./incrementallearning/edge.ts'),
   },
-  { name: 'lifelonglearning', kinds: [], edge: () => import('./lifelonglearning/edge.ts'), sdk: () => import('./lifelonglearning/sdk.ts') },
+  {
+    name: 'lifelonglearning',
+    kinds: [lifelongLearningJobKind],
+    gm: () => import('./lifelonglearning/controller.ts'),
+    edge: () => import('./lifelonglearning/edge.ts'),
+    sdk: () => import('./lifelonglearning/sdk.ts'),
+  },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },
 ];
 
 /** Kinds the API server serves (their CRDs apply) that no GM feature reconciles yet. */
 export const acceptedNotReconciled: KindDefinition[] = [
-  lifelongLearningJobKind,
   objectSearchServiceKind,
   objectTrackingServiceKind,
   featureExtractionServiceKind,

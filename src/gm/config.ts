@@ -28,8 +28,11 @@ export interface GmConfig {
   };
   /** Injected into workers as `LC_SERVER`. */
   localController: { server: string };
-  /** Injected into lifelong-learning train/eval workers as `KB_SERVER`. */
-  knowledgeBaseServer: { server: string };
+  /**
+   * Injected into lifelong-learning workers as `KB_SERVER`; the file holding the knowledge base's
+   * bearer token ('' = none), injected as `KB_TOKEN`.
+   */
+  knowledgeBaseServer: { server: string; tokenFile: string };
   /** Each informer factory resyncs after a random period in [min, 2·min) seconds. */
   minResyncPeriodSeconds: number;
   metrics: { address: string; port: number };
@@ -48,7 +51,7 @@ export interface GmConfigInput {
     nodeTokens?: { secretName?: string; secretNamespace?: string; file?: string };
   };
   localController?: { server?: string };
-  knowledgeBaseServer?: { server?: string };
+  knowledgeBaseServer?: { server?: string; tokenFile?: string };
   minResyncPeriodSeconds?: number;
   metrics?: { address?: string; port?: number };
 }
@@ -117,10 +120,14 @@ function readConfig(root: ConfigSection): GmConfig {
     namespace: readNamespace(root, 'namespace', ''),
     websocket: readWebsocket(root.section('websocket')),
     localController: { server: readUrl(root.section('localController'), 'server', GM_CONFIG_DEFAULTS.localControllerServer) },
-    knowledgeBaseServer: { server: readUrl(root.section('knowledgeBaseServer'), 'server', GM_CONFIG_DEFAULTS.knowledgeBaseServer) },
+    knowledgeBaseServer: readKnowledgeBase(root.section('knowledgeBaseServer')),
     minResyncPeriodSeconds: root.integer('minResyncPeriodSeconds', GM_CONFIG_DEFAULTS.minResyncPeriodSeconds, 1),
     metrics: readListener(root.section('metrics'), GM_CONFIG_DEFAULTS.metricsAddress, GM_CONFIG_DEFAULTS.metricsPort),
   };
+}
+
+function readKnowledgeBase(section: ConfigSection): GmConfig['knowledgeBaseServer'] {
+  return { server: readUrl(section, 'server', GM_CONFIG_DEFAULTS.knowledgeBaseServer), tokenFile: readExistingFile(section, 'tokenFile', '') };
 }
 
 function readWebsocket(section: ConfigSection): GmConfig['websocket'] {

@@ -43,7 +43,7 @@ export interface TransitionEvent {
 /** Given the status before and after a write, the event it deserves, if any. */
 export type TransitionRule<S> = (before: S | undefined, after: S) => TransitionEvent | undefined;
 
-type StatusOf<T> = T extends { status?: infer S } ? S : never;
+export type StatusOf<T> = T extends { status?: infer S } ? S : never;
 
 export class FeatureScaffold<T extends KubeObject> {
   readonly primary: Informer<T>;

@@ -153,6 +153,10 @@ export class KbDatabase {
       };
     });
     const modelsOf = db.prepare('SELECT model_url, is_current, created_at FROM ll_task_models WHERE task_id = ? ORDER BY id');
+    const index = this.currentIndex();
+    const indexed = new Map<string, { side: 'seen' | 'unseen'; group: KbTaskGroup }>();
+    for (const group of index?.seen_task.task_groups ?? []) indexed.set(group.entry, { side: 'seen', group });
+    for (const group of index?.unseen_task.task_groups ?? []) indexed.set(group.entry, { side: 'unseen', group });
     const groups = (db.prepare('SELECT * FROM ll_task_grp ORDER BY id LIMIT ? OFFSET ?').all(limit, offset) as GroupRow[]).map((g): KbQueryGroup => ({
       name: g.name,
       deploy: g.deploy !== 0,
@@ -160,8 +164,12 @@ export class KbDatabase {
       taskNum: g.task_num,
       models: (modelsOf.all(g.id) as Array<{ model_url: string | null; is_current: number; created_at: string }>)
         .map((m) => ({ modelUrl: m.model_url, isCurrent: m.is_current !== 0, createdAt: m.created_at })),
+      inIndex: indexed.get(g.name)?.side ?? null,
+      scores: indexed.get(g.name)?.group.model.scores ?? null,
+      classes: indexed.get(g.name)?.group.model.classes ?? null,
     }));
-    return { tasks: outTasks, groups };
+    const byType = db.prepare('SELECT COALESCE(data_type, \'\') AS type, SUM(sample_num) AS n FROM ll_samples GROUP BY data_type').all() as Array<{ type: string; n: number }>;
+    return { tasks: outTasks, groups, samplesByType: Object.fromEntries(byType.map((r) => [r.type, r.n])) };
   }
 
   counts(): KbCounts {

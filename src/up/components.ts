@@ -1,7 +1,8 @@
 // What `sedna up` runs, as a list of component specs the supervisor starts stage by stage, restarts
 // when they crash and stops in reverse: the API server (then the Sedna CRDs and the GM's identity),
-// the GM and the dashboard, one LC with its embedded kubelet per node. Another component (a
-// knowledge base) is one more spec in this list. Each runs under its own identity: the GM as
+// the knowledge base (stage 0, beside the API server: it needs nothing, and the GM hands its URL
+// and token to lifelong-learning workers), the GM and the dashboard, one LC with its embedded
+// kubelet per node. Each runs under its own identity: the GM as
 // ServiceAccount sedna/sedna bound to deploy/rbac/gm.yaml, each LC as system:node:<node>, the
 // dashboard with the admin kubeconfig it shows the user. A restarted component gets the port of its previous run, so the kubeconfig,
 // the LCs' GM URL and the pods' LC_SERVER stay valid.
@@ -44,6 +45,8 @@ export interface SednaComponentsOptions {
   /** The bearer token of every component's /metrics but the API server's (which takes the kubeconfig's). */
   metricsTokenFile: string;
   dashboardTokenFile: string;
+  /** The knowledge base's bearer token: the KB requires it, the GM gives it to workers as KB_TOKEN. */
+  kbTokenFile: string;
   out: Writable;
   /** Extra `sedna apiserver` flags (e.g. the node-lifecycle grace period) and `sedna gm` flags. */
   apiserverArgs?: string[];
@@ -83,6 +86,18 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
       await createGmIdentity(kc, adminKubeconfig, gmKubeconfig);
     },
   };
+  const kb: ComponentSpec = {
+    name: 'kb',
+    logName: 'kb',
+    stage: 0,
+    role: 'other',
+    args: (urlOf) => [
+      'kb', '--data-dir', join(dataDir, 'kb'), '--port', portOf(urlOf('kb'), 0), '--token-file', options.kbTokenFile,
+      '--metrics-port', '0', '--metrics-token-file', options.metricsTokenFile,
+    ],
+    ready: /^knowledge base listening on (\S+)$/m,
+    metrics,
+  };
   const gm: ComponentSpec = {
     name: 'gm',
     logName: 'gm',
@@ -90,7 +105,8 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
     role: 'gm',
     args: (urlOf) => [
       'gm', '--kubeconfig', gmKubeconfig, '--node-tokens', options.tokensFile, '--edge-port', portOf(urlOf('gm'), 0), '--metrics-port', '0',
-      '--metrics-token-file', options.metricsTokenFile, '--identity', 'sedna-up-gm', ...(options.gmArgs ?? []),
+      '--metrics-token-file', options.metricsTokenFile, '--identity', 'sedna-up-gm', '--kb-server', urlOf('kb')!, '--kb-token-file', options.kbTokenFile,
+      ...(options.gmArgs ?? []),
     ],
     ready: /^edge hub listening on (\S+)$/m,
     metrics,
@@ -129,5 +145,5 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
       metrics,
     };
   });
-  return [apiserver, gm, dashboard, ...lcs];
+  return [apiserver, kb, gm, dashboard, ...lcs];
 }

@@ -17,6 +17,8 @@
 //   logs/<component>.log  stdout + stderr of apiserver, gm, dashboard, lc-<node>; logs/up.log of a detached supervisor
 //   metrics-token         bearer token of the GM's and LCs' /metrics (0600)
 //   dashboard-token       the dashboard's login token (the printed link's ?token=) (0600)
+//   kb-token              the knowledge base's bearer token, given to lifelong-learning workers as KB_TOKEN (0600)
+//   kb/                   the knowledge base: kb.sqlite3 and files/
 //   up.json               pids, URLs, metricsUrls, restarts (removed by sedna down)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -119,7 +121,8 @@ export class Supervisor {
       const tokens = ensureNodeTokens(tokensFile, nodes);
       const metricsTokenFile = ensureSecretFile(join(dir, 'metrics-token'));
       const dashboardTokenFile = ensureSecretFile(join(dir, 'dashboard-token'));
-      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, metricsTokenFile, dashboardTokenFile, out, ...(this.options.apiserverArgs ? { apiserverArgs: this.options.apiserverArgs } : {}), ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}) });
+      const kbTokenFile = ensureSecretFile(join(dir, 'kb-token'));
+      const core = sednaComponents({ dataDir: dir, nodes, port: this.options.port, tokens, tokensFile, metricsTokenFile, dashboardTokenFile, kbTokenFile, out, ...(this.options.apiserverArgs ? { apiserverArgs: this.options.apiserverArgs } : {}), ...(this.options.gmArgs ? { gmArgs: this.options.gmArgs } : {}) });
       const specs = [...core, ...(this.options.extraComponents?.(core) ?? [])];
       for (const stage of [...new Set(specs.map((s) => s.stage))].sort((a, b) => a - b)) {
         const group = specs.filter((s) => s.stage === stage);

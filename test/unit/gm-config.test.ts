@@ -40,7 +40,7 @@ describe('GM configuration', () => {
         nodeTokens: { kind: 'secret', name: 'sedna-node-tokens', namespace: 'sedna' },
       },
       localController: { server: 'http://localhost:9100' },
-      knowledgeBaseServer: { server: 'http://localhost:9020' },
+      knowledgeBaseServer: { server: 'http://localhost:9020', tokenFile: '' },
       minResyncPeriodSeconds: 30,
       metrics: { address: '127.0.0.1', port: 9091 },
     };

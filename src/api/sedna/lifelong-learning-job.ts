@@ -7,7 +7,7 @@ import { learningDatasetSchema, stageConditionsSchema } from './incremental-lear
 import type { LearningDataset, StageCondition } from './incremental-learning-job.ts';
 import { CONDITION_COLUMN, STAGE_COLUMN, column, defineKind } from './kind.ts';
 import type { KindDefinition } from './kind.ts';
-import { array, integer, number, object, string } from './schema.ts';
+import { array, int32, integer, number, object, string } from './schema.ts';
 import { completionTimeSchema, startTimeSchema, statusSchema } from './status.ts';
 import type { BaseStatus } from './status.ts';
 import { podTemplateSchema } from './workloads.ts';
@@ -18,7 +18,7 @@ export interface LifelongLearningJobSpec {
   trainSpec: { template: PodTemplateSpec; trigger: Trigger };
   evalSpec: { template: PodTemplateSpec };
   deploySpec: { template: PodTemplateSpec };
-  /** The deployed knowledge base index is always <outputDir>/deploy/index.pkl. */
+  /** The deployed knowledge base index is always <outputDir>/deploy/index.json (Sedna: index.pkl, a pickle). */
   outputDir: string;
   credentialName?: string;
 }
@@ -33,9 +33,16 @@ export interface KnowledgeBaseStatus {
   samples: { numberOfLabeledUnseenSample: number; numberOfUnseenSample: number };
 }
 
+/** Where the LC copies the evaluated index and the inference worker reads it, under spec.outputDir. */
+export const LL_DEPLOY_INDEX = 'deploy/index.json';
+
 export interface LifelongLearningJobStatus extends BaseStatus<StageCondition> {
   startTime?: string;
   completionTime?: string;
+  /** The train, eval and deploy cycle, from 1 (as incremental learning's). */
+  round?: number;
+  /** The index the inference worker serves, once a cycle deployed one. */
+  deployedModel?: string;
   knowledgeBase?: KnowledgeBaseStatus;
 }
 
@@ -75,7 +82,13 @@ const spec = object(
 );
 
 const status = statusSchema(
-  { startTime: startTimeSchema, completionTime: completionTimeSchema, knowledgeBase },
+  {
+    startTime: startTimeSchema,
+    completionTime: completionTimeSchema,
+    knowledgeBase,
+    round: int32('The train, eval and deploy cycle the job is in, from 1.'),
+    deployedModel: string('The knowledge-base index the inference worker serves.'),
+  },
   stageConditionsSchema,
 );
 
@@ -89,7 +102,10 @@ export const lifelongLearningJobKind: KindDefinition = defineKind({
   columns: [
     STAGE_COLUMN,
     CONDITION_COLUMN,
-    column('Models', 'integer', '.status.knowledgeBase.AIModels.numberOfAIModels', 1),
+    column('Round', 'integer', '.status.round'),
+    column('Models', 'integer', '.status.knowledgeBase.AIModels.numberOfAIModels'),
+    column('Classes', 'integer', '.status.knowledgeBase.AIClasses.numberOfAIClasses', 1),
+    column('Unseen', 'integer', '.status.knowledgeBase.samples.numberOfUnseenSample', 1),
     column('Dataset', 'string', '.spec.dataset.name', 1),
   ],
 });

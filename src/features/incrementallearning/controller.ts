@@ -8,25 +8,22 @@
 // event) until fixed instead of a silent requeue, retries with backoff, observedGeneration.
 import type { Dataset } from '../../api/sedna/dataset.ts';
 import { datasetKind } from '../../api/sedna/dataset.ts';
-import type { IncrementalLearningJob, IncrementalLearningJobStatus, Stage, StageCondition } from '../../api/sedna/incremental-learning-job.ts';
+import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-learning-job.ts';
 import { type Model, modelKind } from '../../api/sedna/model.ts';
-import { type Informer, isControlledBy, type Result } from '../../controller/index.ts';
+import type { Informer, Result } from '../../controller/index.ts';
 import { dateOf } from '../../lib/clock.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
-import { FeatureReconciler, FeatureScaffold, type TransitionEvent } from '../../gm/feature-controller.ts';
-import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive, WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
+import { FeatureScaffold } from '../../gm/feature-controller.ts';
+import { Problem, StageReconciler, type StagePod } from './stage-reconciler.ts';
+import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive } from '../../gm/workers/index.ts';
 import { dataOf } from './data.ts';
 import {
-  appendCondition,
   currentRun,
   DATASET_NOT_FOUND,
   INVALID_INPUT,
   latest,
   MODEL_NOT_FOUND,
   nextStep,
-  noteOnLatest,
-  PROBLEM_REASONS,
-  type Step,
   type WorkerView,
 } from './status.ts';
 import { handleIncrementalLearningUpstream, jobNodes } from './upstream.ts';
@@ -37,7 +34,6 @@ import {
   IL_PLURAL,
   INFERENCE_WORKER,
   inferenceDeployment,
-  STAGE_RUN_ANNOTATION,
   type StageInputs,
   stagePod,
   type WithSecret,
@@ -47,7 +43,7 @@ import {
 
 export { IL_KIND, IL_PLURAL } from './workers.ts';
 
-type Pod = WorkerPod & { status?: { phase?: string; message?: string } };
+type Pod = StagePod;
 
 export interface Informers {
   jobs: Informer<IncrementalLearningJob>;
@@ -56,16 +52,6 @@ export interface Informers {
   pods: Informer<Pod>;
   deployments: Informer<Deployment>;
   secrets: Informer<CoreSecret>;
-}
-
-/** A problem the job waits on; written on the latest condition. */
-class Problem extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
@@ -111,22 +97,11 @@ export function createIncrementalLearningController(ctx: FeatureContext): Featur
   return incrementalLearningParts(ctx).reconciler.controller();
 }
 
-/** Events for failures, retries and problems the job waits on. */
-function transitionEvent(before: IncrementalLearningJobStatus | undefined, after: IncrementalLearningJobStatus): TransitionEvent | undefined {
-  const was = latest(before);
-  const now = latest(after);
-  if (!now || (was?.type === now.type && was.stage === now.stage && was.reason === now.reason && was.message === now.message)) return undefined;
-  if (now.type === 'Failed' || (now.reason && PROBLEM_REASONS.has(now.reason))) return { type: 'Warning', reason: now.reason ?? `${now.stage}Failed`, message: now.message ?? `the ${now.stage} stage failed` };
-  if (now.reason === 'Retry') return { type: 'Normal', reason: 'Retry', message: now.message ?? '' };
-  return undefined;
-}
+export class IncrementalLearningReconciler extends StageReconciler<IncrementalLearningJob, Informers> {
+  protected stageSelector(job: IncrementalLearningJob, stage: Stage): string {
+    return workerTypeSelector(job, workerTypeOf(stage));
+  }
 
-/** The same latest condition: a step computed from the cache still applies to the server's copy. */
-function sameLatest(a: StageCondition | undefined, b: StageCondition | undefined): boolean {
-  return a?.type === b?.type && a?.stage === b?.stage && a?.lastTransitionTime === b?.lastTransitionTime;
-}
-
-export class IncrementalLearningReconciler extends FeatureReconciler<IncrementalLearningJob, Informers> {
   async reconcile(job: IncrementalLearningJob): Promise<Result | void> {
     if (!latest(job.status)) {
       await this.write(job, { append: { type: 'Waiting', stage: 'Train' } });
@@ -165,12 +140,6 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
     }
   }
 
-  private asProblem(err: unknown): Problem {
-    if (err instanceof Problem) return err;
-    if (err instanceof WorkerSpecError) return new Problem(INVALID_INPUT, err.message);
-    throw err;
-  }
-
   private model(job: IncrementalLearningJob, name: string, field: string): WithSecret<Model> {
     const namespace = job.metadata.namespace ?? '';
     const model = this.informers.models.lister.get(namespace, name);
@@ -202,21 +171,12 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
     return result.object;
   }
 
-  private stagePods(job: IncrementalLearningJob, stage: Stage): Pod[] {
-    return this.informers.pods.lister.list(job.metadata.namespace ?? '', workerTypeSelector(job, workerTypeOf(stage))).filter((p) => isControlledBy(p, job));
-  }
-
   private view(job: IncrementalLearningJob, inference: Deployment | undefined): WorkerView {
-    const current = latest(job.status);
     const view: WorkerView = { inferenceAvailable: (inference?.status?.availableReplicas ?? 0) >= 1 };
     const node = job.spec.deploySpec.template.spec?.nodeName;
     if (node) view.inferenceNode = node;
-    if (!current || current.stage === 'Deploy') return view;
-    const run = currentRun(job.status, current.stage);
-    const pod = this.stagePods(job, current.stage).find((p) => p.metadata.annotations?.[STAGE_RUN_ANNOTATION] === run && !p.metadata.deletionTimestamp);
-    if (pod) {
-      view.stagePod = { name: pod.metadata.name ?? '', ...(pod.status?.phase ? { phase: pod.status.phase } : {}), ...(pod.spec.nodeName ? { node: pod.spec.nodeName } : {}), ...(pod.status?.message ? { message: pod.status.message } : {}) };
-    }
+    const stagePod = this.stagePodView(job);
+    if (stagePod) view.stagePod = stagePod;
     return view;
   }
 
@@ -234,46 +194,9 @@ export class IncrementalLearningReconciler extends FeatureReconciler<Incremental
     return { data, initialModel, dataset: { object: dataset, ...this.secret(namespace, dataset.spec.credentialName) }, ...(jobSecret ? { jobSecret } : {}), lcServer: this.ctx.config.localController.server };
   }
 
-  /** Creates the pod of the current run unless the server already has it (the cache may lag a create). */
   private async createStagePod(job: IncrementalLearningJob): Promise<void> {
     const stage = latest(job.status)!.stage as 'Train' | 'Eval';
-    const run = currentRun(job.status, stage);
-    const pod = stagePod(job, stage, run, this.stageInputs(job, stage));
-    const namespace = job.metadata.namespace ?? '';
-    const live = await this.ctx.client.list<Pod>({ apiVersion: 'v1', plural: 'pods', namespace }, { labelSelector: workerTypeSelector(job, workerTypeOf(stage)), timeoutMs: 10_000 });
-    if (live.items.some((p) => p.metadata.annotations?.[STAGE_RUN_ANNOTATION] === run && !p.metadata.deletionTimestamp && isControlledBy(p, job))) return;
-    await this.ctx.client.create<WorkerPod>({ apiVersion: 'v1', plural: 'pods', namespace }, pod, { timeoutMs: 10_000 });
-  }
-
-  /** `sedna.io/<Stage>` = the node the stage runs on (Sedna's annotation; downstream reads it). */
-  private async annotate(job: IncrementalLearningJob, stage: Stage, node: string): Promise<void> {
-    const key = `sedna.io/${stage}`;
-    if (job.metadata.annotations?.[key] === node) return;
-    await this.ctx.client.patch(this.scaffold.selfRef(job), { metadata: { annotations: { [key]: node } } }, 'merge', { timeoutMs: 10_000 });
-  }
-
-  /** Writes the step's condition or note, unless the server's latest condition moved on meanwhile. */
-  private async write(job: IncrementalLearningJob, step: Step): Promise<void> {
-    const cachedLatest = latest(job.status);
-    const clearNote = !step.append && !step.note && cachedLatest?.reason !== undefined && PROBLEM_REASONS.has(cachedLatest.reason);
-    if (!step.append && !step.note && !clearNote && job.status?.observedGeneration === job.metadata.generation) return;
-    await this.scaffold.writeStatus(
-      job,
-      (current, now) => {
-        if (!sameLatest(latest(current.status), cachedLatest)) return undefined;
-        const generation = current.metadata.generation;
-        let status: IncrementalLearningJobStatus = { ...current.status };
-        if (step.append) status = appendCondition(status, step.append, generation, now);
-        else if (step.note) {
-          const last = latest(status);
-          if (last?.reason === step.note.reason && last.message === step.note.message) return status.observedGeneration === generation ? undefined : { ...status, observedGeneration: generation };
-          status = noteOnLatest(status, step.note, now);
-        } else if (clearNote) status = noteOnLatest(status, {}, now);
-        if (generation !== undefined) status.observedGeneration = generation;
-        return status;
-      },
-      transitionEvent,
-    );
+    await this.createRunPod(job, stage, stagePod(job, stage, currentRun(job.status, stage), this.stageInputs(job, stage)));
   }
 }
 

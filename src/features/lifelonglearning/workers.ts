@@ -1,0 +1,184 @@
+// The workers of a LifelongLearningJob (spec §2.4.5): a train pod and an eval pod per attempt of
+// those stages, built from the latest Ready condition's `data`, and the inference Deployment on the
+// deployed knowledge-base index. Names, env and mounts are Sedna's; added: KB_TOKEN beside
+// KB_SERVER (the knowledge base authenticates callers), the KB env on the inference worker too
+// (it downloads the task models the index names), and the inference worker as a Deployment that
+// is recreated when deleted and rolled when a cycle deploys a new index. Pure functions.
+import type { KubeObject } from '../../api/meta.ts';
+import type { Dataset } from '../../api/sedna/dataset.ts';
+import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
+import type { Stage, StageCondition } from '../../api/sedna/incremental-learning-job.ts';
+import { type LifelongLearningJob, lifelongLearningJobKind, LL_DEPLOY_INDEX } from '../../api/sedna/lifelong-learning-job.ts';
+import type { GroupVersionKind } from '../../controller/owner.ts';
+import {
+  buildDeployment,
+  buildPod,
+  type CoreSecret,
+  type Deployment,
+  type EnvVar,
+  labelPrefix,
+  type MountUrl,
+  type WorkerMount,
+  workerName,
+  type WorkerPod,
+  WorkerSpecError,
+} from '../../gm/workers/index.ts';
+import { dataOf, inputModelUrls, type StageData } from '../incrementallearning/data.ts';
+
+export const LL_KIND = lifelongLearningJobKind.kind;
+export const LL_PLURAL = lifelongLearningJobKind.plural;
+export const LL_GVK: GroupVersionKind = { apiVersion: SEDNA_API_VERSION, kind: LL_KIND };
+
+/** Worker types as Sedna spells them (labels lower-case them). */
+export const TRAIN_WORKER = 'Train';
+export const EVAL_WORKER = 'Eval';
+export const INFERENCE_WORKER = 'inference';
+/** On the inference pod template: the time of the deploy it serves, so a new deploy rolls it. */
+export const DEPLOYED_AT_ANNOTATION = 'sedna.io/deployed-at';
+/** The reason of the Deploy/Completed that restarted the inference worker (status.ts). */
+const RESTARTED = 'InferenceWorkerRestarted';
+
+/** Where workers reach the knowledge base. */
+export interface KbAccess {
+  server: string;
+  /** The bearer token, '' when the KB takes none. */
+  token: string;
+}
+
+export interface LlStageInputs {
+  data: StageData;
+  dataset: { object: Dataset; secret?: CoreSecret };
+  jobSecret?: CoreSecret;
+  lcServer: string;
+  kb: KbAccess;
+}
+
+export function workerTypeOf(stage: Stage): string {
+  if (stage === 'Train') return TRAIN_WORKER;
+  if (stage === 'Eval') return EVAL_WORKER;
+  return INFERENCE_WORKER;
+}
+
+export function workerTypeSelector(job: KubeObject, workerType: string): string {
+  const prefix = labelPrefix(LL_KIND);
+  return `${prefix}uid=${job.metadata.uid},${prefix}worker-type=${workerType.toLowerCase()}`;
+}
+
+function commonEnv(job: LifelongLearningJob, worker: string, lcServer: string): EnvVar[] {
+  return [
+    { name: 'NAMESPACE', value: job.metadata.namespace ?? '' },
+    { name: 'JOB_NAME', value: job.metadata.name ?? '' },
+    { name: 'WORKER_NAME', value: worker },
+    { name: 'LC_SERVER', value: lcServer },
+  ];
+}
+
+function kbEnv(kb: KbAccess): EnvVar[] {
+  return [{ name: 'KB_SERVER', value: kb.server }, ...(kb.token ? [{ name: 'KB_TOKEN', value: kb.token }] : [])];
+}
+
+/** Whether a training has completed: then the train worker updates the knowledge base instead of building it. */
+export function hasCompletedInitialTraining(conditions: readonly StageCondition[]): boolean {
+  return conditions.some((c) => c.stage === 'Train' && c.type === 'Completed');
+}
+
+/** The index the latest completed training reported (its first output model), for CLOUD_KB_INDEX. */
+export function cloudKbIndex(conditions: readonly StageCondition[]): string | undefined {
+  for (const c of [...conditions].reverse()) {
+    if (c.stage !== 'Train' || c.type !== 'Completed') continue;
+    const url = dataOf(c)?.output?.models?.[0]?.url;
+    if (url) return url;
+  }
+  return undefined;
+}
+
+function required(value: string | undefined, field: string, stage: Stage): string {
+  if (!value) throw new WorkerSpecError(`the ${stage} stage's input has no ${field}`);
+  return value;
+}
+
+function withSecret(url: string, secret: CoreSecret | undefined, download: boolean): MountUrl {
+  return { url, ...(download ? { downloadByInitializer: true } : {}), ...(secret ? { secret } : {}) };
+}
+
+/** ORIGINAL_DATASET_URL: the data index when the LC wrote one, else the Dataset's URL (as IL). */
+function originalDataset(inputs: LlStageInputs): WorkerMount {
+  const datasetUrl = inputs.dataset.object.spec.url;
+  const url = inputs.data.input?.dataIndexURL || datasetUrl;
+  return { envName: 'ORIGINAL_DATASET_URL', urls: [{ ...withSecret(url, inputs.dataset.secret, true), indirect: url !== datasetUrl }] };
+}
+
+function trainMounts(inputs: LlStageInputs): WorkerMount[] {
+  const input = inputs.data.input ?? {};
+  return [
+    { envName: 'OUTPUT_URL', urls: [withSecret(required(input.outputDir, 'outputDir', 'Train'), inputs.jobSecret, false)] },
+    { envName: 'TRAIN_DATASET_URL', urls: [withSecret(required(input.dataURL, 'dataURL', 'Train'), inputs.jobSecret, true)] },
+    originalDataset(inputs),
+  ];
+}
+
+function evalMounts(inputs: LlStageInputs): WorkerMount[] {
+  const models = inputModelUrls(inputs.data);
+  if (models.length === 0) throw new WorkerSpecError('the Eval stage\'s input has no models');
+  const input = inputs.data.input ?? {};
+  return [
+    // The index stays a URL: the worker reads it from the KB or the output folder itself.
+    { envName: 'MODEL_URLS', urls: models.map((url) => withSecret(url, inputs.jobSecret, false)) },
+    { envName: 'OUTPUT_URL', urls: [withSecret(required(input.outputDir, 'outputDir', 'Eval'), inputs.jobSecret, false)] },
+    { envName: 'TEST_DATASET_URL', urls: [withSecret(required(input.dataURL, 'dataURL', 'Eval'), inputs.dataset.secret, true)] },
+    originalDataset(inputs),
+  ];
+}
+
+/** The pod of one run of the Train or Eval stage. */
+export function stagePod(job: LifelongLearningJob, stage: 'Train' | 'Eval', inputs: LlStageInputs): WorkerPod {
+  const train = stage === 'Train';
+  const conditions = job.status?.conditions ?? [];
+  const env = [...commonEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer), ...kbEnv(inputs.kb)];
+  if (train) {
+    const completed = hasCompletedInitialTraining(conditions);
+    env.splice(3, 0, { name: 'HAS_COMPLETED_INITIAL_TRAINING', value: String(completed) });
+    const index = completed ? cloudKbIndex(conditions) : undefined;
+    if (index) env.push({ name: 'CLOUD_KB_INDEX', value: index });
+  }
+  return buildPod(job, LL_GVK, {
+    workerType: workerTypeOf(stage),
+    template: train ? job.spec.trainSpec.template : job.spec.evalSpec.template,
+    env,
+    mounts: train ? trainMounts(inputs) : evalMounts(inputs),
+    hostNetwork: true,
+    restartPolicy: 'OnFailure',
+    dnsPolicy: 'ClusterFirstWithHostNet',
+  });
+}
+
+/** `<outputDir>/deploy/index.json`. */
+export function deployIndexUrl(job: LifelongLearningJob): string {
+  return `${job.spec.outputDir.replace(/\/+$/, '')}/${LL_DEPLOY_INDEX}`;
+}
+
+/** When the latest deploy restarted the inference worker, if one did. */
+export function deployedAt(conditions: readonly StageCondition[]): string | undefined {
+  return conditions.findLast((c) => c.stage === 'Deploy' && c.type === 'Completed' && c.reason === RESTARTED)?.lastTransitionTime;
+}
+
+/** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name. */
+function liveWorkerName(live: Deployment | undefined): string | undefined {
+  return live?.spec.template.spec.containers[0]?.env?.findLast((e) => e.name === 'WORKER_NAME')?.value;
+}
+
+/** The inference worker: `<name>-deployment-inference`, one replica, on the deployed index. */
+export function inferenceDeployment(job: LifelongLearningJob, inputs: { lcServer: string; kb: KbAccess; jobSecret?: CoreSecret }, live: Deployment | undefined): Deployment {
+  const env: EnvVar[] = [
+    ...commonEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer),
+    { name: 'OUTPUT_URL', value: job.spec.outputDir },
+    ...kbEnv(inputs.kb),
+  ];
+  const mounts: WorkerMount[] = [{ envName: 'MODEL_URLS', urls: [withSecret(deployIndexUrl(job), inputs.jobSecret, false)] }];
+  const deployment = buildDeployment(job, LL_GVK, { workerType: INFERENCE_WORKER, template: job.spec.deploySpec.template, env, mounts, replicas: 1 });
+  const template = deployment.spec.template;
+  const at = deployedAt(job.status?.conditions ?? []);
+  const annotations = { ...template.metadata?.annotations, ...(at ? { [DEPLOYED_AT_ANNOTATION]: at } : {}) };
+  const spec = { ...template.spec, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' };
+  return { ...deployment, spec: { ...deployment.spec, template: { ...template, metadata: { ...template.metadata, annotations }, spec } } };
+}

@@ -74,7 +74,7 @@ export async function runScenario(options: ScenarioOptions): Promise<LifelongRes
     const common = { estimator: models, kb: client, lc: null, detectorFeatures, taskDefinition: { method: 'TaskDefinitionByDataAttr', param: { attribute: ['camera'] } } };
     const cloudEnv = { OUTPUT_URL: join(dir, 'cloud') };
     const indexUrl = `${client.base}/file/download?files=index.json&name=index.json`;
-    const edgeEnv = (unseen: string) => ({ MODEL_URLS: indexUrl, edge_output_url: join(dir, 'edge'), unseen_save_url: unseen, MODEL_POLL_PERIOD_SECONDS: '1' });
+    const edgeEnv = (unseen: string) => ({ MODEL_URLS: indexUrl, edge_output_url: join(dir, 'edge'), UT_SAVED_URL: unseen, MODEL_POLL_PERIOD_SECONDS: '1' });
     const versions: string[] = [];
 
     log(`initial training: cameras ${KNOWN_CAMERAS.join(', ')} (${train.x.length} rows, ${validation.x.length} validation rows)…`);

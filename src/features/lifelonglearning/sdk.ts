@@ -449,7 +449,8 @@ export class LifelongLearning {
     const name = `unseen-${timeStamp()}-${samples.x.length}.csv`;
     const local = join(this.context.edgeOutputUrl, 'unseen_samples', name);
     await writeSamplesCsv(local, samples);
-    const target = joinPath(this.context.unseenSaveUrl, name);
+    // UT_SAVED_URL (the seed's sample job sets it) wins over Sedna library's unseen_save_url.
+    const target = joinPath(this.env.UT_SAVED_URL || this.context.unseenSaveUrl, name);
     await upload(local, target, { env: this.env });
     return target;
   }

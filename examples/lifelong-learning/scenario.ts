@@ -10,7 +10,7 @@
 //  4. the edge takes the new KB by hot update and serves the new camera with its own task.
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KbClient, LifelongLearning, readSamplesCsv, type Samples } from 'sedna/worker';
+import { argMax, KbClient, LifelongLearning, readSamplesCsv, type Samples } from 'sedna/worker';
 import { KbDatabase } from '../../src/kb/db.ts';
 import { KbFiles } from '../../src/kb/files.ts';
 import { KbServer } from '../../src/kb/server.ts';
@@ -111,7 +111,7 @@ export async function runScenario(options: ScenarioOptions): Promise<LifelongRes
     const newTest = byCamera.get(NEW_CAMERA)!;
     const served = await edge.inference({ ...newTest, meta: newTest.meta.map(({ sample_id }) => ({ sample_id: sample_id! })) });
     const random = await models.create();
-    const randomInit = Object.fromEntries(await Promise.all([...byCamera].map(async ([camera, rows]) => [camera, accuracy((await random.predict(rows)).map(argMaxOf), rows.y!)] as const)));
+    const randomInit = Object.fromEntries(await Promise.all([...byCamera].map(async ([camera, rows]) => [camera, accuracy((await random.predict(rows)).map((scores) => argMax(scores)), rows.y!)] as const)));
     random.dispose?.();
 
     const steps: CameraStep[] = [...byCamera.keys()].map((camera) => ({ camera, learnedAt: camera === NEW_CAMERA ? 2 : 1, accuracy: [before[camera]!, after[camera]!], random: randomInit[camera]! }));
@@ -224,6 +224,3 @@ function accuracy(predictions: readonly number[], labels: readonly number[]): nu
   return predictions.reduce((n, p, i) => n + (p === labels[i] ? 1 : 0), 0) / labels.length;
 }
 
-function argMaxOf(scores: readonly number[]): number {
-  return scores.reduce((best, v, i) => (v > scores[best]! ? i : best), 0);
-}

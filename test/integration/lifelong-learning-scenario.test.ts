@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KNOWN_CAMERAS, NEW_CAMERA } from '../../examples/lifelong-learning/cameras.ts';
+import { resultsTable } from '../../examples/lifelong-learning/results-table.ts';
 import { runLifelongLearning } from '../../examples/lifelong-learning/run.ts';
 import type { LifelongResults } from '../../examples/lifelong-learning/scenario.ts';
 
@@ -15,8 +16,9 @@ describe('the lifelong-learning scenario (small run)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'll-scenario-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('detects the new camera, learns it, serves it after the hot update, and forgets nothing', { timeout: 900_000 }, async () => {
+  it('detects the new camera, learns it, serves it after the hot update, and forgets nothing', { timeout: 900_000 }, async (t) => {
     const results = await runLifelongLearning(dir, true, () => {});
+    t.diagnostic(resultsTable(results));
     const written = JSON.parse(readFileSync(join(dir, 'results', 'lifelong-learning-small.json'), 'utf8')) as LifelongResults;
     assert.deepEqual(written.tasks, results.tasks);
 

@@ -112,6 +112,7 @@ describe('LifelongLearning with a real knowledge base', () => {
     const evaluation = await update.evaluate(join2(cameraRows('studio', 5, 9), cameraRows('dusk', 5, 10), cameraRows('night', 5, 11)));
     assert.deepEqual(evaluation.tasks.map((t) => [t.entry, t.scores.accuracy]).sort(), [['dusk', 1], ['night', 1], ['studio', 1]]);
     assert.deepEqual(evaluation.dropped, []);
+    assert.ok((await client.query()).groups.every((g) => g.deploy), 'the kept task groups are marked deployed in the KB');
 
     const old = edge.deployedVersion;
     assert.equal(await edge.deployKnowledgeBase(), true);

@@ -186,7 +186,11 @@ export class LifelongLearning {
         const task = evaluated.find((t) => t.entry === group.entry);
         return { ...group, deploy: !droppedNames.includes(group.entry), model: { ...group.model, ...(task?.scores ? { scores: task.scores } : {}) } };
       });
-      if (droppedNames.length > 0 && this.kb) await this.kb.updateStatus(droppedNames, 0);
+      // Sedna posts only the dropped tasks (status 0); the kept ones are posted too (status 1), so
+      // the KB's deploy flags say which task models the edge serves.
+      const keptNames = groups.filter((g) => g.deploy).map((g) => g.entry);
+      if (this.kb && keptNames.length > 0) await this.kb.updateStatus(keptNames, 1);
+      if (this.kb && droppedNames.length > 0) await this.kb.updateStatus(droppedNames, 0);
       const scored: LifelongIndex = { ...index, seen_task: { ...index.seen_task, task_groups: groups } };
       const published = await this.publish(scored, 'eval', overall, false);
       return { overall, tasks: evaluated.map((t) => ({ entry: t.entry, scores: t.scores! })), dropped: droppedNames, indexUrl: this.indexPath(published) };

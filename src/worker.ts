@@ -19,3 +19,4 @@ export { TfjsClassifier, type ClassifierData, type ClassifierTrainOptions, type 
 export * from './features/jointinference/sdk.ts';
 export * from './features/federatedlearning/sdk.ts';
 export * from './features/incrementallearning/sdk.ts';
+export * from './features/lifelonglearning/sdk.ts';

@@ -63,6 +63,7 @@ export const features: FeatureEntry[] = [
     kinds: [lifelongLearningJobKind],
     gm: () => import('./lifelonglearning/controller.ts'),
     edge: () => import('./lifelonglearning/edge.ts'),
+    sdk: () => import('./lifelonglearning/sdk.ts'),
   },
   { name: 'multiedge', kinds: [], edge: () => import('./multiedge/edge.ts') },
 ];

@@ -21,7 +21,7 @@ describe('the feature registry', () => {
   it('the SDK (sedna/worker) exports every registered feature’s worker classes', async () => {
     const worker = (await import('../../src/worker.ts')) as Record<string, unknown>;
     const withSdk = features.filter((f) => f.sdk);
-    assert.deepEqual(withSdk.map((f) => f.name), ['jointinference', 'federatedlearning', 'incrementallearning']);
+    assert.deepEqual(withSdk.map((f) => f.name), ['jointinference', 'federatedlearning', 'incrementallearning', 'lifelonglearning']);
     for (const feature of withSdk) {
       const sdk = await feature.sdk!();
       assert.ok(Object.keys(sdk).length > 0, feature.name);

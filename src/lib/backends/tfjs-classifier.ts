@@ -126,6 +126,23 @@ export class TfjsClassifier implements TrainableEstimator<ClassifierData> {
     return { accuracy: correct / data.count, loss: lossSum / data.count };
   }
 
+  /** The model's output per sample (probabilities, or logits for a logits model), in batches. */
+  async predictScores(data: Pick<ClassifierData, 'x' | 'count'>): Promise<number[][]> {
+    const out: number[][] = [];
+    for (let start = 0; start < data.count; start += EVAL_BATCH) {
+      const end = Math.min(data.count, start + EVAL_BATCH);
+      const scores = this.tf.tidy(() => {
+        const xs = this.tf.tensor(data.x.subarray(start * this.featureSize, end * this.featureSize), [end - start, ...this.inputShape], 'float32');
+        return this.model.apply(xs, { training: false }) as tfCore.Tensor;
+      });
+      const values = await scores.data();
+      const width = values.length / (end - start);
+      scores.dispose();
+      for (let i = 0; i < end - start; i++) out.push(Array.from(values.subarray(i * width, (i + 1) * width)));
+    }
+    return out;
+  }
+
   /** Every weight of the model (trainable or not) in model.weights order, copied. */
   getWeights(): ModelWeights {
     return this.model.getWeights().map((tensor) => ({ shape: [...tensor.shape], data: Float32Array.from(tensor.dataSync()) }));

@@ -16,169 +16,63 @@
 // sample twice, losing one, or acting on the same condition again (Sedna's double train trigger).
 import { copyFile, cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { StageCondition } from '../../api/sedna/incremental-learning-job.ts';
-import { type CancelTimer, dateOf } from '../../lib/clock.ts';
-import type { LocalJobManager, LocalManagerContext } from '../../lc/edge-feature.ts';
-import { resourceKey, type SednaObject } from '../../lc/objects.ts';
+import { dateOf } from '../../lib/clock.ts';
+import type { SednaObject } from '../../lc/objects.ts';
 import { compileTrigger, type Trigger } from '../../lc/triggers.ts';
 import { dataOf, latestOf, outputModels, type StageModel } from './data.ts';
 import { decideDeploy } from './deploy-decision.ts';
 import { nodeRoles, taskNode } from './nodes.ts';
-import { countOf, emptySamples, type SampleState, select, split, trimEvalVersions } from './samples.ts';
+import { select, trimEvalVersions } from './samples.ts';
 import { type HotUpdateConfig, pushHotUpdate, writeHotUpdateConfig } from '../../lib/hot-update/index.ts';
+import { conditionsOf, type HeldDataset, type StageJob, StageJobManager, type StageJobSpec, type StageJobState } from './stage-job-manager.ts';
 import { HOT_UPDATE_ANNOTATION, HOT_UPDATE_MOUNT } from './workers.ts';
 
 export const JOB_KIND = 'incrementallearningjob';
 export const MODEL_KIND = 'model';
-/** Sedna's job and data loop period. */
-export const JOB_LOOP_MS = 10_000;
+export { JOB_LOOP_MS } from './stage-job-manager.ts';
 /** How long the LC waits for the inference worker to load a pushed model. */
 const PUSH_TIMEOUT_MS = 120_000;
 
-interface JobSpec {
-  dataset: { name: string; trainProb: number };
+interface JobSpec extends StageJobSpec {
   initialModel: { name: string };
-  trainSpec: { trigger?: { checkPeriodSeconds?: number } & Record<string, unknown> };
   evalSpec?: { initialEvalModel?: { name: string } };
   deploySpec: { model: { name: string; hotUpdateEnabled?: boolean }; trigger?: unknown };
-  outputDir: string;
 }
 
 /** What the database keeps per job. */
-export interface IlJobState extends SampleState {
-  round: number;
-  /** `<stage>/<type>/<lastTransitionTime>` of the condition last acted on. */
-  handled?: string;
+export type IlJobState = StageJobState;
+
+interface Triggers {
+  train: Trigger;
+  deploy: Trigger;
 }
+
+type Job = StageJob<JobSpec, Triggers>;
 
 interface ModelSpec {
   url: string;
   format?: string;
 }
 
-interface Job {
-  object: SednaObject;
-  spec: JobSpec;
-  train: Trigger;
-  deploy: Trigger;
-  cancel: CancelTimer;
-  lastTrainCheck: number;
-  busy: boolean;
-}
-
-interface DatasetSource {
-  get(namespace: string, name: string): { source: { samples: string[]; numberOfSamples: number } | undefined } | undefined;
-}
-
-function conditionsOf(job: SednaObject): StageCondition[] {
-  return ((job.status as { conditions?: StageCondition[] } | undefined)?.conditions ?? []).slice();
-}
-
-function conditionKey(condition: StageCondition): string {
-  return `${condition.stage}/${condition.type}/${condition.lastTransitionTime ?? ''}`;
-}
-
 function isS3(url: string): boolean {
   return /^s3:\/\//i.test(url);
 }
 
-export class IncrementalLearningManager implements LocalJobManager {
-  private readonly jobs = new Map<string, Job>();
-  private stopped = false;
-  /** Loops running now (their file writes are real I/O, not timers). */
-  private readonly running = new Set<Promise<void>>();
+export class IncrementalLearningManager extends StageJobManager<JobSpec, Triggers> {
+  protected readonly kind = JOB_KIND;
+  protected readonly resourceKind = 'IncrementalLearningJob';
+  protected readonly feature = 'incremental learning';
+  protected readonly invalidTriggerLog = 'invalid trigger; the job is kept but not run';
 
-  constructor(private readonly ctx: LocalManagerContext) {}
-
-  insert(object: SednaObject): void {
-    const key = resourceKey(object, JOB_KIND);
-    this.ctx.db.saveResource(key, object as unknown as Record<string, unknown>);
-    const spec = object.spec as JobSpec | undefined;
-    const existing = this.jobs.get(key);
-    if (!spec?.dataset?.name || !spec.outputDir) {
-      this.ctx.logger.warn({ job: key }, 'incremental learning job without dataset or outputDir; kept, not run');
-      return;
-    }
-    let train: Trigger;
-    let deploy: Trigger;
-    try {
-      train = compileTrigger(spec.trainSpec?.trigger);
-      deploy = compileTrigger(spec.deploySpec?.trigger);
-    } catch (err) {
-      this.ctx.logger.warn({ job: key, err: (err as Error).message }, 'invalid trigger; the job is kept but not run');
-      existing?.cancel();
-      this.jobs.delete(key);
-      return;
-    }
-    // Later copies refresh the object and triggers; the loop and its timing carry on.
-    if (existing) {
-      Object.assign(existing, { object, spec, train, deploy });
-      return;
-    }
-    const job: Job = { object, spec, train, deploy, cancel: () => undefined, lastTrainCheck: Number.NEGATIVE_INFINITY, busy: false };
-    this.jobs.set(key, job);
-    this.schedule(key, job);
+  protected compileTriggers(spec: JobSpec): Triggers {
+    return { train: this.compileTrainTrigger(spec), deploy: compileTrigger(spec.deploySpec?.trigger) };
   }
 
-  delete(object: SednaObject): void {
-    const key = resourceKey(object, JOB_KIND);
-    this.jobs.get(key)?.cancel();
-    this.jobs.delete(key);
-    this.ctx.db.deleteResource(key);
-    this.ctx.db.deleteJobState(key);
+  /** Removes the job's hot-update folder, which the LC made. */
+  protected override onDelete(object: SednaObject): void {
     const config = object.metadata?.annotations?.[HOT_UPDATE_ANNOTATION];
     if (config?.startsWith('/var/lib/sedna/model-hot-update/')) void this.track(rm(this.local(dirname(config)), { recursive: true, force: true }));
-  }
-
-  resume(): void {
-    for (const row of this.ctx.db.listResources()) {
-      if (row.name.split('/')[1] !== JOB_KIND) continue;
-      this.insert({ ...row.typeMeta, metadata: row.objectMeta, spec: row.spec });
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const job of this.jobs.values()) job.cancel();
-    this.jobs.clear();
-    await this.settled();
-  }
-
-  state(object: SednaObject): IlJobState {
-    return this.ctx.db.jobState<IlJobState>(resourceKey(object, JOB_KIND)) ?? { round: 0, ...emptySamples() };
-  }
-
-  /** Resolves when the loops running now have finished. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
-
-  /** Runs one loop of a job now (the timer runs it every JOB_LOOP_MS). */
-  tick(object: SednaObject): Promise<void> {
-    return this.track(this.runLoop(object));
-  }
-
-  /** Work settled() waits for; a failure is logged, never thrown into a timer. */
-  private track(work: Promise<void>): Promise<void> {
-    const run = work.catch((err: unknown) => this.ctx.logger.warn({ err: (err as Error).message }, 'incremental learning file work failed'));
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-    return run;
-  }
-
-  private async runLoop(object: SednaObject): Promise<void> {
-    const key = resourceKey(object, JOB_KIND);
-    const job = this.jobs.get(key);
-    if (!job || job.busy) return;
-    job.busy = true;
-    try {
-      await this.loop(key, job);
-    } catch (err) {
-      this.ctx.logger.warn({ job: key, err: (err as Error).message }, 'incremental learning loop failed; retried next loop');
-    } finally {
-      job.busy = false;
-    }
   }
 
   /** A Model the GM sent this node, as the LC's model manager stored it. */
@@ -186,39 +80,6 @@ export class IncrementalLearningManager implements LocalJobManager {
     if (!name) return undefined;
     const spec = this.ctx.db.getResource(`${job.object.metadata?.namespace ?? 'default'}/${MODEL_KIND}/${name}`)?.spec as ModelSpec | null | undefined;
     return spec?.url ? { url: spec.url, format: spec.format ?? '' } : undefined;
-  }
-
-  private schedule(key: string, job: Job): void {
-    if (this.stopped) return;
-    job.cancel = this.ctx.clock.setTimeout(
-      () => {
-        if (this.jobs.get(key) !== job) return;
-        void this.tick(job.object).finally(() => this.schedule(key, job));
-      },
-      JOB_LOOP_MS,
-      { background: true },
-    );
-  }
-
-  private async loop(key: string, job: Job): Promise<void> {
-    const before = this.state(job.object);
-    const held = (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name);
-    const dataset = held?.source;
-    const splitState = dataset ? split(before, dataset.numberOfSamples, job.spec.dataset.trainProb) : before;
-    let state: IlJobState = splitState === before ? before : { ...before, ...splitState };
-    if (state !== before) this.ctx.db.saveJobState(key, state);
-    const latest = conditionsOf(job.object).at(-1);
-    // Until the GM's copy with conditions arrives (after an LC restart, for one) nothing is decided.
-    if (!latest || state.handled === conditionKey(latest)) return;
-    if (!this.runsTask(job, latest, held !== undefined)) return;
-    const samples = dataset?.samples ?? [];
-    await this.ensureOutputDirs(job);
-    const next = await this.stageTask(job, latest, state, samples);
-    if (!next) return;
-    state = { ...next.state, handled: conditionKey(latest) };
-    // State first: a crash between the two loses at most this report, never repeats the task.
-    this.ctx.db.saveJobState(key, state);
-    if (next.report) this.ctx.send(this.message(job, next.report));
   }
 
   /**
@@ -233,7 +94,10 @@ export class IncrementalLearningManager implements LocalJobManager {
     return node === undefined ? holdsDataset : node === this.ctx.nodeName;
   }
 
-  private async stageTask(job: Job, latest: StageCondition, state: IlJobState, samples: string[]): Promise<{ state: IlJobState; report?: unknown } | undefined> {
+  protected async stageTask(job: Job, latest: StageCondition, state: IlJobState, held: HeldDataset | undefined): Promise<{ state: IlJobState; report?: unknown } | undefined> {
+    if (!this.runsTask(job, latest, held !== undefined)) return undefined;
+    const samples = held?.source?.samples ?? [];
+    await this.ensureOutputDirs(job);
     const hot = job.spec.deploySpec.model.hotUpdateEnabled === true;
     if (latest.type === 'Waiting' && latest.stage === 'Train') return this.trainTask(job, state, samples);
     if (latest.type === 'Waiting' && latest.stage === 'Eval') return this.evalTask(job, state, samples);
@@ -243,11 +107,7 @@ export class IncrementalLearningManager implements LocalJobManager {
   }
 
   private async trainTask(job: Job, state: IlJobState, samples: string[]): Promise<{ state: IlJobState; report?: unknown } | undefined> {
-    const periodMs = (job.spec.trainSpec.trigger?.checkPeriodSeconds || JOB_LOOP_MS / 1000) * 1000;
-    const now = this.ctx.clock.now();
-    if (now - job.lastTrainCheck < periodMs) return undefined;
-    job.lastTrainCheck = now;
-    if (!job.train.trigger({ num_of_samples: countOf(state.train) }, dateOf(this.ctx.clock))) return undefined;
+    if (!this.trainFires(job, state)) return undefined;
     const initial = this.model(job, job.spec.initialModel.name);
     if (!initial) {
       this.ctx.logger.warn({ job: job.object.metadata?.name, model: job.spec.initialModel.name }, 'the initial model has not reached this node; training waits');
@@ -364,12 +224,5 @@ export class IncrementalLearningManager implements LocalJobManager {
   private local(path: string): string {
     if (this.ctx.nodePath) return this.ctx.nodePath(path);
     return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
-  }
-
-  private message(job: Job, content: unknown): EdgeMessage {
-    return {
-      header: { namespace: job.object.metadata?.namespace ?? 'default', resourceKind: 'IncrementalLearningJob', resourceName: job.object.metadata?.name ?? '', operation: 'status' },
-      content,
-    };
   }
 }

@@ -15,166 +15,36 @@
 // repeats a task nor loses or double-counts a sample.
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { StageCondition } from '../../api/sedna/incremental-learning-job.ts';
 import { LL_DEPLOY_INDEX } from '../../api/sedna/lifelong-learning-job.ts';
-import { type CancelTimer, dateOf } from '../../lib/clock.ts';
-import type { LocalJobManager, LocalManagerContext } from '../../lc/edge-feature.ts';
-import { resourceKey, type SednaObject } from '../../lc/objects.ts';
-import { compileTrigger, type Trigger } from '../../lc/triggers.ts';
+import type { Trigger } from '../../lc/triggers.ts';
 import { dataOf, latestOf, outputModels } from '../incrementallearning/data.ts';
-import { countOf, emptySamples, type SampleState, select, split, trimEvalVersions } from '../incrementallearning/samples.ts';
+import { type SampleState, select, trimEvalVersions } from '../incrementallearning/samples.ts';
+import { conditionsOf, type StageJob, StageJobManager, type StageJobSpec, type StageJobState } from '../incrementallearning/stage-job-manager.ts';
 
 export const JOB_KIND = 'lifelonglearningjob';
-/** Sedna's job loop period. */
-export const JOB_LOOP_MS = 10_000;
-
-interface JobSpec {
-  dataset: { name: string; trainProb: number };
-  trainSpec: { trigger?: { checkPeriodSeconds?: number } & Record<string, unknown> };
-  outputDir: string;
-}
+export { JOB_LOOP_MS } from '../incrementallearning/stage-job-manager.ts';
 
 /** What the database keeps per job. */
-export interface LlJobState extends SampleState {
-  round: number;
-  /** `<stage>/<type>/<lastTransitionTime>` of the condition last acted on. */
-  handled?: string;
-}
+export type LlJobState = StageJobState;
 
-interface Job {
-  object: SednaObject;
-  spec: JobSpec;
-  train: Trigger;
-  cancel: CancelTimer;
-  lastTrainCheck: number;
-  busy: boolean;
-}
-
-interface DatasetSource {
-  get(namespace: string, name: string): { object?: SednaObject; source: { samples: string[]; numberOfSamples: number; header?: string } | undefined } | undefined;
-}
+type Job = StageJob<StageJobSpec, { train: Trigger }>;
 
 type Task = { state: LlJobState; report?: Record<string, unknown> } | undefined;
 
-const conditionsOf = (job: SednaObject): StageCondition[] => ((job.status as { conditions?: StageCondition[] } | undefined)?.conditions ?? []).slice();
-const conditionKey = (c: StageCondition): string => `${c.stage}/${c.type}/${c.lastTransitionTime ?? ''}`;
 const isRemote = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
 
-export class LifelongLearningManager implements LocalJobManager {
-  private readonly jobs = new Map<string, Job>();
-  private stopped = false;
-  private readonly running = new Set<Promise<void>>();
+export class LifelongLearningManager extends StageJobManager<StageJobSpec, { train: Trigger }> {
+  protected readonly kind = JOB_KIND;
+  protected readonly resourceKind = 'LifelongLearningJob';
+  protected readonly feature = 'lifelong learning';
+  protected readonly invalidTriggerLog = 'invalid train trigger; the job is kept but not run';
 
-  constructor(private readonly ctx: LocalManagerContext) {}
-
-  insert(object: SednaObject): void {
-    const key = resourceKey(object, JOB_KIND);
-    this.ctx.db.saveResource(key, object as unknown as Record<string, unknown>);
-    const spec = object.spec as JobSpec | undefined;
-    const existing = this.jobs.get(key);
-    if (!spec?.dataset?.name || !spec.outputDir) {
-      this.ctx.logger.warn({ job: key }, 'lifelong learning job without dataset or outputDir; kept, not run');
-      return;
-    }
-    let train: Trigger;
-    try {
-      train = compileTrigger(spec.trainSpec?.trigger);
-    } catch (err) {
-      this.ctx.logger.warn({ job: key, err: (err as Error).message }, 'invalid train trigger; the job is kept but not run');
-      existing?.cancel();
-      this.jobs.delete(key);
-      return;
-    }
-    if (existing) {
-      Object.assign(existing, { object, spec, train });
-      return;
-    }
-    const job: Job = { object, spec, train, cancel: () => undefined, lastTrainCheck: Number.NEGATIVE_INFINITY, busy: false };
-    this.jobs.set(key, job);
-    this.schedule(key, job);
+  protected compileTriggers(spec: StageJobSpec): { train: Trigger } {
+    return { train: this.compileTrainTrigger(spec) };
   }
 
-  delete(object: SednaObject): void {
-    const key = resourceKey(object, JOB_KIND);
-    this.jobs.get(key)?.cancel();
-    this.jobs.delete(key);
-    this.ctx.db.deleteResource(key);
-    this.ctx.db.deleteJobState(key);
-  }
-
-  resume(): void {
-    for (const row of this.ctx.db.listResources()) {
-      if (row.name.split('/')[1] !== JOB_KIND) continue;
-      this.insert({ ...row.typeMeta, metadata: row.objectMeta, spec: row.spec });
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const job of this.jobs.values()) job.cancel();
-    this.jobs.clear();
-    await this.settled();
-  }
-
-  /** Resolves when the loops running now have finished. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
-
-  state(object: SednaObject): LlJobState {
-    return this.ctx.db.jobState<LlJobState>(resourceKey(object, JOB_KIND)) ?? { round: 0, ...emptySamples() };
-  }
-
-  /** Runs one loop of a job now (the timer runs it every JOB_LOOP_MS); failures are logged. */
-  tick(object: SednaObject): Promise<void> {
-    const key = resourceKey(object, JOB_KIND);
-    const job = this.jobs.get(key);
-    if (!job || job.busy) return Promise.resolve();
-    job.busy = true;
-    const run = this.loop(key, job)
-      .catch((err: unknown) => this.ctx.logger.warn({ job: key, err: (err as Error).message }, 'lifelong learning loop failed; retried next loop'))
-      .finally(() => {
-        job.busy = false;
-      });
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-    return run;
-  }
-
-  private schedule(key: string, job: Job): void {
-    if (this.stopped) return;
-    job.cancel = this.ctx.clock.setTimeout(
-      () => {
-        if (this.jobs.get(key) !== job) return;
-        void this.tick(job.object).finally(() => this.schedule(key, job));
-      },
-      JOB_LOOP_MS,
-      { background: true },
-    );
-  }
-
-  private dataset(job: Job): ReturnType<DatasetSource['get']> {
-    return (this.ctx.manager('dataset') as DatasetSource | undefined)?.get(job.object.metadata?.namespace ?? 'default', job.spec.dataset.name);
-  }
-
-  private async loop(key: string, job: Job): Promise<void> {
-    const before = this.state(job.object);
-    const dataset = this.dataset(job)?.source;
-    const splitState = dataset ? split(before, dataset.numberOfSamples, job.spec.dataset.trainProb) : before;
-    let state: LlJobState = splitState === before ? before : { ...before, ...splitState };
-    if (state !== before) this.ctx.db.saveJobState(key, state);
-    const latest = conditionsOf(job.object).at(-1);
-    if (!latest || state.handled === conditionKey(latest)) return;
-    const next = await this.stageTask(job, latest, state);
-    if (!next) return;
-    state = { ...next.state, handled: conditionKey(latest) };
-    // State first: a crash between the two loses at most this report, never repeats the task.
-    this.ctx.db.saveJobState(key, state);
-    if (next.report) this.ctx.send(this.message(job, next.report));
-  }
-
-  private stageTask(job: Job, latest: StageCondition, state: LlJobState): Promise<Task> {
+  protected stageTask(job: Job, latest: StageCondition, state: LlJobState): Promise<Task> {
     if (latest.type !== 'Waiting') return Promise.resolve(undefined);
     if (latest.stage === 'Train') return this.trainTask(job, state);
     if (latest.stage === 'Eval') return this.evalTask(job, state);
@@ -182,11 +52,7 @@ export class LifelongLearningManager implements LocalJobManager {
   }
 
   private async trainTask(job: Job, state: LlJobState): Promise<Task> {
-    const periodMs = (job.spec.trainSpec.trigger?.checkPeriodSeconds || JOB_LOOP_MS / 1000) * 1000;
-    const now = this.ctx.clock.now();
-    if (now - job.lastTrainCheck < periodMs) return undefined;
-    job.lastTrainCheck = now;
-    if (!job.train.trigger({ num_of_samples: countOf(state.train) }, dateOf(this.ctx.clock))) return undefined;
+    if (!this.trainFires(job, state)) return undefined;
     const round = state.round + 1;
     const dataURL = await this.writeSamples(job, 'train', round, state.train);
     const input = { dataURL, dataIndexURL: '', outputDir: `${this.out(job)}/train/${round}` };
@@ -244,12 +110,5 @@ export class LifelongLearningManager implements LocalJobManager {
 
   private local(path: string): string {
     return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
-  }
-
-  private message(job: Job, content: Record<string, unknown>): EdgeMessage {
-    return {
-      header: { namespace: job.object.metadata?.namespace ?? 'default', resourceKind: 'LifelongLearningJob', resourceName: job.object.metadata?.name ?? '', operation: 'status' },
-      content,
-    };
   }
 }

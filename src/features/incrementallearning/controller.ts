@@ -6,15 +6,14 @@
 // every worker (cascade delete), the inference worker recreated when deleted, pods found by
 // annotation, a missing Model, Dataset or stage input written on the latest condition (with an
 // event) until fixed instead of a silent requeue, retries with backoff, observedGeneration.
-import type { Dataset } from '../../api/sedna/dataset.ts';
-import { datasetKind } from '../../api/sedna/dataset.ts';
 import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-learning-job.ts';
 import { type Model, modelKind } from '../../api/sedna/model.ts';
 import type { Informer, Result } from '../../controller/index.ts';
 import { dateOf } from '../../lib/clock.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
 import { FeatureScaffold } from '../../gm/feature-controller.ts';
-import { Problem, StageReconciler, type StagePod } from './stage-reconciler.ts';
+import { Problem, StageReconciler } from './stage-reconciler.ts';
+import { type StageInformers, stageScaffold } from './stage-scaffold.ts';
 import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive } from '../../gm/workers/index.ts';
 import { compileTrigger } from '../../lc/triggers.ts';
 import { dataOf } from './data.ts';
@@ -46,15 +45,8 @@ import {
 
 export { IL_KIND, IL_PLURAL } from './workers.ts';
 
-type Pod = StagePod;
-
-export interface Informers {
-  jobs: Informer<IncrementalLearningJob>;
+export interface Informers extends StageInformers<IncrementalLearningJob> {
   models: Informer<Model>;
-  datasets: Informer<Dataset>;
-  pods: Informer<Pod>;
-  deployments: Informer<Deployment>;
-  secrets: Informer<CoreSecret>;
 }
 
 /** A train or deploy trigger the LC cannot compile (it keeps the job and runs nothing until fixed). */
@@ -75,24 +67,9 @@ function modelNames(job: IncrementalLearningJob): (string | undefined)[] {
 
 /** The scaffold and the reconciler, wired but not started (unit tests drive the reconciler). */
 export function incrementalLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<IncrementalLearningJob>; reconciler: IncrementalLearningReconciler } {
-  // The Dataset informer is registered after the scaffold it serves (nodesFor reads it lazily).
-  const lookup: { datasets?: Informer<Dataset> } = {};
-  const nodesFor = (job: IncrementalLearningJob): string[] => stageNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
-  const scaffold = new FeatureScaffold<IncrementalLearningJob>(ctx, {
-    name: 'incrementallearning',
-    primary: { kind: IL_KIND, plural: IL_PLURAL },
-    nodesFor,
-    // The LC acts on the latest condition (Sedna's GM sends every update, status included).
-    sendsStatus: true,
-  });
-  const datasets = scaffold.watchesSedna<Dataset>(datasetKind.plural, (dataset) => scaffold.keysWhere(dataset, (job) => job.spec?.dataset?.name === dataset.metadata.name));
-  lookup.datasets = datasets;
+  const { scaffold, informers: stage, nodesFor } = stageScaffold<IncrementalLearningJob>(ctx, { name: 'incrementallearning', kind: IL_KIND, plural: IL_PLURAL, nodes: stageNodes });
   const informers: Informers = {
-    jobs: scaffold.primary,
-    datasets,
-    pods: scaffold.owns<Pod>('v1', 'pods', `${IL_KIND.toLowerCase()}.sedna.io/uid`),
-    deployments: scaffold.owns<Deployment>('apps/v1', 'deployments'),
-    secrets: scaffold.owns<CoreSecret>('v1', 'secrets'),
+    ...stage,
     models: scaffold.watchesSedna<Model>(modelKind.plural, (model) => scaffold.keysWhere(model, (job) => modelNames(job).includes(model.metadata.name))),
   };
   // Sedna sends the job's Models to its nodes (the LC reads their URLs and formats from them).

@@ -6,53 +6,29 @@
 // deploy; a Train or Eval pod that fails is retried with backoff; a missing Dataset or stage input
 // is written on the latest condition instead of a silent requeue.
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
-import type { Dataset } from '../../api/sedna/dataset.ts';
-import { datasetKind } from '../../api/sedna/dataset.ts';
 import type { Stage } from '../../api/sedna/incremental-learning-job.ts';
 import type { KnowledgeBaseStatus, LifelongLearningJob, LifelongLearningJobStatus } from '../../api/sedna/lifelong-learning-job.ts';
-import type { Informer, Result } from '../../controller/index.ts';
+import type { Result } from '../../controller/index.ts';
 import { dateOf } from '../../lib/clock.ts';
 import type { FeatureContext, FeatureController, FeatureRegistration } from '../../gm/feature.ts';
 import { FeatureScaffold } from '../../gm/feature-controller.ts';
 import { applyObject, type CoreSecret, type Deployment, deploymentName, mergeSpecOverLive } from '../../gm/workers/index.ts';
 import { dataOf, outputModels } from '../incrementallearning/data.ts';
-import { Problem, StageReconciler, type StagePod } from '../incrementallearning/stage-reconciler.ts';
+import { Problem, StageReconciler } from '../incrementallearning/stage-reconciler.ts';
 import { DATASET_NOT_FOUND, INVALID_INPUT, latest, nextStep, type WorkerView } from '../incrementallearning/status.ts';
 import { participatingNodes } from '../incrementallearning/nodes.ts';
+import { type StageInformers, stageScaffold } from '../incrementallearning/stage-scaffold.ts';
 import { handleStageUpstream, type StageReport } from '../incrementallearning/upstream.ts';
 import { kbAccessOf, knowledgeBaseFromModels, knowledgeBaseFromQuery, queryKnowledgeBase, reportedUnseen } from './kb-status.ts';
 import { INFERENCE_WORKER, inferenceDeployment, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
 
 export { LL_KIND, LL_PLURAL } from './workers.ts';
 
-export interface Informers {
-  jobs: Informer<LifelongLearningJob>;
-  datasets: Informer<Dataset>;
-  pods: Informer<StagePod>;
-  deployments: Informer<Deployment>;
-  secrets: Informer<CoreSecret>;
-}
+export type Informers = StageInformers<LifelongLearningJob>;
 
 /** The scaffold and the reconciler, wired but not started (unit tests drive the reconciler). */
 export function lifelongLearningParts(ctx: FeatureContext): { scaffold: FeatureScaffold<LifelongLearningJob>; reconciler: LifelongLearningReconciler } {
-  const lookup: { datasets?: Informer<Dataset> } = {};
-  const nodesFor = (job: LifelongLearningJob): string[] => participatingNodes(job, lookup.datasets?.lister.get(job.metadata.namespace ?? '', job.spec?.dataset?.name ?? '')?.spec?.nodeName);
-  const scaffold = new FeatureScaffold<LifelongLearningJob>(ctx, {
-    name: 'lifelonglearning',
-    primary: { kind: LL_KIND, plural: LL_PLURAL },
-    nodesFor,
-    // The LC acts on the latest condition.
-    sendsStatus: true,
-  });
-  const datasets = scaffold.watchesSedna<Dataset>(datasetKind.plural, (dataset) => scaffold.keysWhere(dataset, (job) => job.spec?.dataset?.name === dataset.metadata.name));
-  lookup.datasets = datasets;
-  const informers: Informers = {
-    jobs: scaffold.primary,
-    datasets,
-    pods: scaffold.owns<StagePod>('v1', 'pods', `${LL_KIND.toLowerCase()}.sedna.io/uid`),
-    deployments: scaffold.owns<Deployment>('apps/v1', 'deployments'),
-    secrets: scaffold.owns<CoreSecret>('v1', 'secrets'),
-  };
+  const { scaffold, informers } = stageScaffold<LifelongLearningJob>(ctx, { name: 'lifelonglearning', kind: LL_KIND, plural: LL_PLURAL, nodes: participatingNodes });
   return { scaffold, reconciler: new LifelongLearningReconciler(scaffold, informers) };
 }
 

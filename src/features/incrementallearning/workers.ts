@@ -80,7 +80,8 @@ export function workerTypeSelector(job: KubeObject, workerType: string): string 
   return `${prefix}uid=${job.metadata.uid},${prefix}worker-type=${workerType.toLowerCase()}`;
 }
 
-function commonEnv(job: IncrementalLearningJob, worker: string, lcServer: string): EnvVar[] {
+/** Sedna's env of every incremental- and lifelong-learning worker. */
+export function stageWorkerEnv(job: KubeObject, worker: string, lcServer: string): EnvVar[] {
   return [
     { name: 'NAMESPACE', value: job.metadata.namespace ?? '' },
     { name: 'JOB_NAME', value: job.metadata.name ?? '' },
@@ -96,14 +97,15 @@ function modelUrl(url: string, inputs: StageInputs): MountUrl {
 }
 
 /** ORIGINAL_DATASET_URL: the data index when the LC wrote one, else the Dataset's URL. */
-function originalDataset(inputs: StageInputs): WorkerMount {
-  const datasetUrl = inputs.dataset.object.spec.url;
-  const url = inputs.data.input?.dataIndexURL || datasetUrl;
-  const secret = inputs.dataset.secret;
+export function originalDatasetMount(data: StageData, dataset: WithSecret<Dataset>): WorkerMount {
+  const datasetUrl = dataset.object.spec.url;
+  const url = data.input?.dataIndexURL || datasetUrl;
+  const secret = dataset.secret;
   return { envName: 'ORIGINAL_DATASET_URL', urls: [{ url, downloadByInitializer: true, indirect: url !== datasetUrl, ...(secret ? { secret } : {}) }] };
 }
 
-function required(value: string | undefined, field: string, stage: Stage): string {
+/** A field of a stage's input the worker cannot run without. */
+export function requiredInput(value: string | undefined, field: string, stage: Stage): string {
   if (!value) throw new WorkerSpecError(`the ${stage} stage's input has no ${field}`);
   return value;
 }
@@ -113,10 +115,10 @@ function trainMounts(inputs: StageInputs): WorkerMount[] {
   const input = inputs.data.input ?? {};
   const job = inputs.jobSecret;
   return [
-    { envName: 'BASE_MODEL_URL', urls: [modelUrl(required(baseModel, 'model', 'Train'), inputs)] },
-    { envName: 'MODEL_URL', urls: [{ url: required(input.outputDir, 'outputDir', 'Train'), ...(job ? { secret: job } : {}) }] },
-    { envName: 'TRAIN_DATASET_URL', urls: [{ url: required(input.dataURL, 'dataURL', 'Train'), downloadByInitializer: true, ...(job ? { secret: job } : {}) }] },
-    originalDataset(inputs),
+    { envName: 'BASE_MODEL_URL', urls: [modelUrl(requiredInput(baseModel, 'model', 'Train'), inputs)] },
+    { envName: 'MODEL_URL', urls: [{ url: requiredInput(input.outputDir, 'outputDir', 'Train'), ...(job ? { secret: job } : {}) }] },
+    { envName: 'TRAIN_DATASET_URL', urls: [{ url: requiredInput(input.dataURL, 'dataURL', 'Train'), downloadByInitializer: true, ...(job ? { secret: job } : {}) }] },
+    originalDatasetMount(inputs.data, inputs.dataset),
   ];
 }
 
@@ -126,8 +128,8 @@ function evalMounts(inputs: StageInputs): WorkerMount[] {
   const secret = inputs.dataset.secret;
   return [
     { envName: 'MODEL_URLS', urls: models.map((url) => modelUrl(url, inputs)) },
-    { envName: 'TEST_DATASET_URL', urls: [{ url: required(inputs.data.input?.dataURL, 'dataURL', 'Eval'), downloadByInitializer: true, ...(secret ? { secret } : {}) }] },
-    originalDataset(inputs),
+    { envName: 'TEST_DATASET_URL', urls: [{ url: requiredInput(inputs.data.input?.dataURL, 'dataURL', 'Eval'), downloadByInitializer: true, ...(secret ? { secret } : {}) }] },
+    originalDatasetMount(inputs.data, inputs.dataset),
   ];
 }
 
@@ -137,7 +139,7 @@ export function stagePod(job: IncrementalLearningJob, stage: 'Train' | 'Eval', r
   const pod = buildPod(job, IL_GVK, {
     workerType: workerTypeOf(stage),
     template: train ? job.spec.trainSpec.template : job.spec.evalSpec.template,
-    env: commonEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer),
+    env: stageWorkerEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer),
     mounts: train ? trainMounts(inputs) : evalMounts(inputs),
     hostNetwork: true,
     restartPolicy: 'OnFailure',
@@ -171,7 +173,7 @@ function withHotUpdate(template: PodTemplateSpec, job: IncrementalLearningJob): 
 }
 
 /** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name. */
-function liveWorkerName(live: Deployment | undefined): string | undefined {
+export function liveWorkerName(live: Deployment | undefined): string | undefined {
   return live?.spec.template.spec.containers[0]?.env?.findLast((e) => e.name === 'WORKER_NAME')?.value;
 }
 
@@ -187,7 +189,7 @@ export function inferenceDeployment(job: IncrementalLearningJob, inputs: Inferen
   const hot = hotUpdateEnabled(job);
   const { object: model, secret } = inputs.deployModel;
   const env: EnvVar[] = [
-    ...commonEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer).filter((e) => e.name !== 'LC_SERVER'),
+    ...stageWorkerEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer).filter((e) => e.name !== 'LC_SERVER'),
     { name: 'HEM_NAME', value: job.spec.deploySpec.hardExampleMining.name },
     { name: 'HEM_PARAMETERS', value: hemParameters(job) },
     { name: 'LC_SERVER', value: inputs.lcServer },

@@ -24,6 +24,7 @@ import {
   WorkerSpecError,
 } from '../../gm/workers/index.ts';
 import { dataOf, inputModelUrls, type StageData } from '../incrementallearning/data.ts';
+import { liveWorkerName, originalDatasetMount, requiredInput, stageWorkerEnv } from '../incrementallearning/workers.ts';
 
 export const LL_KIND = lifelongLearningJobKind.kind;
 export const LL_PLURAL = lifelongLearningJobKind.plural;
@@ -64,15 +65,6 @@ export function workerTypeSelector(job: KubeObject, workerType: string): string 
   return `${prefix}uid=${job.metadata.uid},${prefix}worker-type=${workerType.toLowerCase()}`;
 }
 
-function commonEnv(job: LifelongLearningJob, worker: string, lcServer: string): EnvVar[] {
-  return [
-    { name: 'NAMESPACE', value: job.metadata.namespace ?? '' },
-    { name: 'JOB_NAME', value: job.metadata.name ?? '' },
-    { name: 'WORKER_NAME', value: worker },
-    { name: 'LC_SERVER', value: lcServer },
-  ];
-}
-
 function kbEnv(kb: KbAccess): EnvVar[] {
   return [{ name: 'KB_SERVER', value: kb.server }, ...(kb.token ? [{ name: 'KB_TOKEN', value: kb.token }] : [])];
 }
@@ -92,28 +84,16 @@ export function cloudKbIndex(conditions: readonly StageCondition[]): string | un
   return undefined;
 }
 
-function required(value: string | undefined, field: string, stage: Stage): string {
-  if (!value) throw new WorkerSpecError(`the ${stage} stage's input has no ${field}`);
-  return value;
-}
-
 function withSecret(url: string, secret: CoreSecret | undefined, download: boolean): MountUrl {
   return { url, ...(download ? { downloadByInitializer: true } : {}), ...(secret ? { secret } : {}) };
-}
-
-/** ORIGINAL_DATASET_URL: the data index when the LC wrote one, else the Dataset's URL (as IL). */
-function originalDataset(inputs: LlStageInputs): WorkerMount {
-  const datasetUrl = inputs.dataset.object.spec.url;
-  const url = inputs.data.input?.dataIndexURL || datasetUrl;
-  return { envName: 'ORIGINAL_DATASET_URL', urls: [{ ...withSecret(url, inputs.dataset.secret, true), indirect: url !== datasetUrl }] };
 }
 
 function trainMounts(inputs: LlStageInputs): WorkerMount[] {
   const input = inputs.data.input ?? {};
   return [
-    { envName: 'OUTPUT_URL', urls: [withSecret(required(input.outputDir, 'outputDir', 'Train'), inputs.jobSecret, false)] },
-    { envName: 'TRAIN_DATASET_URL', urls: [withSecret(required(input.dataURL, 'dataURL', 'Train'), inputs.jobSecret, true)] },
-    originalDataset(inputs),
+    { envName: 'OUTPUT_URL', urls: [withSecret(requiredInput(input.outputDir, 'outputDir', 'Train'), inputs.jobSecret, false)] },
+    { envName: 'TRAIN_DATASET_URL', urls: [withSecret(requiredInput(input.dataURL, 'dataURL', 'Train'), inputs.jobSecret, true)] },
+    originalDatasetMount(inputs.data, inputs.dataset),
   ];
 }
 
@@ -124,9 +104,9 @@ function evalMounts(inputs: LlStageInputs): WorkerMount[] {
   return [
     // The index stays a URL: the worker reads it from the KB or the output folder itself.
     { envName: 'MODEL_URLS', urls: models.map((url) => withSecret(url, inputs.jobSecret, false)) },
-    { envName: 'OUTPUT_URL', urls: [withSecret(required(input.outputDir, 'outputDir', 'Eval'), inputs.jobSecret, false)] },
-    { envName: 'TEST_DATASET_URL', urls: [withSecret(required(input.dataURL, 'dataURL', 'Eval'), inputs.dataset.secret, true)] },
-    originalDataset(inputs),
+    { envName: 'OUTPUT_URL', urls: [withSecret(requiredInput(input.outputDir, 'outputDir', 'Eval'), inputs.jobSecret, false)] },
+    { envName: 'TEST_DATASET_URL', urls: [withSecret(requiredInput(input.dataURL, 'dataURL', 'Eval'), inputs.dataset.secret, true)] },
+    originalDatasetMount(inputs.data, inputs.dataset),
   ];
 }
 
@@ -134,7 +114,7 @@ function evalMounts(inputs: LlStageInputs): WorkerMount[] {
 export function stagePod(job: LifelongLearningJob, stage: 'Train' | 'Eval', inputs: LlStageInputs): WorkerPod {
   const train = stage === 'Train';
   const conditions = job.status?.conditions ?? [];
-  const env = [...commonEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer), ...kbEnv(inputs.kb)];
+  const env = [...stageWorkerEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer), ...kbEnv(inputs.kb)];
   if (train) {
     const completed = hasCompletedInitialTraining(conditions);
     env.splice(3, 0, { name: 'HAS_COMPLETED_INITIAL_TRAINING', value: String(completed) });
@@ -162,15 +142,10 @@ export function deployedAt(conditions: readonly StageCondition[]): string | unde
   return conditions.findLast((c) => c.stage === 'Deploy' && c.type === 'Completed' && c.reason === RESTARTED)?.lastTransitionTime;
 }
 
-/** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name. */
-function liveWorkerName(live: Deployment | undefined): string | undefined {
-  return live?.spec.template.spec.containers[0]?.env?.findLast((e) => e.name === 'WORKER_NAME')?.value;
-}
-
 /** The inference worker: `<name>-deployment-inference`, one replica, on the deployed index. */
 export function inferenceDeployment(job: LifelongLearningJob, inputs: { lcServer: string; kb: KbAccess; jobSecret?: CoreSecret }, live: Deployment | undefined): Deployment {
   const env: EnvVar[] = [
-    ...commonEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer),
+    ...stageWorkerEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer),
     { name: 'OUTPUT_URL', value: job.spec.outputDir },
     ...kbEnv(inputs.kb),
   ];

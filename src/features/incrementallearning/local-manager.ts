@@ -221,8 +221,4 @@ export class IncrementalLearningManager extends StageJobManager<JobSpec, Trigger
     else await copyFile(source, localTo);
   }
 
-  private local(path: string): string {
-    if (this.ctx.nodePath) return this.ctx.nodePath(path);
-    return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
-  }
 }

@@ -6,6 +6,7 @@
 // condition (stageTask), whose new state is saved before its report is queued. Lifelong learning is
 // "the same structure as IL", so both managers extend this class and differ in the triggers they
 // compile and the tasks they run.
+import { join } from 'node:path';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { StageCondition } from '../../api/sedna/incremental-learning-job.ts';
 import { type CancelTimer, dateOf } from '../../lib/clock.ts';
@@ -153,6 +154,12 @@ export abstract class StageJobManager<S extends StageJobSpec, T extends { train:
   }
 
   /** Work settled() waits for; a failure is logged, never thrown into a timer. */
+  /** Where this LC reads and writes a node path of the job (the hot-update folder, the outputDir). */
+  protected local(path: string): string {
+    if (this.ctx.nodePath) return this.ctx.nodePath(path);
+    return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
+  }
+
   protected track(work: Promise<void>): Promise<void> {
     const run = work.catch((err: unknown) => this.ctx.logger.warn({ err: (err as Error).message }, `${this.feature} file work failed`));
     this.running.add(run);

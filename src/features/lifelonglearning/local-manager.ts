@@ -14,7 +14,7 @@
 // written before the report is queued in the durable outbox, so an LC restarted mid-cycle neither
 // repeats a task nor loses or double-counts a sample.
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { StageCondition } from '../../api/sedna/incremental-learning-job.ts';
 import { LL_DEPLOY_INDEX } from '../../api/sedna/lifelong-learning-job.ts';
 import type { Trigger } from '../../lc/triggers.ts';
@@ -108,7 +108,4 @@ export class LifelongLearningManager extends StageJobManager<StageJobSpec, { tra
     await rename(`${local}.tmp`, local);
   }
 
-  private local(path: string): string {
-    return this.ctx.rootfs ? join(this.ctx.rootfs, path) : path;
-  }
 }

@@ -11,13 +11,15 @@ import tseslint from 'typescript-eslint';
  * table, dynamic imports included, by resolved path.
  */
 export const IMPORT_BOUNDARIES = [
-  { from: 'src/api', forbidden: ['src/apiserver', 'src/cli', 'src/controller', 'src/edgelink', 'src/features', 'src/gm', 'src/lc', 'src/lib', 'src/up'], why: 'src/api holds types, schemas, selectors and name rules and imports nothing' },
+  { from: 'src/api', forbidden: ['src/apiserver', 'src/cli', 'src/controller', 'src/deploy', 'src/edgelink', 'src/features', 'src/gm', 'src/kb', 'src/lc', 'src/lib', 'src/up'], why: 'src/api holds types, schemas, selectors and name rules and imports nothing' },
   { from: 'src/apiserver', forbidden: ['src/controller', 'src/edgelink', 'src/features', 'src/gm', 'src/lc'], why: 'the API server knows nothing of its clients' },
   { from: 'src/controller', forbidden: ['src/apiserver', 'src/gm', 'src/lc'], why: 'the client runtime never loads server code' },
   { from: 'src/edgelink', forbidden: ['src/gm', 'src/lc'], why: 'the GM-LC link is shared by both ends and imports neither' },
   { from: 'src/gm', forbidden: ['src/lc'], why: 'the GM never loads the LC\'s code' },
   { from: 'src/lc', forbidden: ['src/gm'], why: 'the LC never loads the GM\'s code (the link lives in src/edgelink)' },
   { from: 'src/lib', forbidden: ['src/apiserver', 'src/controller', 'src/edgelink', 'src/gm', 'src/lc'], why: 'workers load neither the GM, the LC nor the API server' },
+  { from: 'src/kb', forbidden: ['src/apiserver', 'src/controller', 'src/edgelink', 'src/features', 'src/gm', 'src/lc'], why: 'the knowledge base is a server of its own; it shares only src/api and src/lib' },
+  { from: 'src/deploy', forbidden: ['src/apiserver', 'src/controller', 'src/edgelink', 'src/features', 'src/gm', 'src/kb', 'src/lc'], why: 'the install\'s objects are data; they load no component' },
   { from: 'src/worker.ts', forbidden: ['src/apiserver', 'src/controller', 'src/edgelink', 'src/gm', 'src/lc'], why: 'workers load neither the GM, the LC nor the API server' },
 ];
 

@@ -5,14 +5,11 @@
 // stored (it read the wrong attribute), `task_num` counts a group's tasks instead of growing by
 // the group's size at every update, and a new model URL adds a row (the old ones stay, not
 // current) instead of overwriting the only one.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Database as DatabaseType } from 'better-sqlite3';
 import type { KbIndex, KbQueryGroup, KbQueryResult, KbQueryTask, KbTaskGroup } from '../api/kb-index.ts';
-import { requireCjs } from '../lib/require-cjs.ts';
+import { openExclusiveDatabase } from '../lib/sqlite.ts';
 import { KbInputError } from './index-file.ts';
 
-const Database = requireCjs('better-sqlite3') as typeof import('better-sqlite3');
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ll_task_grp (
@@ -46,20 +43,8 @@ export class KbDatabase {
 
   /** Opens (creating) the database; a second KB on the same file fails at once. */
   constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      // FULL: an acknowledged update survives a power cut too, not only a process crash.
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      db.exec(SCHEMA);
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    // FULL: an acknowledged update survives a power cut too, not only a process crash.
+    const db = openExclusiveDatabase(path, { schema: SCHEMA, synchronous: 'FULL', foreignKeys: true, holder: 'another knowledge base' });
     this.db = db;
   }
 

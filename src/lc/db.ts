@@ -2,12 +2,8 @@
 // GM sent, keyed `<ns>/<kind>/<name>`), plus what Sedna lacked: the durable upstream outbox (every
 // report is committed here before it is sent and deleted when the GM acknowledges it, §6 item 17)
 // and a small `meta` table holding the outbox's stream name.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
-import { requireCjs } from '../lib/require-cjs.ts';
-
-const Database = requireCjs('better-sqlite3') as typeof import('better-sqlite3');
+import { openExclusiveDatabase } from '../lib/sqlite.ts';
 
 /** A stored object: Sedna's columns, JSON kept as text. */
 export interface ResourceRow {
@@ -16,6 +12,19 @@ export interface ResourceRow {
   objectMeta: Record<string, unknown>;
   spec: unknown;
 }
+
+const LC_SCHEMA = `
+CREATE TABLE IF NOT EXISTS resources (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at DATETIME, updated_at DATETIME, deleted_at DATETIME,
+  name TEXT UNIQUE, type_meta TEXT, object_meta TEXT, spec TEXT);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace TEXT NOT NULL, resource_kind TEXT NOT NULL, resource_name TEXT NOT NULL,
+  operation TEXT NOT NULL, content TEXT, created_at DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS job_state (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at DATETIME NOT NULL);
+`;
 
 export class LcDatabase {
   readonly db: DatabaseType;
@@ -31,30 +40,8 @@ export class LcDatabase {
 
   /** Opens (creating) the database file; a second LC on the same file fails at once. */
   constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode keeps every committed transaction across a process crash.
-      db.pragma('synchronous = NORMAL');
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS resources (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          created_at DATETIME, updated_at DATETIME, deleted_at DATETIME,
-          name TEXT UNIQUE, type_meta TEXT, object_meta TEXT, spec TEXT);
-        CREATE TABLE IF NOT EXISTS outbox (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          namespace TEXT NOT NULL, resource_kind TEXT NOT NULL, resource_name TEXT NOT NULL,
-          operation TEXT NOT NULL, content TEXT, created_at DATETIME NOT NULL);
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS job_state (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at DATETIME NOT NULL);
-      `);
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    // NORMAL in WAL mode keeps every committed transaction across a process crash.
+    const db = openExclusiveDatabase(path, { schema: LC_SCHEMA, synchronous: 'NORMAL', holder: 'another LC' });
     this.db = db;
     this.statements = {
       upsert: db.prepare(`INSERT INTO resources (created_at, updated_at, name, type_meta, object_meta, spec) VALUES (@now, @now, @name, @typeMeta, @objectMeta, @spec)

@@ -6,8 +6,8 @@
 // better-sqlite3 is synchronous and this process is the only writer (the file is opened in
 // exclusive locking mode), so a write commits and is broadcast in the same call: subscribers
 // see events in revision order with no polling and no gaps.
-import Database from 'better-sqlite3';
 import type { Database as DatabaseType } from 'better-sqlite3';
+import { openExclusiveDatabase } from '../../lib/sqlite.ts';
 import { EventRing } from './event-ring.ts';
 import type { StoredEvent, StoredEventType, StoredObject } from './types.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError } from './types.ts';
@@ -47,7 +47,7 @@ export class SqliteStore {
   private readonly sql: ReturnType<typeof prepareStatements>;
 
   constructor(options: SqliteStoreOptions) {
-    this.db = openDatabase(options.path);
+    this.db = openExclusiveDatabase(options.path, { schema: STORE_SCHEMA, synchronous: 'NORMAL', holder: 'another API server' });
     this.sql = prepareStatements(this.db);
     this.revision = Number((this.sql.maxRev.get() as { rev: number | null }).rev ?? 0);
     this.compacted = Number((this.sql.getMeta.get('compact_rev') as { value: number } | undefined)?.value ?? 0);
@@ -228,32 +228,11 @@ export class SqliteStore {
   }
 }
 
-function openDatabase(path: string): DatabaseType {
-  const db = new Database(path);
-  try {
-    // Exclusive locking: a second server on the same data directory fails at once instead of
-    // interleaving revisions with ours.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode keeps every committed transaction across a process crash (kill -9);
-    // only a power loss can roll back the last few, which is what etcd's defaults also accept.
-    db.pragma('synchronous = NORMAL');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL, prev TEXT);
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    `);
-    // Take the exclusive lock now, not at the first write.
-    db.exec('BEGIN IMMEDIATE; COMMIT;');
-  } catch (err) {
-    db.close();
-    if (err instanceof Error && /locked|busy/i.test(err.message)) {
-      throw new Error(`the database ${path} is in use by another API server (${err.message})`);
-    }
-    throw err;
-  }
-  return db;
-}
+const STORE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL, prev TEXT);
+  CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
 
 function prepareStatements(db: DatabaseType) {
   return {

@@ -10,7 +10,6 @@ import type { KbIndex, KbQueryGroup, KbQueryResult, KbQueryTask, KbTaskGroup } f
 import { openExclusiveDatabase } from '../lib/sqlite.ts';
 import { KbInputError } from './index-file.ts';
 
-
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ll_task_grp (
     id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) UNIQUE NOT NULL,

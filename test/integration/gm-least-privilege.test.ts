@@ -39,11 +39,9 @@ function ruleName(rule: Rule): string {
   return `${rule.apiGroups.join(',')}:${subresources}`;
 }
 
-function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  return pollFast(async () => {
-    await new Promise((r) => setTimeout(r, 300));
-    return check();
-  }, timeoutMs, what);
+/** kubectl-backed checks: polled every 300 ms. */
+function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  return pollFast(check, timeoutMs, what, 300);
 }
 
 before(async () => {

@@ -23,11 +23,9 @@ interface WorkerStatus {
   pid: number;
 }
 
+/** kubectl-backed checks: polled every 250 ms. */
 function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  return pollFast(async () => {
-    await new Promise((r) => setTimeout(r, 250));
-    return check();
-  }, timeoutMs, what);
+  return pollFast(check, timeoutMs, what, 250);
 }
 
 describe('IncrementalLearningJob with hot update: SDK workers, the LC\'s push, and faults', () => {

@@ -22,11 +22,9 @@ const SAMPLE = join(import.meta.dirname, '../fixtures/sedna-crd-samples/lifelong
 const CITYSCAPES = join(import.meta.dirname, '../fixtures/sedna-examples/lifelong_learning/cityscapes/yaml');
 const NAME = 'atcii-classifier-demo';
 
-function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  return pollFast(async () => {
-    await new Promise((r) => setTimeout(r, 250));
-    return check();
-  }, timeoutMs, what);
+/** kubectl-backed checks: polled every 250 ms. */
+function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  return pollFast(check, timeoutMs, what, 250);
 }
 
 const envOf = (containers: { env?: EnvVar[] }[]): Record<string, string> => Object.fromEntries((containers[0]?.env ?? []).map((e) => [e.name, e.value ?? '']));

@@ -8,26 +8,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
-// $0 is the process file: one `<pid> <start time>` per line. Field 22 of /proc/<pid>/stat is the
+// $0 is the process file: one `<pid> <start time>` per line. It is read once, when the LC dies: a
+// restarted LC writes its new containers into the same file, and the KILL pass 2 s later must not
+// reach them. Field 22 of /proc/<pid>/stat is the
 // start time; fields are counted after the command name's closing parenthesis (it may hold spaces).
 const SCRIPT = `
 cat >/dev/null
+list=$(cat "$0" 2>/dev/null)
 signal_all() {
   sig="$1"
-  file="$2"
-  [ -f "$file" ] || return 0
-  while read -r pid start; do
+  printf '%s\n' "$list" | while read -r pid start; do
+    [ -n "$pid" ] || continue
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     rest=\${stat##*) }
     set -- $rest
     shift 19
     [ "$1" = "$start" ] && { kill "-$sig" "-$pid" 2>/dev/null; kill "-$sig" "$pid" 2>/dev/null; }
-  done < "$file"
+  done
   return 0
 }
-signal_all TERM "$0"
+signal_all TERM
 sleep 2
-signal_all KILL "$0"
+signal_all KILL
 `;
 
 /** Starts the watchdog over `processFile`; it lives until this process dies. */

@@ -89,6 +89,8 @@ export class Kubelet {
   private readonly events: EventRecorder;
   private leaseTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  /** Lease renewals and status posts still in flight: stop() waits for them, so none lands after its Unknown. */
+  private readonly heartbeats = new Set<Promise<void>>();
   private started = false;
   private stopped = false;
   /** Per pod uid, the containers whose process a previous kubelet left and this one stopped. */
@@ -171,6 +173,7 @@ export class Kubelet {
     this.stopped = true;
     clearTimeout(this.leaseTimer);
     clearTimeout(this.statusTimer);
+    await Promise.all([...this.heartbeats]);
     this.queue.shutdown();
     clearImmediate(this.hostsWrite);
     await Promise.all([this.informer.stop(), this.services.stop()]);
@@ -260,27 +263,34 @@ export class Kubelet {
 
   private scheduleLease(): void {
     this.leaseTimer = setTimeout(() => {
-      void this.node
-        .renewLease()
-        .then(async () => {
-          if (await this.node.reassertReady()) this.logger.info('the node was not Ready; posted Ready again');
-        })
-        .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'))
-        .finally(() => {
-          if (!this.stopped) this.scheduleLease();
-        });
+      this.track(
+        this.node
+          .renewLease()
+          .then(async () => {
+            if (!this.stopped && (await this.node.reassertReady())) this.logger.info('the node was not Ready; posted Ready again');
+          })
+          .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed')),
+        () => this.scheduleLease(),
+      );
     }, this.options.leaseRenewIntervalMs ?? 10_000);
   }
 
   private scheduleNodeStatus(): void {
     this.statusTimer = setTimeout(() => {
-      void this.node
-        .postStatus('True')
-        .catch((err: unknown) => this.logger.warn({ err }, 'node status update failed'))
-        .finally(() => {
-          if (!this.stopped) this.scheduleNodeStatus();
-        });
+      this.track(
+        this.node.postStatus('True').catch((err: unknown) => this.logger.warn({ err }, 'node status update failed')),
+        () => this.scheduleNodeStatus(),
+      );
     }, this.options.nodeStatusIntervalMs ?? 60_000);
+  }
+
+  /** Keeps a heartbeat in `heartbeats` until it settles, then schedules the next unless stopped. */
+  private track(beat: Promise<void>, next: () => void): void {
+    const tracked = beat.finally(() => {
+      this.heartbeats.delete(tracked);
+      if (!this.stopped) next();
+    });
+    this.heartbeats.add(tracked);
   }
 
   private readonly lookup: KeyLookup = Object.assign(async (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => this.readKeys(kind, namespace, name), {

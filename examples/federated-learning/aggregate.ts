@@ -2,14 +2,16 @@
 // AggregationServer, plus what only the aggregator can do — it owns the global model, so after
 // every round it evaluates that model on the 10,000 Fashion-MNIST test images and appends the
 // round's accuracy and bytes to RESULTS_DIR/federated-learning-rounds.jsonl. Exits 0 after the
-// last round once the trainers left. Env from the GM: AGG_BIND_IP/PORT, AGG_TOKEN,
+// last round once the trainers left. Restarted (kill -9, OOM), the server resumes from its
+// checkpoint (AGG_CHECKPOINT_DIR, from the GM) and the rounds file is kept; a round whose
+// evaluation the killed run had not written yet is evaluated again when it is the checkpoint's. Env from the GM: AGG_BIND_IP/PORT, AGG_TOKEN,
 // PARTICIPANTS_COUNT; from resources.yaml: exit_round, aggregation_algorithm, round deadline/quorum.
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AggregationServer, cloneWeights, TfjsClassifier, type ClassifierData, type ModelWeights, type RoundSummary } from 'sedna/worker';
 import { loadTestSet } from './data.ts';
 import { buildMlp } from './model.ts';
-import { ROUNDS_FILE, type RoundRecord, type RoundsDone } from './rounds.ts';
+import { parseRoundsFile, ROUNDS_FILE, type RoundRecord, type RoundsDone } from './rounds.ts';
 
 const resultsDir = process.env['RESULTS_DIR'] ?? '.';
 const roundsFile = join(resultsDir, ROUNDS_FILE);
@@ -26,11 +28,23 @@ async function evaluateRound(model: TfjsClassifier, test: ClassifierData, summar
   return { round, accuracy, loss, bytesSent: bytesIn, bytesReceived: bytesOut, clients, samples, closedBy, seconds: seconds() };
 }
 
+/** After a resume: the checkpoint's round evaluated again if the killed run had not recorded it. */
+async function recordResumedRound(model: TfjsClassifier, test: ClassifierData, server: AggregationServer): Promise<void> {
+  const recorded = new Set(existsSync(roundsFile) ? parseRoundsFile(readFileSync(roundsFile, 'utf8')).rounds.map((r) => r.round) : []);
+  const missing = server.rounds.filter((r) => !recorded.has(r.round)).map((r) => r.round);
+  const last = server.rounds.at(-1);
+  if (last && !recorded.has(last.round)) {
+    const record = await evaluateRound(model, test, last, server.weights!);
+    appendFileSync(roundsFile, `${JSON.stringify(record)}\n`);
+  }
+  const lost = missing.filter((round) => round !== last?.round);
+  if (lost.length > 0) console.log(`aggregator: the evaluations of rounds ${lost.join(', ')} were lost with the killed run (only the latest global model is kept)`);
+}
+
 async function main(): Promise<void> {
   const model = await TfjsClassifier.create(buildMlp);
   const test = await loadTestSet();
   mkdirSync(resultsDir, { recursive: true });
-  rmSync(roundsFile, { force: true });
   let evaluations: Promise<void> = Promise.resolve();
   // Each round's global model is evaluated off the server's path, in round order.
   const server = new AggregationServer({
@@ -44,6 +58,8 @@ async function main(): Promise<void> {
       });
     },
   });
+  if (server.resumedRound === 0) rmSync(roundsFile, { force: true });
+  else await recordResumedRound(model, test, server);
   const port = await server.start();
   console.log(`aggregator: ${server.aggregation} on port ${port}, ${server.participantsCount} participants, ${server.exitRound} rounds, ${test.count} test images`);
   await server.done;

@@ -11,7 +11,11 @@
 //   and is sent the current round and global weights, so it rejoins instead of failing;
 // - callers need the job's bearer token (AGG_TOKEN), or, with no token, must be on loopback;
 // - a bad frame gets an error message back; it never crashes the server or drops other updates;
-// - training may stop early on convergence (relative L2 change of the global weights).
+// - training may stop early on convergence (relative L2 change of the global weights);
+// - with a checkpoint folder (AGG_CHECKPOINT_DIR; the GM gives one) every round is saved before
+//   its aggregate is sent (checkpoint.ts), and a restarted server resumes from it: trainers that
+//   reconnect go on from the current round, and a server restarted after the final round is done
+//   at once. A checkpoint of another job (JOB_UID) or algorithm is ignored and overwritten.
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,6 +24,7 @@ import { getParameter, numberParameter, optionalNumberParameter, type Env } from
 import { aggregationNameFromEnv, createAggregation, parseAggregationParameters, type AggregationStrategy, type ClientUpdate } from '../../lib/aggregation/index.ts';
 import { listenAddress } from '../../lib/net/bind.ts';
 import { bearerToken, tokenMatches } from '../../lib/token-match.ts';
+import { readCheckpoint, writeCheckpoint, type AggregatorCheckpoint } from './checkpoint.ts';
 import { encodeWeights, sameShapes, type ModelWeights } from '../../lib/weights.ts';
 import { listen } from '../../lib/net/listen.ts';
 import { isLoopback } from '../../lib/net/loopback.ts';
@@ -68,6 +73,10 @@ export interface AggregationServerOptions {
   onRound?: (summary: RoundSummary, weights: ModelWeights) => void | Promise<void>;
   /** Appends one JSON line per round; default env ROUND_METRICS_FILE. */
   roundMetricsFile?: string;
+  /** Where each round is checkpointed and resumed from; default env AGG_CHECKPOINT_DIR, else none. */
+  checkpointDir?: string;
+  /** The job's uid, so a checkpoint of a deleted job of the same name is never resumed; default env JOB_UID. */
+  jobUid?: string;
   env?: Env;
 }
 
@@ -113,6 +122,8 @@ export class AggregationServer {
   readonly rounds: RoundSummary[] = [];
   /** Resolves with every round's summary once the last round was broadcast. */
   readonly done: Promise<RoundSummary[]>;
+  /** The round a checkpoint resumed (0 for a fresh start). */
+  readonly resumedRound: number;
 
   private readonly strategy: AggregationStrategy;
   private readonly token: string | undefined;
@@ -121,6 +132,8 @@ export class AggregationServer {
   private readonly log: (line: string) => void;
   private readonly onRound: AggregationServerOptions['onRound'];
   private readonly roundMetricsFile: string | undefined;
+  private readonly checkpointDir: string | undefined;
+  private readonly jobUid: string | undefined;
   private readonly clients = new Map<string, ClientConnection>();
   /** Clients that disconnected and have not come back: no longer expected. */
   private readonly dropped = new Set<string>();
@@ -155,6 +168,40 @@ export class AggregationServer {
     if (options.initialWeights) this.globalData = { total_sample: 0, round_number: 0, exit_flag: 'continue', clients: [] };
     this.onRound = options.onRound;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.checkpointDir = options.checkpointDir ?? (env.AGG_CHECKPOINT_DIR || undefined);
+    this.jobUid = options.jobUid ?? (env.JOB_UID || undefined);
+    this.resumedRound = this.resume();
+  }
+
+  /** Takes up the checkpoint of this job, if any; answers the round it resumes. */
+  private resume(): number {
+    if (!this.checkpointDir) return 0;
+    const checkpoint = readCheckpoint<RoundSummary>(this.checkpointDir);
+    if (!checkpoint) return 0;
+    const other = this.notOurs(checkpoint);
+    if (other) {
+      this.log(`aggregation: checkpoint in ${this.checkpointDir} ignored (${other}); starting at round 0`);
+      return 0;
+    }
+    if (checkpoint.strategyState) {
+      if (!this.strategy.importState) throw new Error(`aggregation: the checkpoint holds optimiser state but ${this.aggregation} cannot take it back`);
+      this.strategy.importState(checkpoint.strategyState);
+    }
+    this.round = checkpoint.round;
+    this.globalWeights = checkpoint.weights;
+    this.globalData = checkpoint.globalData;
+    this.rounds.push(...checkpoint.rounds);
+    this.log(`aggregation: resumed from the checkpoint after round ${this.round}${checkpoint.globalData.exit_flag === 'ok' ? ' (training was over)' : ''}`);
+    if (checkpoint.globalData.exit_flag === 'ok') this.complete();
+    return this.round;
+  }
+
+  /** Why a checkpoint belongs to another job or algorithm, or undefined when it is this one's. */
+  private notOurs(checkpoint: AggregatorCheckpoint<RoundSummary>): string | undefined {
+    if (checkpoint.jobName !== this.jobName) return `it is job ${checkpoint.jobName}'s`;
+    if (checkpoint.jobUid !== this.jobUid) return `it is of job uid ${checkpoint.jobUid ?? 'unknown'}, this is ${this.jobUid ?? 'unknown'}`;
+    if (checkpoint.aggregation !== this.aggregation) return `it was made by ${checkpoint.aggregation}, this server runs ${this.aggregation}`;
+    return undefined;
   }
 
   /** Listens; resolves with the port. */
@@ -349,37 +396,59 @@ export class AggregationServer {
     const samples = updates.reduce((sum, update) => sum + update.numSamples, 0);
     this.globalWeights = next;
     this.globalData = { total_sample: samples, round_number: this.round, exit_flag: exitFlag, clients: contributors };
-    const bytesOut = this.broadcastGlobal(next, this.globalData);
+    const frame = this.roundFrame(next, this.globalData);
     const summary: RoundSummary = {
       round: this.round,
       clients: contributors,
       samples,
       bytesIn: updates.reduce((sum, update) => sum + update.bytes, 0),
-      bytesOut,
+      // One frame per connected client, counted before it goes, so the checkpoint holds it.
+      bytesOut: frame.length * this.clients.size,
       weightChange: change.absolute,
       relativeChange: change.relative,
       exitFlag,
       closedBy,
       durationMs: Date.now() - (this.roundStartedAt ?? Date.now()),
     };
+    this.rounds.push(summary);
+    // Durable before any trainer sees the round: no trainer is ever ahead of the checkpoint.
+    this.saveCheckpoint();
+    for (const client of this.clients.values()) client.socket.send(frame, { binary: true });
     this.record(summary);
     this.reportRound(summary, next);
     if (exitFlag === 'ok') this.complete();
   }
 
-  private broadcastGlobal(weights: ModelWeights, data: GlobalRoundData): number {
-    const header = { type: 'recv_weight' as const, job_name: this.jobName, round_number: data.round_number, data };
-    const frame = encodeWeightsFrameFromBytes(header, encodeWeights(weights));
-    let bytes = 0;
-    for (const client of this.clients.values()) {
-      client.socket.send(frame, { binary: true });
-      bytes += frame.length;
+  /** A failed write (a full disk) is logged, not fatal: training goes on, only resuming suffers. */
+  private saveCheckpoint(): void {
+    if (!this.checkpointDir || !this.globalWeights || !this.globalData) return;
+    try {
+      this.writeCheckpoint(this.checkpointDir);
+    } catch (error) {
+      this.log(`aggregation: checkpoint of round ${this.round} in ${this.checkpointDir} failed: ${(error as Error).message}`);
     }
-    return bytes;
+  }
+
+  private writeCheckpoint(dir: string): void {
+    writeCheckpoint<RoundSummary>(dir, {
+      jobUid: this.jobUid,
+      jobName: this.jobName,
+      aggregation: this.aggregation,
+      round: this.round,
+      globalData: this.globalData!,
+      rounds: this.rounds,
+      weights: this.globalWeights!,
+      strategyState: this.strategy.exportState?.(),
+    });
+  }
+
+  /** The round's aggregate as the frame every client gets. */
+  private roundFrame(weights: ModelWeights, data: GlobalRoundData): Buffer {
+    const header = { type: 'recv_weight' as const, job_name: this.jobName, round_number: data.round_number, data };
+    return encodeWeightsFrameFromBytes(header, encodeWeights(weights));
   }
 
   private record(summary: RoundSummary): void {
-    this.rounds.push(summary);
     this.log(`round ${summary.round}: clients ${summary.clients.join(',')} samples ${summary.samples} weights-bytes ${summary.bytesIn}`);
     if (this.roundMetricsFile) appendFileSync(this.roundMetricsFile, `${JSON.stringify(summary)}\n`);
   }

@@ -159,11 +159,32 @@ export function withAggregationPort(pod: WorkerPod): WorkerPod {
   return { ...pod, spec: { ...pod.spec, containers: [{ ...first, ports: [...(first.ports ?? []), port] }, ...rest] } };
 }
 
+/** Where the aggregator checkpoints its rounds unless its template names a folder (AGG_CHECKPOINT_DIR). */
+export const CHECKPOINT_VOLUME = 'sedna-aggregator-checkpoint';
+export const CHECKPOINT_MOUNT_PATH = '/var/lib/sedna/aggregator-checkpoint';
+
+/**
+ * The aggregator checkpoints each round (aggregation-server.ts) into an emptyDir, which outlives
+ * a container restart (kill -9, OOM: the pod and its uid stay), so a restarted aggregator resumes
+ * the round the trainers are in. A template that sets AGG_CHECKPOINT_DIR itself (a hostPath or a
+ * claim, to outlive the pod too) keeps its own.
+ */
+export function withCheckpointDir(pod: WorkerPod): WorkerPod {
+  const containers = pod.spec.containers;
+  if (containers.some((c) => c.env?.some((e) => e.name === 'AGG_CHECKPOINT_DIR'))) return pod;
+  const [first, ...rest] = containers as [WorkerContainer, ...WorkerContainer[]];
+  const mount = { name: CHECKPOINT_VOLUME, mountPath: CHECKPOINT_MOUNT_PATH };
+  const withMount: WorkerContainer = { ...first, volumeMounts: [...(first.volumeMounts ?? []), mount], env: [...(first.env ?? []), { name: 'AGG_CHECKPOINT_DIR', value: CHECKPOINT_MOUNT_PATH }] };
+  return { ...pod, spec: { ...pod.spec, volumes: [...(pod.spec.volumes ?? []), { name: CHECKPOINT_VOLUME, emptyDir: {} }], containers: [withMount, ...rest] } };
+}
+
 export function aggregationPod(job: FederatedLearningJob, inputs: JobInputs): WorkerPod {
   const env: EnvVar[] = [
     { name: 'NAMESPACE', value: job.metadata.namespace ?? '' },
     { name: 'WORKER_NAME', value: stableWorkerName('aggworker', job, AGGREGATION_SLOT) },
     { name: 'JOB_NAME', value: job.metadata.name ?? '' },
+    // Ties the aggregator's checkpoint to this job: a new job of the same name starts afresh.
+    { name: 'JOB_UID', value: job.metadata.uid ?? '' },
     { name: 'AGG_BIND_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: 'AGG_BIND_PORT', value: String(AGG_PORT) },
     { name: 'PARTICIPANTS_COUNT', value: String(job.spec.trainingWorkers.length) },
@@ -178,7 +199,7 @@ export function aggregationPod(job: FederatedLearningJob, inputs: JobInputs): Wo
     mounts: sharedMounts(job, inputs),
     restartPolicy: 'OnFailure',
   });
-  return withAggregationPort(withAnnotations(pod, { [JOB_GENERATION_ANNOTATION]: String(job.metadata.generation ?? 0) }));
+  return withCheckpointDir(withAggregationPort(withAnnotations(pod, { [JOB_GENERATION_ANNOTATION]: String(job.metadata.generation ?? 0) })));
 }
 
 export function trainingPod(job: FederatedLearningJob, index: number, inputs: JobInputs): WorkerPod {

@@ -6,7 +6,7 @@
 // state; FedAdam and FedYogi each write their whole per-layer loop (no call per element).
 import type { ModelWeights } from '../weights.ts';
 import { checkStateFits, previousGlobal, stateLike } from './server-state.ts';
-import type { AggregationStrategy, ClientUpdate } from './types.ts';
+import type { AggregationStrategy, ClientUpdate, StrategyState } from './types.ts';
 import { checkUpdates, weightedMean } from './weighted-mean.ts';
 
 export const ADAPTIVE_DEFAULTS = { eta: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 } as const;
@@ -56,6 +56,15 @@ export abstract class AdaptiveServerOptimizer implements AggregationStrategy {
     const { m, v } = this.moments;
     for (let l = 0; l < result.length; l++) this.step(global[l]!.data, result[l]!.data, m[l]!, v[l]!);
     return result;
+  }
+
+  exportState(): StrategyState | undefined {
+    return this.moments ? { m: this.moments.m, v: this.moments.v } : undefined;
+  }
+
+  importState(state: StrategyState): void {
+    if (!state.m || !state.v) throw new RangeError(`${this.name}: the saved state needs both moments m and v`);
+    this.moments = { m: state.m, v: state.v };
   }
 
   /** In place: `mean` (the weighted mean) becomes the new global layer; m and v are updated. */

@@ -4,7 +4,7 @@
 // β = 0, η = 1 is FedAvg. v lives across rounds; the first round (no global model yet) is FedAvg.
 import type { ModelWeights } from '../weights.ts';
 import { checkStateFits, previousGlobal, stateLike } from './server-state.ts';
-import type { AggregationStrategy, ClientUpdate } from './types.ts';
+import type { AggregationStrategy, ClientUpdate, StrategyState } from './types.ts';
 import { checkUpdates, weightedMean } from './weighted-mean.ts';
 
 export const FEDAVGM_DEFAULTS = { eta: 1.0, beta: 0.9 } as const;
@@ -38,6 +38,15 @@ export class FedAvgM implements AggregationStrategy {
     checkStateFits(this.velocity, global, this.name);
     for (let l = 0; l < result.length; l++) this.step(global[l]!.data, result[l]!.data, this.velocity[l]!);
     return result;
+  }
+
+  exportState(): StrategyState | undefined {
+    return this.velocity ? { velocity: this.velocity } : undefined;
+  }
+
+  importState(state: StrategyState): void {
+    if (!state.velocity) throw new RangeError(`${this.name}: the saved state has no velocity`);
+    this.velocity = state.velocity;
   }
 
   /** In place: `mean` (the weighted mean) becomes the new global layer. */

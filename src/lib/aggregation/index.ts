@@ -15,5 +15,5 @@ export {
   knownAggregations,
   registerAggregation,
 } from './registry.ts';
-export type { AggregationFactory, AggregationStrategy, ClientUpdate } from './types.ts';
+export type { AggregationFactory, AggregationStrategy, ClientUpdate, StrategyState } from './types.ts';
 export { checkUpdates, sampleShares, weightedMean, weightedSumInto } from './weighted-mean.ts';

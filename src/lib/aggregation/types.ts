@@ -19,7 +19,14 @@ export interface AggregationStrategy {
    * previous global model is returned as it is.
    */
   aggregate(global: ModelWeights | undefined, updates: readonly ClientUpdate[]): ModelWeights;
+  /** The optimiser state that lives across rounds, for a checkpoint; undefined before any (stateless strategies omit it). */
+  exportState?(): StrategyState | undefined;
+  /** Takes back what exportState gave, in a restarted server, before the next round. */
+  importState?(state: StrategyState): void;
 }
+
+/** Optimiser state kept across rounds (FedAvgM's velocity, FedAdam's moments): per-layer arrays by name. */
+export type StrategyState = Record<string, Float32Array[]>;
 
 /** Builds a strategy from its string parameters (`aggregation_parameters`). */
 export type AggregationFactory = (params: Readonly<Record<string, string>>) => AggregationStrategy;

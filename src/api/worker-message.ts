@@ -10,4 +10,9 @@ export interface WorkerMessage {
   kind: string;
   status: string;
   results: Record<string, unknown>[] | null;
+  /**
+   * Our addition: the uid of the job the worker belongs to (its JOB_UID). A late report of a
+   * deleted job then never lands on a new job of the same name: the LC and the GM refuse it.
+   */
+  ownerUid?: string;
 }

@@ -19,7 +19,7 @@ import { embeddedHostPaths, type HostPathMap, mapHostPath } from './node-paths.t
 import { isSednaObject, resourceKey, type SednaObject } from './objects.ts';
 import { SqliteOutbox } from './outbox.ts';
 import { WorkerServer } from './server.ts';
-import { relayTable, upstreamFor, type WorkerMessage } from './workers.ts';
+import { checkOwnerUid, relayTable, upstreamFor, type WorkerMessage } from './workers.ts';
 
 /** A feature's LC side and the name its local manager goes by (src/features/registry.ts: loadEdgeFeatures). */
 export interface NamedEdgeFeature {
@@ -240,6 +240,10 @@ export class LocalController {
     const metrics = this.options.metrics;
     if (link.pending >= max) metrics?.workerMessage(message.ownerKind, 'refused');
     if (link.pending >= max) throw new Error(`${link.pending} messages are waiting for the GM (the limit is ${max}); retry later`);
+    checkOwnerUid(message, (kind, namespace, name) => {
+      const uid = db.getResource(`${namespace}/${kind.toLowerCase()}/${name}`)?.objectMeta.uid;
+      return typeof uid === 'string' && uid !== '' ? uid : undefined;
+    });
     const upstream = upstreamFor(message, this.relays, (kind, namespace, name) => {
       const row = db.getResource(`${namespace}/${kind}/${name}`);
       if (!row) return undefined;

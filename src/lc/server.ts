@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
 import { tokenMatches } from '../lib/token-match.ts';
-import { parseWorkerMessage, WorkerMessageError, type WorkerMessage } from './workers.ts';
+import { parseWorkerMessage, StaleOwnerError, WorkerMessageError, type WorkerMessage } from './workers.ts';
 import { answerHealth } from '../lib/net/health.ts';
 import { listen } from '../lib/net/listen.ts';
 import { isLoopback } from '../lib/net/loopback.ts';
@@ -28,7 +28,7 @@ export interface WorkerServerOptions {
   /** Require the token from loopback callers too. */
   requireToken?: boolean;
   maxBodyBytes?: number;
-  /** Takes an accepted report; throwing answers 503 (e.g. the database cannot be written). */
+  /** Takes an accepted report; throwing answers 503 (e.g. the database cannot be written), or 409 for a StaleOwnerError. */
   accept: (message: WorkerMessage) => void;
   logger: Logger;
 }
@@ -119,6 +119,7 @@ export class WorkerServer {
     try {
       this.options.accept(message);
     } catch (err) {
+      if (err instanceof StaleOwnerError) return this.reply(res, 409, err.message);
       this.options.logger.error({ err, worker: workerName }, 'cannot store the worker message');
       return this.reply(res, 503, `cannot store the message: ${(err as Error).message}`);
     }

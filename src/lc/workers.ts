@@ -9,6 +9,9 @@ export type { WorkerMessage } from '../api/worker-message.ts';
 
 export class WorkerMessageError extends Error {}
 
+/** A report of a job that is gone: this node holds another job (another uid) of that name now. */
+export class StaleOwnerError extends Error {}
+
 const STRING_FIELDS = ['name', 'namespace', 'ownerName', 'ownerKind', 'kind', 'status'] as const;
 
 /** Validates a decoded body; missing strings read as "" (as Go's decoder leaves them). */
@@ -22,7 +25,11 @@ export function parseWorkerMessage(body: unknown): WorkerMessage {
     if (typeof v !== 'string') throw new WorkerMessageError(`${field} must be a string`);
     message[field] = v;
   }
-  const { ownerInfo, results } = value;
+  const { ownerInfo, results, ownerUid } = value;
+  if (ownerUid !== undefined && ownerUid !== null) {
+    if (typeof ownerUid !== 'string') throw new WorkerMessageError('ownerUid must be a string');
+    if (ownerUid !== '') message.ownerUid = ownerUid;
+  }
   if (ownerInfo !== undefined && ownerInfo !== null) {
     if (typeof ownerInfo !== 'object' || Array.isArray(ownerInfo)) throw new WorkerMessageError('ownerInfo must be an object');
     message.ownerInfo = ownerInfo as Record<string, unknown>;
@@ -49,6 +56,17 @@ export function relayTable(features: readonly EdgeFeature[]): Map<string, RelayR
   return table;
 }
 
+/** The uid of a job this LC holds, or undefined when it holds none of that name (or knows no uid). */
+export type JobUidLookup = (ownerKind: string, namespace: string, name: string) => string | undefined;
+
+/** Refuses a report whose job uid is not the uid of the job of that name this LC holds now. */
+export function checkOwnerUid(message: WorkerMessage, uidOf: JobUidLookup): void {
+  if (!message.ownerUid) return;
+  const current = uidOf(message.ownerKind, message.namespace, message.ownerName);
+  if (current === undefined || current === message.ownerUid) return;
+  throw new StaleOwnerError(`${message.ownerKind} ${message.namespace}/${message.ownerName} uid ${message.ownerUid} no longer exists (the job of that name is uid ${current}); the report is refused`);
+}
+
 /** The upstream message for a worker report, or undefined when it is dropped. */
 export function upstreamFor(message: WorkerMessage, relays: ReadonlyMap<string, RelayRule>, lookupJob: JobLookup): EdgeMessage | undefined {
   const kind = message.ownerKind;
@@ -65,6 +83,6 @@ export function upstreamFor(message: WorkerMessage, relays: ReadonlyMap<string, 
   } else return undefined;
   return {
     header: { namespace: message.namespace, resourceKind, resourceName: message.ownerName, operation: 'status' },
-    content: { phase: message.kind, status: message.status, output: { models, ownerInfo: message.ownerInfo } },
+    content: { phase: message.kind, status: message.status, output: { models, ownerInfo: message.ownerInfo }, ...(message.ownerUid ? { ownerUid: message.ownerUid } : {}) },
   };
 }

@@ -40,6 +40,8 @@ export interface TaskInfo {
   ownerInfo?: Record<string, unknown> | null;
   namespace?: string;
   ownerName?: string;
+  /** The job's uid (JOB_UID), so a report of a deleted job is never applied to a new one of the same name. */
+  ownerUid?: string;
 }
 
 let defaultLogger: Logger | undefined;
@@ -103,6 +105,7 @@ export class LcClient {
     };
     if (task.ownerInfo && Object.keys(task.ownerInfo).length > 0) message.ownerInfo = task.ownerInfo;
     if (task.results && task.results.length > 0) message.results = task.results;
+    if (task.ownerUid) message.ownerUid = task.ownerUid;
     return message;
   }
 

@@ -207,6 +207,24 @@ describe('LocalController relay', () => {
     await until(() => lc.pending === 0, 'every report to be acknowledged');
   });
 
+  it('refuses (409) a report naming the uid of a deleted job once it holds the new job of that name, and relays the new job\'s', async (t) => {
+    const defer = cleanups(t);
+    const dir = tempDir(defer);
+    const { hub, received } = await startHub(defer);
+    const lc = await startLc(defer, hub.port, join(dir, 'lc'));
+    await until(() => hub.connectedNodes().includes(NODE), 'the LC to connect');
+    const job = (uid: string) => ({ kind: 'FederatedLearningJob', metadata: { name: 'job-1', namespace: 'default', uid }, spec: {} });
+    await hub.send(NODE, { header: { namespace: 'default', resourceKind: 'federatedlearningjob', resourceName: 'job-1', operation: 'insert' }, content: job('uid-new') });
+    await until(() => lc.database?.getResource('default/federatedlearningjob/job-1')?.objectMeta.uid === 'uid-new', 'the new job to be stored');
+    const stale = await post(lc.port, 'trainworker-abcde', report(5, { ownerUid: 'uid-old' }));
+    assert.equal(stale.status, 409);
+    assert.match(stale.body.Message, /federatedlearningjob default\/job-1 uid uid-old no longer exists \(the job of that name is uid uid-new\)/);
+    assert.equal((await post(lc.port, 'trainworker-abcde', report(9, { ownerUid: 'uid-new' }))).status, 200);
+    await until(() => received.length === 1, 'the new job\'s report');
+    assert.equal(seqOf(received[0]!), 9, 'only the new job\'s report went up');
+    assert.equal((received[0]!.message.content as { ownerUid?: string }).ownerUid, 'uid-new', 'with its uid, for the GM to check');
+  });
+
   it('answers bad requests with the reason', async (t) => {
     const defer = cleanups(t);
     const dir = tempDir(defer);

@@ -9,10 +9,13 @@ import { RejectedMessage } from '../../src/gm/feature.ts';
 import { PodExpectations } from '../../src/features/federatedlearning/expectations.ts';
 import { resolveInputs } from '../../src/features/federatedlearning/inputs.ts';
 import { isFinished, nextStatus, type PodView, withRound } from '../../src/features/federatedlearning/status.ts';
-import { parseFlReport } from '../../src/features/federatedlearning/upstream.ts';
+import { handleFederatedLearningUpstream, parseFlReport } from '../../src/features/federatedlearning/upstream.ts';
+import { fakeFeatureContext } from '../helpers/feature-context.ts';
 import {
   aggregationPod,
   aggregationService,
+  CHECKPOINT_MOUNT_PATH,
+  CHECKPOINT_VOLUME,
   desiredSlots,
   generationOf,
   type JobInputs,
@@ -96,6 +99,21 @@ describe('FL desired objects', () => {
     assert.equal(env.AGG_DATA_PATH, undefined);
     assert.equal(slotOf(pod), 'aggregation');
     assert.equal(generationOf(pod), 1);
+  });
+
+  it('the aggregator checkpoints into an emptyDir under JOB_UID, unless its template names a folder', () => {
+    const pod = aggregationPod(job(), inputs());
+    const env = envOf(pod);
+    assert.equal(env.JOB_UID!.value, 'uid-1');
+    assert.equal(env.AGG_CHECKPOINT_DIR!.value, CHECKPOINT_MOUNT_PATH);
+    assert.deepEqual(pod.spec.volumes?.find((v) => v.name === CHECKPOINT_VOLUME), { name: CHECKPOINT_VOLUME, emptyDir: {} });
+    assert.deepEqual(pod.spec.containers[0]!.volumeMounts?.find((m) => m.name === CHECKPOINT_VOLUME), { name: CHECKPOINT_VOLUME, mountPath: CHECKPOINT_MOUNT_PATH });
+    const own = job();
+    own.spec.aggregationWorker.template.spec.containers[0]!.env = [{ name: 'AGG_CHECKPOINT_DIR', value: '/results/ckpt' }];
+    const kept = aggregationPod(own, inputs());
+    assert.deepEqual(kept.spec.containers[0]!.env!.filter((e) => e.name === 'AGG_CHECKPOINT_DIR'), [{ name: 'AGG_CHECKPOINT_DIR', value: '/results/ckpt' }]);
+    assert.equal(kept.spec.volumes?.some((v) => v.name === CHECKPOINT_VOLUME) ?? false, false);
+    assert.equal(envOf(trainingPod(job(), 0, inputs())).JOB_UID!.value, 'uid-1', 'trainers send it with their reports');
   });
 
   it('keeps a declared 7363 port and a template restart policy', () => {
@@ -299,6 +317,24 @@ describe('FL edge reports', () => {
     refuses(content({ ownerInfo: { updateTime: 5 } }), /updateTime/);
     refuses(content({ models: {} }), /output\.models must be a list/);
     refuses(content({ models: [{ metrics: [1] }] }), /models\[0\]\.metrics/);
+    refuses({ ...(content(null) as object), ownerUid: 7 }, /ownerUid must be a non-empty string/);
+  });
+
+  it('a late report of a deleted job (its uid) never lands on a new job of the same name; one of this job does', async () => {
+    const { ctx, client } = fakeFeatureContext();
+    const ref = { apiVersion: 'sedna.io/v1alpha1', plural: 'federatedlearningjobs', namespace: 'ns1', name: 'surface' };
+    const { uid: _old, ...metadata } = job().metadata;
+    const created = await client.create<FederatedLearningJob>(ref, { ...job(), metadata });
+    const uid = created.metadata.uid!;
+    const report = (ownerUid: string, round: number) => ({
+      header: { namespace: 'ns1', resourceKind: 'federatedlearningjob', resourceName: 'surface', operation: 'status' },
+      content: { phase: 'train', status: 'running', output: { models: [{ metrics: { accuracy: 0.5 } }], ownerInfo: { currentRound: round } }, ownerUid },
+    });
+    await assert.rejects(handleFederatedLearningUpstream(ctx, 'edge-1', report('uid-of-the-deleted-job', 9)), (err: unknown) => err instanceof RejectedMessage && /uid uid-of-the-deleted-job .* no longer exists; the job of that name is uid/.test(err.message));
+    assert.equal((await client.get<FederatedLearningJob>(ref)).status?.round, undefined, 'nothing written');
+    await client.create({ apiVersion: 'sedna.io/v1alpha1', plural: 'models', namespace: 'ns1' }, { apiVersion: 'sedna.io/v1alpha1', kind: 'Model', metadata: { name: 'agg-model', namespace: 'ns1' }, spec: { url: '/m', format: 'pb' } });
+    await handleFederatedLearningUpstream(ctx, 'edge-1', report(uid, 2));
+    assert.equal((await client.get<FederatedLearningJob>(ref)).status?.round, 2);
   });
 });
 

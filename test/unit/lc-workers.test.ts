@@ -6,7 +6,7 @@ import { loadEdgeFeatures } from '../../src/features/registry.ts';
 import type { RelayRule } from '../../src/lc/edge-feature.ts';
 import { gmUrl } from '../../src/lc/gm-link.ts';
 import { isLoopback } from '../../src/lib/net/loopback.ts';
-import { parseWorkerMessage, relayTable, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
+import { checkOwnerUid, parseWorkerMessage, relayTable, StaleOwnerError, upstreamFor, WorkerMessageError, type WorkerMessage } from '../../src/lc/workers.ts';
 
 const base: WorkerMessage = {
   name: 'w',
@@ -97,4 +97,18 @@ describe('helpers', () => {
     [undefined, false],
   ];
   for (const [address, expected] of addresses) it(`isLoopback(${address})`, () => assert.equal(isLoopback(address), expected));
+});
+
+describe('the job uid of a report (ownerUid)', () => {
+  it('is parsed, checked against the job this LC holds and carried upstream', () => {
+    const message = parseWorkerMessage({ ...base, ownerKind: 'federatedlearningjob', ownerUid: 'uid-a' });
+    assert.equal(message.ownerUid, 'uid-a');
+    assert.throws(() => parseWorkerMessage({ ...base, ownerUid: 5 }), (err: unknown) => err instanceof WorkerMessageError && /ownerUid must be a string/.test(err.message));
+    checkOwnerUid(message, () => 'uid-a');
+    checkOwnerUid(message, () => undefined); // no job of that name here (yet, or any more): the GM decides
+    checkOwnerUid({ ...message, ownerUid: undefined }, () => 'uid-b'); // a worker that sends none (Sedna's)
+    assert.throws(() => checkOwnerUid(message, () => 'uid-b'), (err: unknown) => err instanceof StaleOwnerError && /ns\/owner uid uid-a no longer exists \(the job of that name is uid uid-b\)/.test(err.message));
+    const upstream = upstreamFor(message, new Map([['federatedlearningjob', 'results']]), () => undefined);
+    assert.equal((upstream?.content as { ownerUid?: string }).ownerUid, 'uid-a');
+  });
 });

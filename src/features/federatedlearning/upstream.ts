@@ -3,7 +3,8 @@
 // `ownerInfo.currentRound` → status.round and the Training condition ("Round N reaches at <time>",
 // rewritten in place, where Sedna appended one condition per report); the first model's metrics →
 // the aggregation Model's status.metrics. Differences from Sedna: only a node running a trainer of
-// the job may report on it, a malformed report is refused, and a repeated report writes nothing.
+// the job may report on it, a malformed report is refused, a repeated report writes nothing, and a
+// report that names its job's uid (JOB_UID) is refused unless the job of that name is that one.
 import { isDeepStrictEqual } from 'node:util';
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { FederatedLearningJob } from '../../api/sedna/federated-learning-job.ts';
@@ -23,6 +24,8 @@ export interface FlReport {
   updateTime?: string;
   /** The first model's metrics, sorted by key; empty when none. */
   metrics: Metric[];
+  /** The uid of the job the trainer belongs to (our addition), when it sent one. */
+  ownerUid?: string;
 }
 
 const WHAT = 'federatedlearningjob status';
@@ -71,13 +74,15 @@ function parseMetrics(models: unknown): Metric[] {
 /** Parses the relayed content; a malformed one is refused with the field named. */
 export function parseFlReport(content: unknown): FlReport {
   if (!isObject(content)) throw new RejectedMessage(`${WHAT}: content must be a JSON object`);
-  const { output } = content;
-  if (output === undefined || output === null) return { metrics: [] };
+  const { output, ownerUid } = content;
+  if (ownerUid !== undefined && (typeof ownerUid !== 'string' || ownerUid === '')) throw new RejectedMessage(`${WHAT}: ownerUid must be a non-empty string, got ${JSON.stringify(ownerUid)}`);
+  const uid = typeof ownerUid === 'string' ? { ownerUid } : {};
+  if (output === undefined || output === null) return { metrics: [], ...uid };
   if (!isObject(output)) throw new RejectedMessage(`${WHAT}: output must be an object`);
   const { ownerInfo, models } = output;
   if (ownerInfo !== undefined && ownerInfo !== null && !isObject(ownerInfo)) throw new RejectedMessage(`${WHAT}: output.ownerInfo must be an object`);
   const info = ownerInfo ?? {};
-  const report: FlReport = { metrics: parseMetrics(models) };
+  const report: FlReport = { metrics: parseMetrics(models), ...uid };
   const round = parseRound(info);
   if (round !== undefined) report.round = round;
   const updateTime = parseUpdateTime(info);
@@ -92,6 +97,10 @@ export async function handleFederatedLearningUpstream(ctx: FeatureContext, node:
   let modelName: string | undefined;
   const now = dateOf(ctx.clock);
   const result = await ctx.status.update<FederatedLearningJob>(target, (current) => {
+    // A late report of a deleted job (its trainer, or the LC's outbox, outlived it) never lands on a new job of that name.
+    if (report.ownerUid !== undefined && report.ownerUid !== current.metadata.uid) {
+      throw new RejectedMessage(`federatedlearningjob ${namespace}/${resourceName} uid ${report.ownerUid} (reported by node ${node}) no longer exists; the job of that name is uid ${current.metadata.uid ?? 'unknown'}`);
+    }
     const nodes = trainerNodes(current);
     if (!nodes.includes(node)) throw new RejectedMessage(`node ${node} reported on federatedlearningjob ${namespace}/${resourceName}, whose training workers run on ${nodes.length > 0 ? `node ${nodes.join(', ')}` : 'no node'}`);
     modelName = current.spec.aggregationWorker?.model?.name;

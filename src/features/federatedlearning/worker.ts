@@ -73,6 +73,8 @@ export class FederatedLearning<D> {
   private readonly url: string;
   private readonly lc: LcClient | undefined;
   private readonly logger: Logger;
+  /** The job's uid (JOB_UID from the GM), sent with each report. */
+  private readonly jobUid: string | undefined;
   private reports: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: FederatedLearningOptions<D>) {
@@ -84,6 +86,7 @@ export class FederatedLearning<D> {
     this.url = options.url ?? `${this.ctx.aggProtocol}://${this.ctx.aggIp}:${this.ctx.aggPort}/${encodeURIComponent(this.aggregation)}`;
     this.lc = (options.report ?? true) ? (options.lcClient ?? LcClient.fromContext(this.ctx)) : undefined;
     this.logger = options.logger ?? createLogger('sedna-federated-learning');
+    this.jobUid = env.JOB_UID || undefined;
   }
 
   /** Sedna's `train(train_data)`: rounds until the server's exit flag; answers every round seen. */
@@ -169,6 +172,7 @@ export class FederatedLearning<D> {
       // (and the dashboard's per-round plots) can show clients and bytes per round.
       results: [{ format: modelFormat(savedPath), url, metrics: { ...record.metrics, clients: record.clients.length, bytesSent: record.bytesSent } }],
       ownerInfo: { currentRound: record.round, sampleCount: record.totalSample, startTime: formatLocalTime(startTime), updateTime: formatLocalTime(new Date()) },
+      ...(this.jobUid ? { ownerUid: this.jobUid } : {}),
     };
     return () => lc.reportTaskInfo(task);
   }

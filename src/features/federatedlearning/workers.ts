@@ -211,6 +211,8 @@ export function trainingPod(job: FederatedLearningJob, index: number, inputs: Jo
     { name: 'AGG_IP', value: aggregationHost(job) },
     { name: 'WORKER_NAME', value: stableWorkerName('trainworker', job, trainSlot(index)) },
     { name: 'JOB_NAME', value: job.metadata.name ?? '' },
+    // Sent with each round report: the LC and the GM refuse one of a deleted job of the same name.
+    { name: 'JOB_UID', value: job.metadata.uid ?? '' },
     { name: 'PARTICIPANTS_COUNT', value: String(job.spec.trainingWorkers.length) },
     { name: 'NAMESPACE', value: job.metadata.namespace ?? '' },
     { name: 'MODEL_NAME', value: job.spec.aggregationWorker.model.name },

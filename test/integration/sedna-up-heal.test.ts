@@ -79,7 +79,14 @@ describe('sedna up supervises what it started', () => {
     }, 30_000, 'sleeper running again');
     remember(second);
     const pod = await cluster.getJson<Pod>(['get', 'pod', 'sleeper']);
-    assert.equal(pod.status!.containerStatuses![0]!.restartCount, 1, 'the replaced run counts as a restart');
+    const container = pod.status!.containerStatuses![0]!;
+    assert.equal(container.restartCount, 1, 'the replaced run counts as a restart');
+    // The truth about the replaced run: it was stopped with its LC, how it ended is not known.
+    const last = container.lastState?.terminated;
+    assert.equal(last?.reason, 'ContainerStatusUnknown');
+    assert.equal(last?.exitCode, 137);
+    assert.equal(last?.containerID, `process://${first}`);
+    assert.ok(container.state.running && Date.parse(last.finishedAt!) <= Date.parse(String(container.state.running.startedAt)), 'it ended before the new run started');
     const nodes = await cluster.kc(['get', 'nodes']);
     assert.match(nodes, /^edge-1\s+Ready/m);
   });

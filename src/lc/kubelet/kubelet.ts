@@ -23,7 +23,7 @@ import type { ProcessRecords } from './process-records.ts';
 import { startReaper } from './reaper.ts';
 import { stopIdentified } from '../../lib/proc.ts';
 import { type Service, SERVICE_HOSTS_ENV, serviceLinkEnv, writeServiceHosts } from './service-hosts.ts';
-import { podStatusFor } from './status.ts';
+import { podStatusFor, type TerminationRecord } from './status.ts';
 import type { Pod } from '../../api/workloads.ts';
 import type { HostPathMap } from '../node-paths.ts';
 
@@ -93,8 +93,8 @@ export class Kubelet {
   private readonly heartbeats = new Set<Promise<void>>();
   private started = false;
   private stopped = false;
-  /** Per pod uid, the containers whose process a previous kubelet left and this one stopped. */
-  private readonly replaced = new Map<string, Set<string>>();
+  /** Per pod uid, the containers whose process a previous kubelet left and this one stopped, and when it found them so. */
+  private readonly replaced = new Map<string, Map<string, { pid: number; foundAt: Date }>>();
 
   constructor(private readonly options: KubeletOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'kubelet', node: options.nodeName });
@@ -209,10 +209,35 @@ export class Kubelet {
       // Gone already (the watchdog stopped it when the LC died) or stopped now: either way a
       // run ended unseen, and the container's next run counts as a restart.
       let containers = this.replaced.get(r.podUid);
-      if (!containers) this.replaced.set(r.podUid, (containers = new Set()));
-      containers.add(r.container);
+      if (!containers) this.replaced.set(r.podUid, (containers = new Map<string, { pid: number; foundAt: Date }>()));
+      containers.set(r.container, { pid: r.pid, foundAt: this.clock() });
       records.remove(r.pid, r.startTime);
     }));
+  }
+
+  /**
+   * The replaced run as the container's lastState: its start from the status the previous kubelet
+   * posted; how it ended is unknown (it was not this process's child), as Kubernetes says with
+   * ContainerStatusUnknown / 137 for a container it lost track of.
+   */
+  private replacedRuns(pod: Pod): Record<string, TerminationRecord> {
+    const replaced = this.replaced.get(pod.metadata.uid ?? '');
+    const out: Record<string, TerminationRecord> = {};
+    if (!replaced) return out;
+    for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const run = replaced.get(s.name);
+      if (!run) continue;
+      const started = s.state?.running?.startedAt;
+      out[s.name] = {
+        exitCode: 137,
+        reason: 'ContainerStatusUnknown',
+        message: 'The node agent (LC) was restarted: the process it had started was stopped with it, and how it ended is not known.',
+        startedAt: started ? new Date(started) : run.foundAt,
+        finishedAt: run.foundAt,
+        pid: run.pid,
+      };
+    }
+    return out;
   }
 
   /** Restart counts a previous kubelet reported, one more for each container whose process was replaced. */
@@ -384,6 +409,7 @@ export class Kubelet {
         onChange: () => this.queue.add(key),
         ...(this.options.processRecords ? { records: this.options.processRecords } : {}),
         initialRestarts: this.carriedRestarts(pod),
+        initialLastTermination: this.replacedRuns(pod),
         event: (type, reason, message) => {
           this.options.metrics?.containerEvent(type, reason);
           void this.events.event({ ...(this.workers.get(key)?.currentPod ?? pod), apiVersion: 'v1', kind: 'Pod' }, type, reason, message);

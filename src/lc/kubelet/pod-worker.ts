@@ -50,6 +50,8 @@ export interface PodWorkerDeps {
   records?: ProcessRecords;
   /** Restarts a previous kubelet already counted, per container name (they go on counting). */
   initialRestarts?: Record<string, number>;
+  /** The run a previous kubelet started and this one replaced, per container name: its lastState. */
+  initialLastTermination?: Record<string, TerminationRecord>;
   /** hostPath prefixes mapped to local folders (the LC's map). */
   hostPathMap?: HostPathMap;
 }
@@ -233,7 +235,8 @@ class ContainerRunner {
     private readonly role: ContainerRole,
     notCreatedReason: string,
   ) {
-    this.state = { name: container.name, state: 'waiting', reason: notCreatedReason, restartCount: deps.initialRestarts?.[container.name] ?? 0 };
+    const lastTermination = deps.initialLastTermination?.[container.name];
+    this.state = { name: container.name, state: 'waiting', reason: notCreatedReason, restartCount: deps.initialRestarts?.[container.name] ?? 0, ...(lastTermination ? { lastTermination } : {}) };
     this.logger = deps.logger.child({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: container.name });
   }
 

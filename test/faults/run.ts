@@ -34,6 +34,7 @@ import { isAlive } from '../../src/up/state.ts';
 import { sedna } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/wait.ts';
 import { LinkProxy } from './link-proxy.ts';
+import { formatTimeline, recoveryTimeline } from './timeline.ts';
 import { ProcessTracker, readState, Reporter, Writer } from './probes.ts';
 
 export const ALL_FAULTS = ['apiserver', 'gm', 'lc/cloud', 'lc/edge-1', 'worker/cloud', 'worker/edge', 'link'] as const;
@@ -320,6 +321,7 @@ class Suite {
       this.log(`  ${fault}: ${(err as Error).message}`);
     }
     this.log(`  ${fault}: ${this.reasons.map((r) => `+${((r.at - started) / 1000).toFixed(1)} s ${r.reason}`).join('; ')}`);
+    this.log(`  ${fault} milestones: ${formatTimeline(recoveryTimeline(this.dir, started, Date.now()))}`);
     const managed = await this.track();
     const scenario = await this.edgeWorking(started);
     await reporter.stop();

@@ -12,7 +12,8 @@
 //   kubeedge/sedna-storage-initializer → entrypoint [node, bin/sedna.js, storage-initializer], so
 //                                the init container the GM injects (args: src dst …) downloads here
 // An image that matches nothing is never run: its container waits with reason ImageNotMapped.
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export interface ImageRuntime {
   /** argv used when the container has no `command` (the image's ENTRYPOINT). */
@@ -27,8 +28,8 @@ export interface ImageRuntime {
 
 export type ImageRuntimes = Record<string, ImageRuntime>;
 
-/** The root of this project (src/lc/kubelet → ../../..; the same from dist/lc/kubelet). */
-export const PROJECT_ROOT = resolve(import.meta.dirname, '../../..');
+/** The root of this project: the nearest folder up with this package's package.json (from src/, dist/ or the CLI bundle alike). */
+export const PROJECT_ROOT = findProjectRoot(import.meta.dirname);
 export const SEDNA_CLI = resolve(PROJECT_ROOT, 'bin/sedna.js');
 
 export function defaultImageRuntimes(): ImageRuntimes {
@@ -88,4 +89,15 @@ export function containerArgv(runtime: ImageRuntime, command: readonly string[] 
     return [...(mapped ?? [exe]), ...rest, ...(args ?? [])];
   }
   return [...runtime.entrypoint, ...(args ?? [])];
+}
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'sedna') return dir;
+    } catch {
+      // no package.json here: go up
+    }
+    if (dirname(dir) === dir) throw new Error(`no sedna package.json above ${from}`);
+  }
 }

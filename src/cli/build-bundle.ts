@@ -6,7 +6,7 @@
 // machine is seconds. The other dependencies stay external: native ones (better-sqlite3,
 // onnxruntime) must, and the rest are few files each.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -16,10 +16,13 @@ const BUNDLED = new Set(['@kubernetes/client-node']);
 
 const { dependencies } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const external = Object.keys(dependencies).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]);
-rmSync(CLI_BUNDLE_DIR, { recursive: true, force: true });
+// Built beside the live bundle and swapped in by renames: a component starting meanwhile (a
+// running system's restart) never finds a half-written bundle.
+const fresh = `${CLI_BUNDLE_DIR}.new-${process.pid}`;
+const old = `${CLI_BUNDLE_DIR}.old-${process.pid}`;
 const result = await build({
   entryPoints: { main: resolve(root, 'src/cli/main.ts') },
-  outdir: CLI_BUNDLE_DIR,
+  outdir: fresh,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -31,5 +34,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+if (existsSync(CLI_BUNDLE_DIR)) renameSync(CLI_BUNDLE_DIR, old);
+renameSync(fresh, CLI_BUNDLE_DIR);
+rmSync(old, { recursive: true, force: true });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 process.stdout.write(`sedna CLI bundle: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB\n`);

@@ -61,7 +61,7 @@ export class Labeller {
       const { frame, model } = parseHardExample(await readFile(path, 'utf8'), path);
       this.seen.add(name);
       let files = this.mined.get(model);
-      if (!files) this.mined.set(model, (files = new Map()));
+      if (!files) this.mined.set(model, (files = new Map<number, string>()));
       if (!files.has(frame)) files.set(frame, path);
     }
   }

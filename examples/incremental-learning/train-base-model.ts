@@ -31,9 +31,12 @@ export const DEFAULT_SEED = 4242;
 // Replay 0 (no replay) was tried in an earlier sweep: every seed forgot 6-11 points of original
 // validation in both cycles, so the guard deployed nothing; it is left out to keep this within a
 // shared machine's budget. 3 epochs gained less at night than 8 in a first single-seed sweep.
-const REPLAY_SHARES = [0.5, 0.65, 0.8];
-const EPOCHS = [5, 8];
-const LEARNING_RATES = [0.0005, 0.001];
+// The grid: replay share × epochs at lr 0.0005 (chosen over 0.002 in that first sweep: more
+// forgetting at 0.002), plus lr 0.001 at the highest replay share, which forgets least.
+const GRID: readonly Omit<FineTuneSettings, 'batchSize'>[] = [
+  ...[0.5, 0.65, 0.8].flatMap((replayShare) => [5, 8].map((epochs) => ({ replayShare, epochs, learningRate: 0.0005 }))),
+  { replayShare: 0.8, epochs: 8, learningRate: 0.001 },
+];
 /** Seeds of the simulated cycles (replay draws and batch orders) per setting. */
 const SIMULATION_SEEDS = 3;
 /**
@@ -133,21 +136,17 @@ async function main(): Promise<void> {
 
   const input = { base: loadBase, camera: asClassifierData(data.camera), replayPool: asClassifierData(data.original), validation, threshold: threshold.threshold, batch: LABELLING_BATCH, trainProb: TRAIN_PROB, cycles: CYCLES, seed };
   const summaries: SettingSummary[] = [];
-  for (const replayShare of REPLAY_SHARES) {
-    for (const epochs of EPOCHS) {
-      for (const learningRate of LEARNING_RATES) {
-        const settings: FineTuneSettings = { replayShare, epochs, learningRate, batchSize: BATCH_SIZE };
-        const runs: SimulationResult[] = [];
-        for (let s = 0; s < SIMULATION_SEEDS; s++) {
-          const started = Date.now();
-          const run = await simulateCycles({ ...input, seed: seed + 7919 * s }, settings, FORGETTING_ALLOWED);
-          runs.push(run);
-          const pct = (xs: number[]): string => xs.map((a) => (a * 100).toFixed(2)).join(' → ');
-          console.log(`replay ${replayShare} epochs ${epochs} lr ${learningRate} seed ${run.seed}: night ${pct(run.drifted)}, original ${pct(run.original)} (trained: ${pct(run.trainedOriginal)}), deployed ${run.deployed}/${CYCLES} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-        }
-        summaries.push(summarise(settings, runs));
-      }
+  for (const setting of GRID) {
+    const settings: FineTuneSettings = { ...setting, batchSize: BATCH_SIZE };
+    const runs: SimulationResult[] = [];
+    for (let s = 0; s < SIMULATION_SEEDS; s++) {
+      const started = Date.now();
+      const run = await simulateCycles({ ...input, seed: seed + 7919 * s }, settings, FORGETTING_ALLOWED);
+      runs.push(run);
+      const pct = (xs: number[]): string => xs.map((a) => (a * 100).toFixed(2)).join(' → ');
+      console.log(`replay ${settings.replayShare} epochs ${settings.epochs} lr ${settings.learningRate} seed ${run.seed}: night ${pct(run.drifted)}, original ${pct(run.original)} (trained: ${pct(run.trainedOriginal)}), deployed ${run.deployed}/${CYCLES} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
+    summaries.push(summarise(settings, runs));
   }
   const chosen = best(summaries, baseOriginal);
   console.log(`chosen on validation: ${JSON.stringify(chosen.settings)} (night ${(chosen.night * 100).toFixed(2)}% mean over ${SIMULATION_SEEDS} seeds, worst original ${(chosen.worstOriginal * 100).toFixed(2)}%)`);

@@ -208,6 +208,28 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.equal(rolled.spec.template.metadata?.annotations?.[DEPLOYED_MODEL_ANNOTATION], TRAINED.url);
   });
 
+  it('names a stage worker that died and was restarted by its pod on the latest condition, with an event', async () => {
+    await until('Train/Waiting');
+    await report({ phase: 'Train', status: 'Ready', input: TRAIN_INPUT });
+    await reconcile();
+    await f.sync();
+    await setPhase(pods('train')[0]!, 'Running');
+    await until('Train/Running');
+    const restarted = { phase: 'Running', containerStatuses: [{ restartCount: 1, lastState: { terminated: { exitCode: 137, reason: 'Error' } } }] };
+    const pod = pods('train')[0]!;
+    await f.client.updateStatus({ ...PODS, name: pod.metadata.name! }, { ...pod, status: restarted });
+    await reconcile();
+    const noted = await last();
+    assert.equal(`${noted.stage}/${noted.type}/${noted.reason}`, 'Train/Running/WorkerRestarted');
+    assert.match(noted.message!, /restarted \(1 time\), last after exit code 137 \(Error\)/);
+    const events = f.client.objects<KubeObject & { reason?: string; type?: string }>({ apiVersion: 'v1', plural: 'events', namespace: NS });
+    assert.ok(events.some((e) => e.reason === 'WorkerRestarted' && e.type === 'Warning'), 'an event names it');
+    assert.deepEqual((await reconcile()).writes, [], 'said once');
+    // The restarted worker's report completes the stage as usual.
+    await report({ phase: 'Train', status: 'Completed', input: TRAIN_INPUT, output: { models: [TRAINED] } });
+    assert.equal(await state(), 'Train/Completed');
+  });
+
   it('retries a failed stage with backoff on the clock, from the data of its Ready', async () => {
     await until('Train/Waiting');
     await report({ phase: 'Train', status: 'Ready', input: TRAIN_INPUT });

@@ -222,15 +222,20 @@ describe('IncrementalLearningJob with hot update: SDK workers, the LC\'s push, a
       return c?.stage === 'Eval' && c.reason === 'WorkerRestarted' ? true : undefined;
     }, 120_000, 'the eval worker\'s restart named on the condition');
     await holder('eval', 'the restarted eval worker evaluating');
+    const beforeLcKill = status()!.pid;
     await killLc();
     // The LC's restart restarted the node's workers: the inference worker is back on round 2's model.
-    const back = await eventually(() => (status()?.answer === 17 && status()!.inferences > 0 ? status() : undefined), 60_000, 'the inference worker serving round 2\'s model after the LC restart');
+    const back = await eventually(() => {
+      const s = status();
+      return s && s.pid !== beforeLcKill && s.answer === 17 && s.inferences > 0 ? s : undefined;
+    }, 60_000, 'the inference worker serving round 2\'s model after the LC restart');
     assert.equal(back.failed, 0);
     hold('infer');
     release('eval');
 
     // The deploy: the LC has pushed round 3's model and the worker is loading it when the GM dies.
-    await holder('infer', 'round 3\'s model loading in the inference worker');
+    const loader = await holder('infer', 'round 3\'s model loading in the inference worker');
+    assert.equal(loader, back.pid, 'the deployed model loads in the serving worker');
     await untilLatest((l) => l.startsWith('Deploy/'), 30_000, 'round 3 deploying');
     await killGm();
     assert.equal(status()?.answer, 17, 'the old model serves while the new one loads');

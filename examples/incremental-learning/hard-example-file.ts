@@ -1,5 +1,6 @@
 // One hard example as the inference worker saves it for labelling: the camera frame's number, its
-// 8-bit pixels (what the camera delivered) and the model's class probabilities. Read back by the
+// 8-bit pixels (what the camera delivered), the version of the model that found it hard and that
+// model's class probabilities. Read back by the
 // labeller (the frame) and by the train and eval workers (the pixels of a labelled example).
 import { readFile } from 'node:fs/promises';
 import { parseTxtIndex } from 'sedna/worker';
@@ -10,23 +11,26 @@ export interface CameraFrame {
   frame: number;
   /** 784 pixels in [0, 1]. */
   pixels: Float32Array;
+  /** The version of the model that answers it (the labeller labels what the serving model found hard). */
+  model: string;
 }
 
 export interface HardExampleFile {
   frame: number;
+  model: string;
   pixels: number[];
   probabilities: number[];
 }
 
 export function encodeHardExample(frame: CameraFrame, probabilities: readonly number[]): string {
-  const file: HardExampleFile = { frame: frame.frame, pixels: Array.from(frame.pixels, (p) => Math.round(p * 255)), probabilities: probabilities.map((p) => Math.round(p * 1e4) / 1e4) };
+  const file: HardExampleFile = { frame: frame.frame, model: frame.model, pixels: Array.from(frame.pixels, (p) => Math.round(p * 255)), probabilities: probabilities.map((p) => Math.round(p * 1e4) / 1e4) };
   return JSON.stringify(file);
 }
 
 export function parseHardExample(text: string, source: string): HardExampleFile {
   const parsed = JSON.parse(text) as Partial<HardExampleFile>;
-  if (!Number.isInteger(parsed.frame) || !Array.isArray(parsed.pixels) || parsed.pixels.length !== PIXELS) {
-    throw new Error(`${source}: not a hard example (expected {frame, pixels[${PIXELS}], probabilities})`);
+  if (!Number.isInteger(parsed.frame) || typeof parsed.model !== 'string' || !Array.isArray(parsed.pixels) || parsed.pixels.length !== PIXELS) {
+    throw new Error(`${source}: not a hard example (expected {frame, model, pixels[${PIXELS}], probabilities})`);
   }
   return parsed as HardExampleFile;
 }

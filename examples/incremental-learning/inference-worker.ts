@@ -46,16 +46,20 @@ async function main(): Promise<void> {
   await il.start();
   console.log(`inference worker ${ctx.workerName}: ${frames.length} frames from ${camera} at ${fps}/s; serving ${il.modelVersion}; push ${il.pushUrl ?? 'off'}`);
 
-  const stats: StreamStats = { inferenceRequests: 0, failedInferences: 0, hardExamples: 0, modelVersion: il.modelVersion ?? '', swaps: [], updatedAt: '' };
-  const write = (): void => {
-    stats.hardExamples = il.counters.hardExamples;
-    stats.modelVersion = il.modelVersion ?? '';
-    stats.updatedAt = new Date().toISOString();
-    mkdirSync(process.env.RESULTS_DIR ?? '.', { recursive: true });
-    writeFileSync(`${statsFile}.tmp`, `${JSON.stringify(stats, null, 2)}\n`);
-    renameSync(`${statsFile}.tmp`, statsFile);
+  const stats: StreamStats = { inferenceRequests: 0, failedInferences: 0, hardExamples: 0, modelVersion: il.modelVersion ?? '', swaps: [], coverage: {}, frames: frames.length, updatedAt: '' };
+  // The counters as they are now, written once every hard example mined so far is on disk, so the
+  // labeller may trust the coverage: a frame it covers without a file was not hard.
+  let writing: Promise<void> | undefined;
+  const write = (): Promise<void> => {
+    const snapshot = JSON.stringify({ ...stats, hardExamples: il.counters.hardExamples, modelVersion: il.modelVersion ?? '', updatedAt: new Date().toISOString() }, null, 2);
+    writing ??= il.flushHardExamples().then(() => {
+      mkdirSync(process.env.RESULTS_DIR ?? '.', { recursive: true });
+      writeFileSync(`${statsFile}.tmp`, `${snapshot}\n`);
+      renameSync(`${statsFile}.tmp`, statsFile);
+    }).finally(() => (writing = undefined));
+    return writing;
   };
-  setInterval(write, 1000).unref();
+  setInterval(() => void write(), 1000).unref();
 
   // The first answer of each new model: the first request that started on its version.
   let answeredVersion = il.modelVersion;
@@ -69,7 +73,10 @@ async function main(): Promise<void> {
     const version = il.modelVersion;
     stats.inferenceRequests++;
     try {
-      await il.inference({ frame: i, pixels: frames[i]! });
+      // The request pins the model serving as it starts, the one `version` names.
+      await il.inference({ frame: i, pixels: frames[i]!, model: version ?? '' });
+      const covered = (stats.coverage[version ?? ''] ??= { first: i, count: 0 });
+      covered.count++;
     } catch (error) {
       stats.failedInferences++;
       console.error(`inference of frame ${i} failed: ${(error as Error).message}`);
@@ -91,8 +98,7 @@ async function main(): Promise<void> {
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     else next = performance.now();
   }
-  await il.flushHardExamples();
-  write();
+  await write();
   console.log(`inference worker: stopped streaming after ${stats.inferenceRequests} requests (${stats.failedInferences} failed, ${stats.swaps.length} swaps)`);
 }
 

@@ -134,7 +134,6 @@ interface Progress {
 
 /** Plays the labeller until `cycles` cycles completed and the last deploy serves; returns the final view. */
 async function labelUntilDone(kc: k8s.KubeConfig, labeller: Labeller, statsFile: string, cycles: number, deadline: number, log: (line: string) => void): Promise<Progress> {
-  let after = 0;
   let waitingForRound = 0;
   let lastState = '';
   for (;;) {
@@ -153,13 +152,10 @@ async function labelUntilDone(kc: k8s.KubeConfig, labeller: Labeller, statsFile:
       if (state !== lastState) log(`  ${state}; ${stats?.inferenceRequests ?? 0} frames answered, ${stats?.hardExamples ?? 0} hard, ${labeller.labelled} labelled`);
       lastState = state;
       if (completed >= cycles && serving) return { job, stats };
-      if (waitingForRound > 0 && completed >= waitingForRound && serving) {
-        waitingForRound = 0;
-        after = (await labeller.files()).length;
-      }
-      if (waitingForRound === 0 && completed < cycles && (await labeller.sitting(after, LABELLING_BATCH)) > 0) {
+      if (waitingForRound > 0 && completed >= waitingForRound && serving) waitingForRound = 0;
+      if (waitingForRound === 0 && completed < cycles && stats && (await labeller.sitting(stats, LABELLING_BATCH)) > 0) {
         waitingForRound = round;
-        log(`  labelled ${LABELLING_BATCH} hard examples into the Dataset (sitting ${round})`);
+        log(`  labelled ${LABELLING_BATCH} hard examples of model ${stats.modelVersion} into the Dataset (sitting ${round})`);
       }
     }
     await sleep(1000);
@@ -201,7 +197,7 @@ export async function runIncrementalLearningScenario(options: ScenarioOptions): 
     BASE_ORIGINAL_ACCURACY: String(manifest.validation.original),
     FORGETTING_ALLOWED: String(FORGETTING_ALLOWED),
     HEM_THRESHOLD: String(manifest.hardExampleMining.threshold),
-    FRAMES_PER_SECOND: String(options.framesPerSecond ?? 100),
+    FRAMES_PER_SECOND: String(options.framesPerSecond ?? 200),
   });
   await applyObjects(kc, k8s.loadAllYaml(yamlText) as k8s.KubernetesObject[]);
   log(`applied Dataset, Models and IncrementalLearningJob ${JOB}; labelling ${LABELLING_BATCH} hard examples a sitting, ${cycles} cycles`);

@@ -7,6 +7,7 @@ import { crossEntropyConfidence } from '../../src/lib/hem/index.ts';
 import type { ClassifierData, TfjsClassifier } from '../../src/lib/backends/tfjs-classifier.ts';
 import { subset } from '../federated-learning/simulation.ts';
 import { CLASSES } from './model.ts';
+import { planSitting } from './labelling-plan.ts';
 import { withReplay, type FineTuneSettings } from './replay.ts';
 
 /** Class probabilities (count × CLASSES) of a classifier's model. */
@@ -100,7 +101,8 @@ export interface SimulationResult {
 
 /**
  * Runs `cycles` mine → label → fine-tune (with replay) → evaluate → deploy rounds as the system
- * does: the deployed model mines the next camera frames; the first trainProb of a batch trains
+ * does: the deployed model mines the camera frames and the labelling plan (labelling-plan.ts) takes
+ * the sitting's; the first trainProb of a batch trains
  * (from the last trained model, deployed or not, as Sedna's LC hands it to the next round), the
  * rest decides (deployed when the new model beats the deployed one there without losing more than
  * `forgetting` on original validation).
@@ -109,21 +111,21 @@ export async function simulateCycles(input: SimulationInput, settings: FineTuneS
   let deployed = await input.base();
   let lastTrained = deployed.getWeights();
   const baseOriginal = (await deployed.evaluate(input.validation.original))['accuracy']!;
-  let position = 0;
+  let cursor = 0;
+  const labelled = new Set<number>();
   let deploys = 0;
   const drifted: number[] = [];
   const original: number[] = [];
   const trainedOriginal: number[] = [];
   const evalRows: number[] = [];
   for (let cycle = 1; cycle <= input.cycles; cycle++) {
-    const hard: number[] = [];
-    while (hard.length < input.batch && position < input.camera.count) {
-      const end = Math.min(input.camera.count, position + 500);
-      const window = subset(input.camera, Array.from({ length: end - position }, (_, i) => position + i));
-      const confidence = confidences(await probabilitiesOf(deployed, window));
-      for (let i = 0; i < confidence.length && hard.length < input.batch; i++) if (confidence[i]! < input.threshold) hard.push(position + i);
-      position = end;
-    }
+    // The deployed model judges every frame; the labelling plan takes the sitting's frames.
+    const confidence = confidences(await probabilitiesOf(deployed, input.camera));
+    const sitting = planSitting(cursor, input.camera.count, input.batch, labelled, (frame) => (confidence[frame]! < input.threshold ? 'hard' : 'easy'));
+    if (!sitting) throw new Error(`cycle ${cycle}: fewer than ${input.batch} unlabelled hard frames left in the recording`);
+    cursor = sitting.nextCursor;
+    for (const frame of sitting.frames) labelled.add(frame);
+    const hard = sitting.frames;
     const trainCount = Math.floor(input.trainProb * hard.length);
     evalRows.push(...hard.slice(trainCount));
     const candidate = await input.base();

@@ -15,11 +15,21 @@ export interface SwapTiming {
   at: string;
 }
 
+/** The frames one model version answered: `count` frames in stream order from `first` (wrapping). */
+export interface Coverage {
+  first: number;
+  count: number;
+}
+
 export interface StreamStats {
   inferenceRequests: number;
   failedInferences: number;
   hardExamples: number;
   modelVersion: string;
   swaps: SwapTiming[];
+  /** Per model version, the frames it answered; every hard one among them is on disk (HE_SAVED_URL). */
+  coverage: Record<string, Coverage>;
+  /** Frames in the camera's recording. */
+  frames: number;
   updatedAt: string;
 }

@@ -44,20 +44,17 @@ describe('incremental learning on Fashion-MNIST at night, end to end (npm run ex
 
   // Swap time is a timing claim: the rules measure those in bench/ (npm run bench:incremental-learning),
   // never in a test on a shared machine; it is printed here and checked for presence above.
-  // Which rounds pass the deploy condition's forgetting guard depends on which hard examples the
-  // stream had mined when the trigger fired (timing), and the guard's margin is thin: in 1 run of
-  // 4 neither round passed it. So the accuracy gain is asserted for what was deployed, and a run
-  // where the guard refused every round must have kept the base model exactly.
-  it('meets the targets: +10 points at night once a model is deployed, ≤ 2 points forgotten, no failed inference', (t) => {
+  // What is labelled follows a fixed plan by frame index (labelling-plan.ts), not the stream's
+  // timing, and the fine-tuning setting was chosen on validation among those whose every simulated
+  // seed deployed in every cycle with room above the forgetting guard; so every run labels the same
+  // frames and deploys, and the targets are asserted whatever the machine's load.
+  it('meets the targets: +10 points at night, ≤ 2 points forgotten, no failed inference, every labelled round deployed', (t) => {
     t.diagnostic(formatResults(results));
-    const deployed = results.cycleFigures.filter((c) => c.deployed).length;
-    const missed = checkTargets(results).filter((c) => !c.met && !c.name.startsWith('swap') && !(deployed === 0 && c.name.startsWith('finalAccuracy')));
+    const missed = checkTargets(results).filter((c) => !c.met && !c.name.startsWith('swap'));
     assert.deepEqual(missed, [], `${lines.join('\n')}`);
-    if (deployed === 0) {
-      t.diagnostic('no round passed the forgetting guard in this run: the base model kept serving');
-      assert.equal(results.finalAccuracy, results.baseAccuracy, 'nothing deployed, so the night test accuracy is the base model\'s');
-      assert.equal(results.originalAccuracyAfter, results.originalAccuracyBefore);
-    }
+    assert.equal(results.labelled, 2000, 'two sittings of 1,000 hard examples, by the plan');
+    assert.equal(results.deployedCycles, 2, `both rounds deployed: ${JSON.stringify(results.cycleFigures)}`);
+    assert.equal(results.swaps, 2, 'one hot swap per deployed round');
     assert.ok(results.baseAccuracy < results.originalAccuracyBefore - 0.15, 'the drift costs the base model at least 15 points');
   });
 });

@@ -191,6 +191,11 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.equal(envOf(evalPod).TEST_DATASET_URL, '/home/data/output/data/eval/1/data.txt');
     await report({ phase: 'eval', status: 'completed', output: { models: [{ ...TRAINED, metrics: { precision: [0.9] } }, { format: 'pb', url: '/models/deploy-model/model.pb', metrics: { precision: [0.7] } }] } });
     await until('Deploy/Waiting');
+    // A worker's report while the LC has not decided the deploy (an inference worker restarted
+    // during evaluation reports the model it started on) must not complete the deploy.
+    await assert.rejects(report({ phase: 'deploy', status: 'completed', output: { models: null, ownerInfo: null } }), (err: Error) => err instanceof RejectedMessage && /while the stage is Waiting/.test(err.message));
+    await assert.rejects(report({ phase: 'eval', status: 'completed', output: { models: [TRAINED] } }), RejectedMessage, 'a late eval report of a finished stage');
+    assert.equal(await state(), 'Deploy/Waiting');
 
     await report({ phase: 'Deploy', status: 'Ready', input: { models: [TRAINED, { format: 'pb', url: '/models/deploy-model/model.pb' }] } });
     await reconcile();
@@ -206,6 +211,28 @@ describe('IncrementalLearningJob reconciler', () => {
     await reconcile();
     const rolled = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: INFERENCE });
     assert.equal(rolled.spec.template.metadata?.annotations?.[DEPLOYED_MODEL_ANNOTATION], TRAINED.url);
+  });
+
+  it('names a stage worker that died and was restarted by its pod on the latest condition, with an event', async () => {
+    await until('Train/Waiting');
+    await report({ phase: 'Train', status: 'Ready', input: TRAIN_INPUT });
+    await reconcile();
+    await f.sync();
+    await setPhase(pods('train')[0]!, 'Running');
+    await until('Train/Running');
+    const restarted = { phase: 'Running', containerStatuses: [{ restartCount: 1, lastState: { terminated: { exitCode: 137, reason: 'Error' } } }] };
+    const pod = pods('train')[0]!;
+    await f.client.updateStatus({ ...PODS, name: pod.metadata.name! }, { ...pod, status: restarted });
+    await reconcile();
+    const noted = await last();
+    assert.equal(`${noted.stage}/${noted.type}/${noted.reason}`, 'Train/Running/WorkerRestarted');
+    assert.match(noted.message!, /restarted \(1 time\), last after exit code 137 \(Error\)/);
+    const events = f.client.objects<KubeObject & { reason?: string; type?: string }>({ apiVersion: 'v1', plural: 'events', namespace: NS });
+    assert.ok(events.some((e) => e.reason === 'WorkerRestarted' && e.type === 'Warning'), 'an event names it');
+    assert.deepEqual((await reconcile()).writes, [], 'said once');
+    // The restarted worker's report completes the stage as usual.
+    await report({ phase: 'Train', status: 'Completed', input: TRAIN_INPUT, output: { models: [TRAINED] } });
+    assert.equal(await state(), 'Train/Completed');
   });
 
   it('retries a failed stage with backoff on the clock, from the data of its Ready', async () => {
@@ -367,6 +394,13 @@ describe('IncrementalLearningJob reconciler', () => {
     await settle();
     assert.equal(await state(), 'Deploy/Starting');
     assert.deepEqual(holders(), ['edge-infer', EDGE], 'hot update: the inference node holds the job; the eval node is done');
+    // An inference worker's deploy report before the deploy runs is a restarted worker's, about the model it started on.
+    await assert.rejects(report({ phase: 'deploy', status: 'completed', output: { models: null, ownerInfo: null } }, 'edge-infer'), (err: Error) => err instanceof RejectedMessage && /not the current run's/.test(err.message));
+    assert.equal(await state(), 'Deploy/Starting');
+    const inference = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: 'helmet-il-deployment-inference' });
+    await f.client.updateStatus({ ...DEPLOYMENTS, name: 'helmet-il-deployment-inference' }, { ...inference, status: { availableReplicas: 1 } });
+    await settle();
+    assert.equal(await state(), 'Deploy/Running');
     await report({ phase: 'deploy', status: 'completed', output: { models: null, ownerInfo: null } }, 'edge-infer');
     await until('Train/Waiting');
     await settle();
@@ -384,7 +418,9 @@ describe('IncrementalLearningJob reconciler', () => {
     assert.equal(event.type, 'Warning');
     assert.match(event.message!, /from node edge-node was refused: .*input\.models must be a list/);
     assert.equal(await state(), 'Train/Waiting', 'nothing of the job changed');
-    // A relayed worker failure (our SDK puts the cause in ownerInfo.message).
+    // A relayed worker failure (our SDK puts the cause in ownerInfo.message), of the run the GM started.
+    await report({ phase: 'Train', status: 'Ready', input: TRAIN_INPUT });
+    await reconcile();
     await report({ phase: 'train', status: 'failed', output: { models: null, ownerInfo: { message: 'train failed: out of memory' } } });
     assert.equal((await last()).message, 'reported by lc: train failed: out of memory');
   });

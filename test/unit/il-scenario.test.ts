@@ -1,9 +1,9 @@
 // The incremental-learning example's pure parts: the night camera is deterministic and darkens
-// and adds noise; the data cuts are disjoint; replay mixes the asked share; the labeller labels a
-// sitting of distinct frames with their true labels and only once; the results' targets and the
+// and adds noise; the data cuts are disjoint; replay mixes the asked share; the labelling plan and
+// the labeller label the serving model's next hard frames by frame index, with their true labels, once; the results' targets and the
 // per-cycle figures read from the job's conditions.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +12,8 @@ import { CAMERA_IMAGES, cutRecords } from '../../examples/incremental-learning/d
 import { NIGHT_CAMERA, nightShot } from '../../examples/incremental-learning/drift.ts';
 import { encodeHardExample } from '../../examples/incremental-learning/hard-example-file.ts';
 import { Labeller } from '../../examples/incremental-learning/labeller.ts';
+import { type Judgement, planSitting } from '../../examples/incremental-learning/labelling-plan.ts';
+import type { StreamStats } from '../../examples/incremental-learning/stream-stats.ts';
 import { replayCount, withReplay } from '../../examples/incremental-learning/replay.ts';
 import { checkTargets, formatResults, type IncrementalResults, meetsTargets } from '../../examples/incremental-learning/results.ts';
 import { cycleFigures } from '../../examples/incremental-learning/run.ts';
@@ -64,30 +66,51 @@ describe('replay', () => {
   });
 });
 
+describe('the labelling plan', () => {
+  const judge = (hard: number[], seenUpTo = Infinity) => (frame: number): Judgement => (frame >= seenUpTo ? 'unseen' : hard.includes(frame) ? 'hard' : 'easy');
+
+  it('takes the next hard frames in frame order from the cursor, skipping labelled ones, and moves the cursor past the last', () => {
+    assert.deepEqual(planSitting(0, 10, 2, new Set(), judge([1, 3, 4])), { frames: [1, 3], nextCursor: 4 });
+    assert.deepEqual(planSitting(4, 10, 2, new Set([1]), judge([1, 3, 4, 8])), { frames: [4, 8], nextCursor: 9 });
+  });
+
+  it('wraps at the end of the recording and never takes a frame twice', () => {
+    assert.equal(planSitting(8, 10, 3, new Set([9]), judge([0, 2, 9])), undefined, 'a whole loop holds only two unlabelled hard frames');
+    assert.deepEqual(planSitting(8, 10, 2, new Set([9]), judge([0, 2, 9])), { frames: [0, 2], nextCursor: 3 });
+  });
+
+  it('waits while a frame it must judge has not been through the serving model', () => {
+    assert.equal(planSitting(0, 10, 2, new Set(), judge([1, 5], 4)), undefined, 'frame 4 unseen before a second hard frame');
+    assert.deepEqual(planSitting(0, 10, 1, new Set(), judge([1, 5], 4)), { frames: [1], nextCursor: 2 }, 'the frames needed were all judged');
+  });
+});
+
 describe('the labeller', () => {
   const dir = mkdtempSync(join(tmpdir(), 'il-labeller-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
+  const stats = (modelVersion: string, coverage: StreamStats['coverage']): StreamStats => ({ inferenceRequests: 0, failedInferences: 0, hardExamples: 0, modelVersion, swaps: [], coverage, frames: 6, updatedAt: '' });
 
-  it('labels a full sitting of distinct frames once, in mining order, and waits for a full one', async () => {
+  it('labels what the serving model found hard by the plan, once, waiting for the stream to cover the frames', async () => {
     const he = join(dir, 'he');
     const index = join(dir, 'index.txt');
     writeFileSync(index, '');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(he);
     const truth = [3, 1, 4, 1, 5, 9];
-    const save = (seq: number, frame: number): void => writeFileSync(join(he, `a-${String(seq).padStart(4, '0')}.json`), encodeHardExample({ frame, pixels: new Float32Array(784) }, [1]));
-    save(0, 2);
-    save(1, 2); // the recording looped: the same frame again
-    save(2, 5);
+    const save = (seq: number, frame: number, model: string): void => writeFileSync(join(he, `a-${String(seq).padStart(4, '0')}.json`), encodeHardExample({ frame, pixels: new Float32Array(784), model }, [1]));
+    save(0, 2, 'initial');
+    save(1, 5, 'initial');
     const labeller = new Labeller(he, index, truth);
-    assert.equal(await labeller.sitting(0, 3), 0, 'two distinct frames are not a sitting of three');
-    save(3, 0);
-    assert.equal(await labeller.sitting(0, 3), 3);
-    assert.deepEqual(readFileSync(index, 'utf8').trim().split('\n'), [`${join(he, 'a-0000.json')} 4`, `${join(he, 'a-0002.json')} 9`, `${join(he, 'a-0003.json')} 3`]);
-    save(4, 5);
-    save(5, 1);
-    assert.equal(await labeller.sitting(0, 1), 1, 'frame 5 was labelled; frame 1 is new');
-    assert.match(readFileSync(index, 'utf8').trim().split('\n').at(-1)!, /a-0005\.json 1$/);
+    assert.equal(await labeller.sitting(stats('initial', { initial: { first: 0, count: 3 } }), 2), 0, 'frames 3.. not streamed yet');
+    save(2, 2, 'initial'); // the recording looped: the same frame again
+    assert.equal(await labeller.sitting(stats('initial', { initial: { first: 0, count: 8 } }), 2), 2);
+    assert.deepEqual(readFileSync(index, 'utf8').trim().split('\n'), [`${join(he, 'a-0000.json')} 4`, `${join(he, 'a-0001.json')} 9`]);
+    // A new model serves from frame 4 on: its hard frames before 4 are judged only once the stream wraps.
+    save(3, 5, 'v2');
+    save(4, 0, 'v2');
+    save(5, 1, 'v2');
+    assert.equal(await labeller.sitting(stats('v2', { v2: { first: 4, count: 2 } }), 1), 0, 'frame 0 (after the cursor) not yet through v2');
+    assert.equal(await labeller.sitting(stats('v2', { v2: { first: 4, count: 4 } }), 2), 2, 'frames 0 and 1; 5 was labelled');
+    assert.deepEqual(readFileSync(index, 'utf8').trim().split('\n').slice(2), [`${join(he, 'a-0004.json')} 3`, `${join(he, 'a-0005.json')} 1`]);
     assert.equal(labeller.labelled, 4);
   });
 });

@@ -8,10 +8,25 @@ import type { IncrementalLearningJobStatus, Stage, StageCondition } from '../../
 import { type Informer, isControlledBy } from '../../controller/index.ts';
 import { FeatureReconciler, type StatusOf, type TransitionEvent } from '../../gm/feature-controller.ts';
 import { WorkerSpecError, type WorkerPod } from '../../gm/workers/index.ts';
-import { appendCondition, currentRun, INVALID_INPUT, latest, noteOnLatest, PROBLEM_REASONS, type Step, type WorkerView } from './status.ts';
+import { appendCondition, currentRun, INVALID_INPUT, latest, noteOnLatest, PROBLEM_REASONS, type Step, WORKER_RESTARTED, type WorkerView } from './status.ts';
 import { STAGE_RUN_ANNOTATION } from './workers.ts';
 
-export type StagePod = WorkerPod & { status?: { phase?: string; message?: string } };
+interface ContainerStatus {
+  restartCount?: number;
+  lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+}
+
+export type StagePod = WorkerPod & { status?: { phase?: string; message?: string; containerStatuses?: ContainerStatus[] } };
+
+/** How many times the pod's workers restarted, and why the last restarted one ended (`exit code 137 (Error)`). */
+function restartsOf(pod: StagePod): { restarts: number; lastExit?: string } {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
+  const last = statuses.findLast((c) => c.lastState?.terminated)?.lastState?.terminated;
+  if (!last) return { restarts };
+  const detail = [last.reason, last.message].filter(Boolean).join(': ');
+  return { restarts, lastExit: `exit code ${last.exitCode ?? '?'}${detail ? ` (${detail})` : ''}` };
+}
 
 /** A job the stage machine drives: its status holds the stage conditions. */
 export type StageJob = KubeObject & { status?: IncrementalLearningJobStatus };
@@ -33,6 +48,7 @@ export function transitionEvent(before: IncrementalLearningJobStatus | undefined
   if (!now || (was?.type === now.type && was.stage === now.stage && was.reason === now.reason && was.message === now.message)) return undefined;
   if (now.type === 'Failed' || (now.reason && PROBLEM_REASONS.has(now.reason))) return { type: 'Warning', reason: now.reason ?? `${now.stage}Failed`, message: now.message ?? `the ${now.stage} stage failed` };
   if (now.reason === 'Retry') return { type: 'Normal', reason: 'Retry', message: now.message ?? '' };
+  if (now.reason === WORKER_RESTARTED) return { type: 'Warning', reason: WORKER_RESTARTED, message: now.message ?? '' };
   return undefined;
 }
 
@@ -62,7 +78,15 @@ export abstract class StageReconciler<J extends StageJob, I extends { pods: Info
     const run = currentRun(job.status, current.stage);
     const pod = this.stagePods(job, current.stage).find((p) => p.metadata.annotations?.[STAGE_RUN_ANNOTATION] === run && !p.metadata.deletionTimestamp);
     if (!pod) return undefined;
-    return { name: pod.metadata.name ?? '', ...(pod.status?.phase ? { phase: pod.status.phase } : {}), ...(pod.spec.nodeName ? { node: pod.spec.nodeName } : {}), ...(pod.status?.message ? { message: pod.status.message } : {}) };
+    const { restarts, lastExit } = restartsOf(pod);
+    return {
+      name: pod.metadata.name ?? '',
+      ...(pod.status?.phase ? { phase: pod.status.phase } : {}),
+      ...(pod.spec.nodeName ? { node: pod.spec.nodeName } : {}),
+      ...(pod.status?.message ? { message: pod.status.message } : {}),
+      ...(restarts > 0 ? { restarts } : {}),
+      ...(lastExit ? { lastExit } : {}),
+    };
   }
 
   /** Creates `pod` for the current run unless the server already has it (the cache may lag a create). */

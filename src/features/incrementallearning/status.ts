@@ -25,6 +25,8 @@ export const POD_FAILED = 'PodFailed';
 export const NO_REPORT = 'NoWorkerReport';
 export const RETRY = 'Retry';
 export const WAITING_FOR_REPORT = 'WaitingForReport';
+/** The stage's worker died and its pod restarted it (restartPolicy OnFailure): the stage goes on in the new run. */
+export const WORKER_RESTARTED = 'WorkerRestarted';
 export const MODEL_NOT_FOUND = 'ModelNotFound';
 export const DATASET_NOT_FOUND = 'DatasetNotFound';
 export const INVALID_INPUT = 'InvalidStageInput';
@@ -37,7 +39,7 @@ const NEXT_STAGE: Record<Stage, Stage> = { Train: 'Eval', Eval: 'Deploy', Deploy
 /** What the controller saw of the stage's worker. */
 export interface WorkerView {
   /** The pod of the current run of the Train or Eval stage, if any. */
-  stagePod?: { name: string; phase?: string; node?: string; message?: string };
+  stagePod?: { name: string; phase?: string; node?: string; message?: string; restarts?: number; lastExit?: string };
   /** The inference Deployment has an available replica. */
   inferenceAvailable: boolean;
   inferenceNode?: string;
@@ -115,9 +117,13 @@ function stagePodStep(current: StageCondition, view: WorkerView, now: Date): Ste
   const pod = view.stagePod;
   if (!pod) return { createPod: true }; // deleted, or never created: this run needs one
   switch (pod.phase) {
-    case 'Running':
+    case 'Running': {
       if (current.type === 'Starting') return { append: { type: 'Running', stage: current.stage }, ...(pod.node ? { annotate: { stage: current.stage, node: pod.node } } : {}) };
-      return {};
+      if (!pod.restarts) return {};
+      // Said on the condition (and as an event), so a worker that died mid-stage is not silent.
+      const message = `the ${current.stage.toLowerCase()} worker of pod ${pod.name} restarted (${pod.restarts} time${pod.restarts === 1 ? '' : 's'}), last after ${pod.lastExit ?? 'an unknown exit'}; the stage goes on in the restarted worker`;
+      return current.reason === WORKER_RESTARTED && current.message === message ? {} : { note: { reason: WORKER_RESTARTED, message } };
+    }
     case 'Succeeded': {
       if (current.reason !== WAITING_FOR_REPORT) return { note: { reason: WAITING_FOR_REPORT, message: `pod ${pod.name} succeeded; waiting for its worker's report` } };
       const due = timeOf(current, 'lastHeartbeatTime') + REPORT_GRACE_MS;

@@ -8,7 +8,7 @@
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { Dataset } from '../../api/sedna/dataset.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
-import type { IncrementalLearningJob, Stage } from '../../api/sedna/incremental-learning-job.ts';
+import type { IncrementalLearningJob, Stage, StageCondition } from '../../api/sedna/incremental-learning-job.ts';
 import { isApiError } from '../../controller/index.ts';
 import { type FeatureContext, RejectedMessage } from '../../gm/feature.ts';
 import { checkStageData, StageDataError } from './data.ts';
@@ -27,6 +27,8 @@ export interface StageReport {
   data: string;
   /** Why, when our LC says (a deploy not made, an eval that cannot run); Sedna's LC sends none. */
   message?: string;
+  /** A worker's report the LC relayed (it carries `output`), not the LC's own. */
+  fromWorker: boolean;
 }
 
 /** A longer message is cut: it is for people reading the condition. */
@@ -46,7 +48,7 @@ export function parseReport(content: unknown, kind = 'incrementallearningjob'): 
   try {
     const data = checkStageData(input, output);
     const json = JSON.stringify({ ...(data.input ? { input: data.input } : {}), ...(data.output ? { output: data.output } : {}) });
-    return { stage, ...(type ? { type } : {}), data: json, ...(message ? { message: message.slice(0, MAX_MESSAGE) } : {}) };
+    return { stage, ...(type ? { type } : {}), data: json, ...(message ? { message: message.slice(0, MAX_MESSAGE) } : {}), fromWorker: output !== undefined && output !== null };
   } catch (err) {
     if (err instanceof StageDataError) throw new RejectedMessage(`${kind} report: ${err.message}`);
     throw err;
@@ -85,6 +87,11 @@ export interface StageUpstream<J extends StageJob> {
   /** Lower-case kind, as the LC names it (`incrementallearningjob`). */
   kind: string;
   plural: string;
+  /**
+   * Whether a worker's report of `stage` is the current run's, given the job's latest condition; a
+   * report refused here is a stale one (default: every report of the current stage is taken).
+   */
+  acceptsWorkerReport?(latest: StageCondition | undefined, stage: Stage): boolean;
   /** Work done before the condition is appended, outside the status write (e.g. reading the knowledge base). */
   prepare?(ctx: FeatureContext, job: J, report: StageReport): Promise<((status: NonNullable<J['status']>) => NonNullable<J['status']>) | undefined>;
 }
@@ -112,6 +119,10 @@ export async function handleStageUpstream<J extends StageJob & { spec?: { datase
     if (!allowed.includes(node)) throw new RejectedMessage(`node ${node} reported on ${kind} ${namespace}/${resourceName}, whose nodes are ${allowed.join(', ') || '(none)'}`);
     const stage = latest(current.status)?.stage ?? 'Train';
     if (stage !== report.stage) throw new RejectedMessage(`${kind} ${namespace}/${resourceName}: a ${report.stage} report while the job is in its ${stage} stage`);
+    const last = latest(current.status);
+    if (report.fromWorker && feature.acceptsWorkerReport && !feature.acceptsWorkerReport(last, report.stage)) {
+      throw new RejectedMessage(`${kind} ${namespace}/${resourceName}: a worker's ${report.stage} report while the stage is ${last?.type ?? 'not started'}: not the current run's (a restarted worker's), not taken`);
+    }
     const status = amend ? amend({ ...current.status }) : current.status;
     const next = appendCondition(status, { type: report.type!, stage: report.stage, message: report.message ? `reported by lc: ${report.message}` : 'reported by lc', data: report.data }, current.metadata.generation, now);
     return next as Record<string, unknown>;
@@ -119,6 +130,18 @@ export async function handleStageUpstream<J extends StageJob & { spec?: { datase
   if (result === 'not-found') throw new RejectedMessage(`${kind} ${namespace}/${resourceName} (reported by node ${node}) does not exist`);
 }
 
+/**
+ * A train or eval worker reports the run the GM started (Ready, Starting, Running); the inference
+ * worker's deploy report counts only once the deploy runs (Deploy/Running: the LC has written the
+ * hot-update config and pushed). An inference worker restarted earlier, say by an LC restart while
+ * the job evaluates, reports the model it started on; taken at Deploy/Waiting, that report
+ * completed the round's deploy before the LC had decided it.
+ */
+export function ilAcceptsWorkerReport(last: StageCondition | undefined, stage: Stage): boolean {
+  if (!last || last.stage !== stage) return false;
+  return stage === 'Deploy' ? last.type === 'Running' : last.type === 'Ready' || last.type === 'Starting' || last.type === 'Running';
+}
+
 export function handleIncrementalLearningUpstream(ctx: FeatureContext, node: string, message: EdgeMessage): Promise<void> {
-  return handleStageUpstream<IncrementalLearningJob>(ctx, node, message, { kind: 'incrementallearningjob', plural: IL_PLURAL });
+  return handleStageUpstream<IncrementalLearningJob>(ctx, node, message, { kind: 'incrementallearningjob', plural: IL_PLURAL, acceptsWorkerReport: ilAcceptsWorkerReport });
 }

@@ -106,9 +106,16 @@ describe('LifelongLearning with a real knowledge base', () => {
 
     const labelled: Samples = { ...unseen, y: unseen.meta.map((m) => Number(m.id!.split('-')[2]) >= 10 ? 2 : Number(m.id!.split('-')[2]) >= 5 ? 1 : 0), meta: unseen.meta.map((m) => ({ ...m, camera: 'night' })) };
     const update = new LifelongLearning({ estimator, kb: client, lc: null, env: { ...cloudEnv, HAS_COMPLETED_INITIAL_TRAINING: 'true' }, taskDefinition: definition });
-    const updated = await update.train(labelled, cameraRows('night', 5, 8));
+    // The labelled samples include 3 of a known camera (studio goes on training on them).
+    const updated = await update.train(join2(labelled, cameraRows('studio', 1, 13)), join2(cameraRows('night', 5, 8), cameraRows('studio', 5, 14)));
     assert.deepEqual(updated.seen_task.task_groups.map((g) => g.entry), ['dusk', 'studio', 'night']);
     assert.equal(updated.round, 2);
+    // The SDK's running totals and the KB's counts agree: studio 60 + 3, dusk carried unchanged.
+    const totals = updated.seen_task.task_groups.map((g) => [g.entry, g.samples.sample_num]);
+    assert.deepEqual(totals, [['dusk', 60], ['studio', 63], ['night', 15]]);
+    const counted = await client.query();
+    assert.deepEqual(counted.groups.map((g) => [g.name, g.sampleNum]), totals);
+    assert.deepEqual(counted.tasks.map((t) => [t.name, t.sampleNum]), totals);
     const evaluation = await update.evaluate(join2(cameraRows('studio', 5, 9), cameraRows('dusk', 5, 10), cameraRows('night', 5, 11)));
     assert.deepEqual(evaluation.tasks.map((t) => [t.entry, t.scores.accuracy]).sort(), [['dusk', 1], ['night', 1], ['studio', 1]]);
     assert.deepEqual(evaluation.dropped, []);

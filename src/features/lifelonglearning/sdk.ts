@@ -485,11 +485,14 @@ export class LifelongLearning {
   }
 }
 
+/**
+ * A trained group's tasks: each task's `samples` is the sample set of this round (its count and the
+ * file it was uploaded to), so the KB records every set once; a task of the group not in this
+ * round keeps its last set. The group's own `samples.sample_num` is the running total.
+ */
 function mergeTasks(previous: LifelongGroup, updated: LifelongGroup): LifelongGroup['tasks'] {
-  return updated.tasks.map((task) => {
-    const before = previous.tasks.find((t) => t.entry === task.entry);
-    return { ...task, samples: { ...task.samples, sample_num: task.samples.sample_num + (before?.samples.sample_num ?? 0) } };
-  });
+  const kept = previous.tasks.filter((task) => !updated.tasks.some((t) => t.entry === task.entry));
+  return [...kept, ...updated.tasks];
 }
 
 export function argMax(scores: readonly number[]): number {

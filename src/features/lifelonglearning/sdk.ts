@@ -8,6 +8,7 @@
 // (Sedna's default update strategy was never registered); the task filter's default no longer
 // drops good tasks; and the edge takes a new knowledge base by hot update: it loads the new index
 // and models beside the deployed ones and swaps them in one assignment.
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
@@ -474,10 +475,16 @@ export class LifelongLearning {
     return this.withPrefix(first);
   }
 
-  /** A node path the LC reported (prefix stripped) is under DATA_PATH_PREFIX in the container. */
+  /**
+   * A node path the LC reported (prefix stripped) is under DATA_PATH_PREFIX in the container. Where
+   * the node's paths are the container's own (the embedded kubelet rewrites a mounted path to the
+   * host path, so only the node path exists), the node path is used as it is.
+   */
   private withPrefix(url: string): string {
     if (/^[a-z0-9]+:\/\//i.test(url) || url.startsWith(this.context.dataPathPrefix)) return url;
-    return this.env.DATA_PATH_PREFIX === undefined ? url : joinPath(this.context.dataPathPrefix, url);
+    if (this.env.DATA_PATH_PREFIX === undefined) return url;
+    const prefixed = joinPath(this.context.dataPathPrefix, url);
+    return !existsSync(prefixed) && existsSync(url) ? url : prefixed;
   }
 
   private seenDir(): string {
@@ -516,7 +523,7 @@ function safeName(entry: string): string {
 }
 
 export { KbClient, KbError } from './kb-client.ts';
-export { samplesFromRows, type Samples } from './samples.ts';
+export { samplesFromRows, subsetSamples, type Samples } from './samples.ts';
 export { readSamplesCsv, writeSamplesCsv, samplesToCsv } from './samples-csv.ts';
 export { taskAllocations, taskDefinitions, taskRelationDiscoveries, unseenSampleRecognitions, type AlgorithmSpec } from './registry.ts';
 export type { LifelongIndex } from './knowledge-base.ts';

@@ -133,6 +133,19 @@ describe('LifelongLearning with a real knowledge base', () => {
     edge.dispose();
   });
 
+  it('evaluation judges a task only on enough held-out rows: a few wrong ones do not drop a known task', async () => {
+    const env = { OUTPUT_URL: join(dir, 'cloud') };
+    const wrong = cameraRows('dusk', 1, 15);
+    wrong.y = wrong.y!.map((y) => (y + 1) % 3);
+    const rows = join2(cameraRows('studio', 5, 16), wrong);
+    const lenient = await new LifelongLearning({ estimator, kb: client, lc: null, env, taskDefinition: definition }).evaluate(rows);
+    assert.deepEqual(lenient.tasks.map((t) => t.entry), ['studio'], 'dusk has 3 rows, fewer than MIN_EVAL_SAMPLE (10): not judged');
+    assert.deepEqual(lenient.dropped, []);
+    const strict = await new LifelongLearning({ estimator, kb: client, lc: null, env: { ...env, MIN_EVAL_SAMPLE: '3' }, taskDefinition: definition }).evaluate(rows);
+    assert.deepEqual(strict.dropped, ['dusk'], 'judged on its 3 rows, all wrong: dropped');
+    assert.equal((await client.query()).groups.find((g) => g.name === 'dusk')!.deploy, false);
+  });
+
   it('a wrong token and a KB that is down are clear errors; a missing index is named', async () => {
     const wrong = new KbClient({ server: client.base.replace(/\/knowledgebase$/, ''), token: 'nope' });
     await assert.rejects(wrong.query(), (e: Error) => e instanceof KbError && e.status === 401 && /token/.test(e.message));

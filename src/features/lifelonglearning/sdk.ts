@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
+import { ConfigError, numberParameter, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
 import { download, joinPath, removePathPrefix, upload } from '../../lib/file-ops/index.ts';
 import { LcClient } from '../../lib/lc-client.ts';
 import { KbClient } from './kb-client.ts';
@@ -81,6 +81,8 @@ interface Deployment {
 }
 
 const OWNER_KIND = 'lifelonglearningjob';
+/** Held-out rows a task needs before evaluation may drop it. */
+export const DEFAULT_MIN_EVAL_SAMPLE = 10;
 
 export class LifelongLearning {
   readonly context: Readonly<WorkerContext>;
@@ -175,9 +177,12 @@ export class LifelongLearning {
       const overall = { accuracy: accuracy(predictions, labels) };
       const byEntry = this.validationByEntry(testData);
       const evaluated: Task[] = [];
+      // A task with fewer held-out rows than MIN_EVAL_SAMPLE is not judged (a round's few false
+      // positives of a known camera must not drop its model on one sample): it keeps its flag.
+      const minRows = numberParameter('MIN_EVAL_SAMPLE', DEFAULT_MIN_EVAL_SAMPLE, this.env, { min: 1, integer: true });
       for (const [entry, rows] of byEntry) {
         const position = index.seen_task.extractor.kind === 'attribute' ? index.seen_task.extractor.tasks[entry] : undefined;
-        if (position === undefined || !rows.y) continue;
+        if (position === undefined || !rows.y || rows.x.length < minRows) continue;
         const scores = await deployment.models[position]!.predict(rows);
         evaluated.push({ entry, meta_attr: [], sample_count: rows.x.length, scores: { accuracy: accuracy(scores.map(argMax), rows.y) } });
       }
@@ -185,7 +190,8 @@ export class LifelongLearning {
       const droppedNames = dropped.map((t) => t.entry);
       const groups = index.seen_task.task_groups.map((group) => {
         const task = evaluated.find((t) => t.entry === group.entry);
-        return { ...group, deploy: !droppedNames.includes(group.entry), model: { ...group.model, ...(task?.scores ? { scores: task.scores } : {}) } };
+        const deploy = task ? !droppedNames.includes(group.entry) : group.deploy !== false;
+        return { ...group, deploy, model: { ...group.model, ...(task?.scores ? { scores: task.scores } : {}) } };
       });
       // Sedna posts only the dropped tasks (status 0); the kept ones are posted too (status 1), so
       // the KB's deploy flags say which task models the edge serves.

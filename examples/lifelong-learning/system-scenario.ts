@@ -17,7 +17,7 @@
 //      update; then scores the round-1 and the final deployed knowledge bases on test (once) per
 //      camera, writes DATA_DIR/results/lifelong-learning.json and prints the table.
 // The system stays up afterwards for kubectl; `npx sedna down` stops it.
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
@@ -134,12 +134,23 @@ function asCameraFile(samples: Samples): string {
   return samplesToCsv({ columns: samples.columns, x: samples.x, meta: samples.meta.map(({ sample_id }) => ({ sample_id: sample_id! })), dataType: 'test' });
 }
 
+/** Puts a camera file in the worker's inbox whole (written aside, then renamed: the worker never reads half of it). */
+function dropInInbox(inbox: string, name: string, samples: Samples): void {
+  const aside = join(inbox, `.${name}.part`);
+  writeFileSync(aside, asCameraFile(samples));
+  renameSync(aside, join(inbox, name));
+}
+
 /** Appends labelled samples to the Dataset's CSV, in its header's column order (the LC counts the new lines). */
 function appendToDataset(dataset: string, samples: Samples): void {
   const [header, ...lines] = samplesToCsv(samples).trimEnd().split('\n');
   const datasetHeader = readFileSync(dataset, 'utf8').slice(0, 200_000).split('\n', 1)[0];
   if (header !== datasetHeader) throw new Error('the labelled samples\' columns differ from the Dataset\'s header');
-  appendFileSync(dataset, `${lines.join('\n')}\n`);
+  // Written aside and renamed, so the LC never counts half a line.
+  const aside = `${dataset}.part`;
+  copyFileSync(dataset, aside);
+  appendFileSync(aside, `${lines.join('\n')}\n`);
+  renameSync(aside, dataset);
 }
 
 async function waitForAnswers(file: string, deadline: number): Promise<EdgeAnswer[]> {
@@ -219,7 +230,7 @@ export async function runSystemScenario(options: SystemScenarioOptions): Promise
   const read = (path: string, dataType: 'train' | 'test' = 'train'): Samples => readSamplesCsv(path, { dataType });
   const [stream, truth, test] = [read(files.stream, 'test'), read(files.streamTruth), read(files.test)];
   log(`the stream: ${stream.x.length} images without a camera column, ${truth.meta.filter((m) => m.camera === NEW_CAMERA).length} from camera ${NEW_CAMERA}, never seen…`);
-  writeFileSync(join(p.inbox, '1-stream.csv'), asCameraFile(stream));
+  dropInInbox(p.inbox, '1-stream.csv', stream);
   const streamAnswers = await waitForAnswers(join(p.answers, '1-stream.json'), deadline);
 
   const labelled = labelUnseen(p.unseen, truth);
@@ -229,7 +240,7 @@ export async function runSystemScenario(options: SystemScenarioOptions): Promise
   await waitFor(kc, 'the update deployed and served by hot update', deadline, log, (job) => (completedDeploys(job).length >= 2 ? edgeServes(2) : undefined));
 
   log('the edge answers the test images (no camera column)…');
-  writeFileSync(join(p.inbox, '2-test.csv'), asCameraFile(test));
+  dropInInbox(p.inbox, '2-test.csv', test);
   const testAnswers = await waitForAnswers(join(p.answers, '2-test.json'), deadline);
   const job = (await readJob(kc))!;
   const edge = readJson<EdgeStatus>(edgeStatusFile)!;

@@ -125,22 +125,12 @@ export async function runScenario(options: ScenarioOptions): Promise<LifelongRes
     const newTest = byCamera.get(NEW_CAMERA)!;
     const served = await edge.inference({ ...newTest, meta: newTest.meta.map(({ sample_id }) => ({ sample_id: sample_id! })) });
     const randomInit = await randomInitAccuracies(models, byCamera);
-    const steps = cameraSteps(before, after, randomInit);
     const query = await client.query();
     edge.dispose();
     edgeByAttr.dispose();
     return {
       scale: options.scale,
-      cameras: Object.fromEntries([...KNOWN_CAMERAS, NEW_CAMERA].map((c) => [c, { condition: cameras[c]!.condition, known: c === NEW_CAMERA ? 'from the stream' : 'initially' }])),
-      unseenDetection: {
-        attribute: detection(attrFlags, isNew),
-        model: { ...detection(modelFlags, isNew), method: DETECTOR_METHOD, thresholdQuantile: detector.quantile, calibratedOn: `validation (${detector.calibrationSamples} samples of the known cameras)` },
-      },
-      tasks: Object.fromEntries([...byCamera].map(([camera, rows]) => [camera, { accuracyBefore: before[camera]!, accuracyAfter: after[camera]!, testSamples: rows.x.length }])),
-      bwt: backwardTransfer(steps),
-      fwt: forwardTransfer(steps),
-      transferFormula: TRANSFER_FORMULA,
-      randomInitAccuracy: randomInit,
+      ...scoredFigures({ byCamera, before, after, randomInit, attrFlags, modelFlags, isNew, detector }),
       newCamera: {
         camera: NEW_CAMERA,
         labelledSamples: labelled.x.length,
@@ -245,4 +235,33 @@ export async function randomInitAccuracies(models: TaskEstimatorFactory, byCamer
 /** R[1] (before the update) and R[2] (after) per camera: the new camera is learned at step 2. */
 export function cameraSteps(before: Record<string, number>, after: Record<string, number>, randomInit: Record<string, number>): CameraStep[] {
   return Object.keys(before).map((camera) => ({ camera, learnedAt: camera === NEW_CAMERA ? 2 : 1, accuracy: [before[camera]!, after[camera]!], random: randomInit[camera]! }));
+}
+
+/** What both runs measure, scored alike: per-camera accuracies, detection on both paths, transfer. */
+export interface ScoredRun {
+  byCamera: Map<string, Samples>;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  randomInit: Record<string, number>;
+  attrFlags: readonly boolean[];
+  modelFlags: readonly boolean[];
+  isNew: readonly boolean[];
+  detector: { quantile: number; calibrationSamples: number };
+}
+
+export function scoredFigures(run: ScoredRun): Pick<LifelongResults, 'cameras' | 'unseenDetection' | 'tasks' | 'bwt' | 'fwt' | 'transferFormula' | 'randomInitAccuracy'> {
+  const { byCamera, before, after, randomInit, detector } = run;
+  const steps = cameraSteps(before, after, randomInit);
+  return {
+    cameras: Object.fromEntries([...KNOWN_CAMERAS, NEW_CAMERA].map((c) => [c, { condition: cameras[c]!.condition, known: c === NEW_CAMERA ? 'from the stream' : 'initially' }])),
+    unseenDetection: {
+      attribute: detection(run.attrFlags, run.isNew),
+      model: { ...detection(run.modelFlags, run.isNew), method: DETECTOR_METHOD, thresholdQuantile: detector.quantile, calibratedOn: `validation (${detector.calibrationSamples} samples of the known cameras)` },
+    },
+    tasks: Object.fromEntries([...byCamera].map(([camera, rows]) => [camera, { accuracyBefore: before[camera]!, accuracyAfter: after[camera]!, testSamples: rows.x.length }])),
+    bwt: backwardTransfer(steps),
+    fwt: forwardTransfer(steps),
+    transferFormula: TRANSFER_FORMULA,
+    randomInitAccuracy: randomInit,
+  };
 }

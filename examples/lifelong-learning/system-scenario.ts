@@ -26,12 +26,11 @@ import type { StageCondition } from '../../src/api/sedna/incremental-learning-jo
 import type { LifelongLearningJob } from '../../src/api/sedna/lifelong-learning-job.ts';
 import { readUpState } from '../../src/up/state.ts';
 import { applyObjects, deleteAndWait, ensureSystemUp, kubeConfigFor, renderResources } from '../shared/system.ts';
-import { cameras, KNOWN_CAMERAS, NEW_CAMERA } from './cameras.ts';
+import { KNOWN_CAMERAS, NEW_CAMERA } from './cameras.ts';
 import { writeDataset, type DatasetScale } from './dataset.ts';
 import type { EdgeAnswer, EdgeStatus } from './inference-worker.ts';
-import { accuracies, cameraSteps, detection, DETECTOR_METHOD, labelUnseen, randomInitAccuracies, splitByCamera, SPLITS, TRANSFER_FORMULA, type LifelongResults } from './scenario.ts';
+import { accuracies, labelUnseen, randomInitAccuracies, scoredFigures, splitByCamera, SPLITS, type LifelongResults } from './scenario.ts';
 import type { TaskModelSettings } from './task-model.ts';
-import { backwardTransfer, forwardTransfer } from './transfer.ts';
 import { pipelineOptions, TASK_ATTRIBUTE } from './worker-setup.ts';
 
 const EXAMPLE_DIR = import.meta.dirname;
@@ -257,7 +256,6 @@ export async function runSystemScenario(options: SystemScenarioOptions): Promise
   const detector = byAttribute.deployedIndex!.unseen_detector!;
   byAttribute.dispose();
   const randomInit = await randomInitAccuracies(pipelineOptions(model).estimator, byCamera);
-  const steps = cameraSteps(before, after, randomInit);
 
   const isNew = truth.meta.map((m) => m.camera === NEW_CAMERA);
   const flaggedById = new Map(streamAnswers.map((a) => [a.sample_id, a.unseen]));
@@ -270,16 +268,7 @@ export async function runSystemScenario(options: SystemScenarioOptions): Promise
   const trainReady = conditions.filter((c) => c.stage === 'Train' && c.type === 'Ready' && c.reason !== 'Retry').map((c) => Date.parse(c.lastTransitionTime ?? ''));
   return {
     scale,
-    cameras: Object.fromEntries([...KNOWN_CAMERAS, NEW_CAMERA].map((c) => [c, { condition: cameras[c]!.condition, known: c === NEW_CAMERA ? 'from the stream' : 'initially' }])),
-    unseenDetection: {
-      attribute: detection(attrFlags, isNew),
-      model: { ...detection(modelFlags, isNew), method: DETECTOR_METHOD, thresholdQuantile: detector.quantile, calibratedOn: `validation (${detector.calibrationSamples} samples of the known cameras)` },
-    },
-    tasks: Object.fromEntries([...byCamera].map(([camera, rows]) => [camera, { accuracyBefore: before[camera]!, accuracyAfter: after[camera]!, testSamples: rows.x.length }])),
-    bwt: backwardTransfer(steps),
-    fwt: forwardTransfer(steps),
-    transferFormula: TRANSFER_FORMULA,
-    randomInitAccuracy: randomInit,
+    ...scoredFigures({ byCamera, before, after, randomInit, attrFlags, modelFlags, isNew, detector }),
     newCamera: {
       camera: NEW_CAMERA,
       labelledSamples: labelled.x.length,

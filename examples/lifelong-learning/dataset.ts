@@ -129,7 +129,7 @@ export function join2(parts: readonly Samples[]): Samples {
   return { columns: parts[0]!.columns, x: parts.flatMap((p) => p.x), y: parts.flatMap((p) => p.y!), meta: parts.flatMap((p) => p.meta), dataType: 'train' };
 }
 
-function shuffle(samples: Samples, seed: number): Samples {
+export function shuffle(samples: Samples, seed: number): Samples {
   const order = Array.from(shuffledIndices(samples.x.length, seededRandom(seed)));
   return { ...samples, x: order.map((i) => samples.x[i]!), y: order.map((i) => samples.y![i]!), meta: order.map((i) => samples.meta[i]!) };
 }

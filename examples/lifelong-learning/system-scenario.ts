@@ -27,7 +27,7 @@ import type { LifelongLearningJob } from '../../src/api/sedna/lifelong-learning-
 import { readUpState } from '../../src/up/state.ts';
 import { applyObjects, deleteAndWait, ensureSystemUp, kubeConfigFor, renderResources } from '../shared/system.ts';
 import { KNOWN_CAMERAS, NEW_CAMERA } from './cameras.ts';
-import { writeDataset, type DatasetScale } from './dataset.ts';
+import { shuffle, writeDataset, type DatasetScale } from './dataset.ts';
 import type { EdgeAnswer, EdgeStatus } from './inference-worker.ts';
 import { accuracies, labelUnseen, randomInitAccuracies, scoredFigures, splitByCamera, SPLITS, type LifelongResults } from './scenario.ts';
 import type { TaskModelSettings } from './task-model.ts';
@@ -36,6 +36,7 @@ import { pipelineOptions, TASK_ATTRIBUTE } from './worker-setup.ts';
 const EXAMPLE_DIR = import.meta.dirname;
 export const JOB = 'fashion-mnist-cameras-ll';
 const TRAIN_PROB = 0.9;
+const DATASET_ORDER_SEED = 140;
 
 export interface SystemScenarioOptions {
   dataDir: string;
@@ -201,7 +202,10 @@ export async function runSystemScenario(options: SystemScenarioOptions): Promise
   for (const dir of [p.files, p.validation, p.inbox, p.answers, p.unseen, p.output]) mkdirSync(dir, { recursive: true });
   log('writing the camera dataset (CSV with a camera column)…');
   const files = await writeDataset(p.files, scale, seed);
-  copyFileSync(files.train, p.dataset);
+  // Interleaved, as a camera network records them: the LC splits a Dataset in file order (the
+  // first trainProb of the rows train, the rest evaluate), so camera blocks would leave the last
+  // camera's rows alone in the eval split.
+  writeFileSync(p.dataset, samplesToCsv(shuffle(readSamplesCsv(files.train, { dataType: 'train' }), DATASET_ORDER_SEED + seed)));
   copyFileSync(files.validation, join(p.validation, 'known-cameras.csv'));
   const access = kbAccess(dataDir);
   const kb = new KbClient(access);

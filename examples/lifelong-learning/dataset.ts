@@ -43,13 +43,34 @@ export interface DatasetFiles {
 const SPLIT_SEED = 14;
 const STREAM_SEED = 15;
 
-export async function writeDataset(dir: string, scale: DatasetScale): Promise<DatasetFiles> {
-  const [trainIdx, testIdx] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
-  const { train: trainRecords, validation: validationRecords } = holdOutValidation(trainIdx.count);
-  const trainPool = pool(trainRecords, SPLIT_SEED);
-  const validationPool = pool(validationRecords, SPLIT_SEED + 1);
-  const testPool = pool(Int32Array.from({ length: testIdx.count }, (_, i) => i), SPLIT_SEED + 2);
-  const all = [...KNOWN_CAMERAS, NEW_CAMERA];
+/** The record pools of one scenario seed: seed 1 is the split the first runs used. */
+export interface ScenarioPools {
+  train: FashionMnist;
+  test: FashionMnist;
+  trainPool: RecordPool;
+  validationPool: RecordPool;
+  testPool: RecordPool;
+  streamSeed: number;
+}
+
+/** Every seed draws other images for each split (the validation cut itself is the shared one). */
+export async function scenarioPools(seed = 1): Promise<ScenarioPools> {
+  const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
+  const { train: trainRecords, validation: validationRecords } = holdOutValidation(train.count);
+  const base = SPLIT_SEED + 100 * (seed - 1);
+  return {
+    train,
+    test,
+    trainPool: pool(trainRecords, base),
+    validationPool: pool(validationRecords, base + 1),
+    testPool: pool(Int32Array.from({ length: test.count }, (_, i) => i), base + 2),
+    streamSeed: STREAM_SEED + 100 * (seed - 1),
+  };
+}
+
+export async function writeDataset(dir: string, scale: DatasetScale, seed = 1, newCamera = NEW_CAMERA): Promise<DatasetFiles> {
+  const { train: trainIdx, test: testIdx, trainPool, validationPool, testPool, streamSeed } = await scenarioPools(seed);
+  const all = [...KNOWN_CAMERAS, newCamera];
   const files: DatasetFiles = {
     train: join(dir, 'train.csv'),
     validation: join(dir, 'validation.csv'),
@@ -59,10 +80,10 @@ export async function writeDataset(dir: string, scale: DatasetScale): Promise<Da
     streamTruth: join(dir, 'stream-truth.csv'),
   };
   const train = KNOWN_CAMERAS.map((camera) => rows(trainIdx, trainPool.take(scale.train), camera, 'train'));
-  const stream = [...KNOWN_CAMERAS.map((camera) => rows(trainIdx, trainPool.take(scale.streamKnown), camera, 'train')), rows(trainIdx, trainPool.take(scale.streamNew), NEW_CAMERA, 'train')];
+  const stream = [...KNOWN_CAMERAS.map((camera) => rows(trainIdx, trainPool.take(scale.streamKnown), camera, 'train')), rows(trainIdx, trainPool.take(scale.streamNew), newCamera, 'train')];
   const validation = all.map((camera) => rows(trainIdx, validationPool.take(scale.validation), camera, 'validation'));
   const test = all.map((camera) => rows(testIdx, testPool.take(scale.test), camera, 'test'));
-  const streamAll = shuffle(join2(stream), STREAM_SEED);
+  const streamAll = shuffle(join2(stream), streamSeed);
   await Promise.all([
     writeSamplesCsv(files.train, join2(train)),
     writeSamplesCsv(files.validation, join2(validation.slice(0, KNOWN_CAMERAS.length))),
@@ -74,8 +95,12 @@ export async function writeDataset(dir: string, scale: DatasetScale): Promise<Da
   return files;
 }
 
+export interface RecordPool {
+  take(n: number): Int32Array;
+}
+
 /** A shuffled list of records handed out in disjoint blocks. */
-function pool(records: Int32Array, seed: number): { take(n: number): Int32Array } {
+function pool(records: Int32Array, seed: number): RecordPool {
   const order = shuffledIndices(records.length, seededRandom(seed));
   let next = 0;
   return {
@@ -91,7 +116,7 @@ function pool(records: Int32Array, seed: number): { take(n: number): Int32Array 
 const PIXEL_COLUMNS = Array.from({ length: PIXELS }, (_, i) => `pixel${i}`);
 
 /** The records through `camera`, as 0..255 pixel rows with sample_id and camera. */
-function rows(data: FashionMnist, records: Int32Array, camera: string, split: string): Samples {
+export function rows(data: FashionMnist, records: Int32Array, camera: string, split: string): Samples {
   const through = cameras[camera]!;
   const x = Array.from(records, (record) => {
     const image = through.apply(data.images.subarray(record * PIXELS, (record + 1) * PIXELS), record);
@@ -100,11 +125,11 @@ function rows(data: FashionMnist, records: Int32Array, camera: string, split: st
   return { columns: PIXEL_COLUMNS, x, y: Array.from(records, (r) => data.labels[r]!), meta: Array.from(records, (r) => ({ sample_id: `${split}-${camera}-${r}`, camera })), dataType: 'train' };
 }
 
-function join2(parts: readonly Samples[]): Samples {
+export function join2(parts: readonly Samples[]): Samples {
   return { columns: parts[0]!.columns, x: parts.flatMap((p) => p.x), y: parts.flatMap((p) => p.y!), meta: parts.flatMap((p) => p.meta), dataType: 'train' };
 }
 
-function shuffle(samples: Samples, seed: number): Samples {
+export function shuffle(samples: Samples, seed: number): Samples {
   const order = Array.from(shuffledIndices(samples.x.length, seededRandom(seed)));
   return { ...samples, x: order.map((i) => samples.x[i]!), y: order.map((i) => samples.y![i]!), meta: order.map((i) => samples.meta[i]!) };
 }

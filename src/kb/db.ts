@@ -3,10 +3,11 @@
 // itself change in one transaction (the file on disk is written from it). What Sedna got wrong
 // is fixed here: every change is committed (its /update/status never was), a task's sample URL is
 // stored (it read the wrong attribute), `task_num` counts a group's tasks instead of growing by
-// the group's size at every update, and a new model URL adds a row (the old ones stay, not
+// the group's size at every update, a sample set is counted once (by its URL) instead of at
+// every update that carries it, and a new model URL adds a row (the old ones stay, not
 // current) instead of overwriting the only one.
 import type { Database as DatabaseType } from 'better-sqlite3';
-import type { KbIndex, KbQueryGroup, KbQueryResult, KbQueryTask, KbTaskGroup } from '../api/kb-index.ts';
+import type { KbIndex, KbQueryGroup, KbQueryResult, KbQueryTask, KbTask, KbTaskGroup } from '../api/kb-index.ts';
 import { openExclusiveDatabase } from '../lib/sqlite.ts';
 import { KbInputError } from './index-file.ts';
 
@@ -69,19 +70,41 @@ export class KbDatabase {
       db.prepare(`INSERT INTO ll_tasks (name, task_attr, created_at, updated_at) VALUES (@name, @attr, @at, @at)
         ON CONFLICT(name) DO UPDATE SET task_attr = COALESCE(@given, task_attr), updated_at = @at`).run({ name: task.entry, attr: attr ?? '{}', given: attr ?? null, at });
       const taskId = (db.prepare('SELECT id FROM ll_tasks WHERE name = ?').get(task.entry) as { id: number }).id;
-      const sample = db.prepare('INSERT INTO ll_samples (data_url, data_type, updated_at, sample_num) VALUES (?, ?, ?, ?)')
-        .run(task.samples.data_url ?? null, task.samples.data_type ?? null, at, task.samples.sample_num);
-      db.prepare('INSERT INTO ll_task_sample (sample_id, task_id) VALUES (?, ?)').run(sample.lastInsertRowid, taskId);
+      this.recordSampleSet(taskId, task.samples, at);
       db.prepare('INSERT INTO ll_task_relation (grp_id, task_id) VALUES (?, ?) ON CONFLICT(grp_id, task_id) DO NOTHING').run(grp.id, taskId);
     }
     const taskNum = (db.prepare('SELECT COUNT(*) AS n FROM ll_task_relation WHERE grp_id = ?').get(grp.id) as { n: number }).n;
-    db.prepare('UPDATE ll_task_grp SET sample_num = sample_num + ?, task_num = ? WHERE id = ?').run(group.samples.sample_num, taskNum, grp.id);
+    if (group.tasks.length > 0) {
+      // The group holds what its tasks' sample sets hold, each set counted once.
+      const held = db.prepare(`SELECT COALESCE(SUM(s.sample_num), 0) AS n FROM ll_task_relation r JOIN ll_task_sample ts ON ts.task_id = r.task_id
+        JOIN ll_samples s ON s.id = ts.sample_id WHERE r.grp_id = ?`).get(grp.id) as { n: number };
+      db.prepare('UPDATE ll_task_grp SET sample_num = ?, task_num = ? WHERE id = ?').run(held.n, taskNum, grp.id);
+    } else {
+      // No tasks to count from: Sedna's rule, each update adds the group's samples.
+      db.prepare('UPDATE ll_task_grp SET sample_num = sample_num + ?, task_num = ? WHERE id = ?').run(group.samples.sample_num, taskNum, grp.id);
+    }
     if (taskNum > 0) db.prepare('UPDATE ll_task_relation SET transfer_radio = ? WHERE grp_id = ?').run(1 / taskNum, grp.id);
     const latest = db.prepare('SELECT model_url FROM ll_task_models WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(grp.id) as { model_url: string } | undefined;
     if (latest?.model_url !== group.model.model) {
       db.prepare('UPDATE ll_task_models SET is_current = 0 WHERE task_id = ?').run(grp.id);
       db.prepare('INSERT INTO ll_task_models (task_id, model_url, is_current, created_at) VALUES (?, ?, 1, ?)').run(grp.id, group.model.model, at);
     }
+  }
+
+  /**
+   * A task's sample set is recorded once: a set named by a URL the task already has (an unchanged
+   * group carried into the next round's index, or an update sent again after a crash) adds
+   * nothing. Sedna added every update's counts, so a known task counted in two rounds showed its
+   * first round twice. A set without a URL cannot be told from a new one and is always added.
+   */
+  private recordSampleSet(taskId: number, samples: KbTask['samples'], at: string): void {
+    const url = samples.data_url ?? null;
+    if (url !== null) {
+      const known = this.db.prepare('SELECT 1 FROM ll_task_sample ts JOIN ll_samples s ON s.id = ts.sample_id WHERE ts.task_id = ? AND s.data_url = ?').get(taskId, url);
+      if (known) return;
+    }
+    const sample = this.db.prepare('INSERT INTO ll_samples (data_url, data_type, updated_at, sample_num) VALUES (?, ?, ?, ?)').run(url, samples.data_type ?? null, at, samples.sample_num);
+    this.db.prepare('INSERT INTO ll_task_sample (sample_id, task_id) VALUES (?, ?)').run(sample.lastInsertRowid, taskId);
   }
 
   private saveIndex(index: KbIndex, at: string): void {

@@ -8,7 +8,7 @@
 // uploads — plus the bearer token the GM hands them: train, eval and deploy, so the controller, the
 // LC and the KB are proven apart from our SDK.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KbQueryResult } from '../../src/api/kb-index.ts';
@@ -47,9 +47,12 @@ const upload = async (field, name, body, route) => {
   return kb + '/' + (await res.json()).replace(/^\\//, '');
 };
 const fail = (e) => { console.error(e); process.exit(1); };
+// A fault test holds a worker mid-stage until it creates the file GATE names.
+const gate = () => new Promise((go) => { if (!process.env.GATE) return go(); const t = setInterval(() => { if (fs.existsSync(process.env.GATE)) { clearInterval(t); go(); } }, 100); });
 `;
 const TRAIN_SCRIPT = `${SEDNA_CLIENT}
 (async () => {
+  await gate();
   const rows = fs.readFileSync(process.env.TRAIN_DATASET_URL, 'utf8').trim().split('\\n').slice(1);
   const bySeason = {};
   for (const row of rows) (bySeason[row.split(',')[0]] ??= []).push(row);
@@ -67,7 +70,8 @@ const TRAIN_SCRIPT = `${SEDNA_CLIENT}
 `;
 const EVAL_SCRIPT = `${SEDNA_CLIENT}
 (async () => {
-  const res = await fetch(kb + '/update/status', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ status: 1, tasks: 'Summer,Winter' }) });
+  await gate();
+  const res = await fetch(kb + '/update/status', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ status: 1, tasks: process.env.KB_TASKS || 'Summer,Winter' }) });
   if (res.status !== 200) throw new Error('update/status answered ' + res.status);
   const index = await (await fetch(kb + '/' + (await res.json()).replace(/^\\//, ''), { headers: auth })).text();
   fs.mkdirSync(process.env.OUTPUT_URL, { recursive: true });
@@ -204,5 +208,77 @@ describe('LifelongLearningJob: the seed\'s sample and a cycle with workers that 
     const after = await eventually(ask, 30_000, 'the restarted knowledge base answers');
     assert.deepEqual(after.groups.map((g) => [g.name, g.sampleNum, g.taskNum, g.deploy, g.models.length]), before.groups.map((g) => [g.name, g.sampleNum, g.taskNum, g.deploy, g.models.length]));
     assert.deepEqual(after.tasks.map((t) => [t.name, t.sampleNum]), before.tasks.map((t) => [t.name, t.sampleNum]));
+  });
+
+  it('the GM killed mid-training and the LC killed mid-evaluation: the job completes its rounds, no stage repeated, no sample lost or counted twice', async () => {
+    const upState = (): typeof cluster.state => JSON.parse(readFileSync(join(cluster.dir, 'up.json'), 'utf8')) as typeof cluster.state;
+    const data = join(cluster.dir, 'faults.csv');
+    const rows = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `${(from + i) % 2 ? 'Spring' : 'Autumn'},${from + i},${(from + i) % 3}\n`).join('');
+    writeFileSync(data, `Season,Temperature,Thermal preference\n${rows(0, 10)}`);
+    const output = join(cluster.dir, 'faults-output');
+    const gates = join(cluster.dir, 'faults-gates');
+    mkdirSync(output, { recursive: true });
+    mkdirSync(gates, { recursive: true });
+    await cluster.apply({ apiVersion: 'sedna.io/v1alpha1', kind: 'Dataset', metadata: { name: 'faults-dataset', namespace: 'default' }, spec: { url: data, format: 'csv', nodeName: 'edge-node' } });
+    const worker = (script: string, gateName?: string): unknown => ({
+      spec: { nodeName: 'edge-node', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'node', command: ['node', '-e', script], env: [{ name: 'KB_TASKS', value: 'Spring,Autumn' }, ...(gateName ? [{ name: 'GATE', value: join(gates, gateName) }] : [])] }] },
+    });
+    await cluster.apply({
+      apiVersion: 'sedna.io/v1alpha1',
+      kind: 'LifelongLearningJob',
+      metadata: { name: 'faults', namespace: 'default' },
+      spec: {
+        dataset: { name: 'faults-dataset', trainProb: 0.8 },
+        // Round 1 trains behind the gate "train-1", round 2 runs straight through.
+        trainSpec: { template: worker(TRAIN_SCRIPT.replace('await gate();', 'if (!process.env.OUTPUT_URL.endsWith("/2")) await gate();'), 'train-1'), trigger: { checkPeriodSeconds: 1, condition: { operator: '>', threshold: 3, metric: 'num_of_samples' } } },
+        evalSpec: { template: worker(EVAL_SCRIPT.replace('await gate();', 'if (!process.env.OUTPUT_URL.endsWith("/2")) await gate();'), 'eval-1') },
+        deploySpec: { template: worker('setInterval(() => {}, 1000)') },
+        outputDir: output,
+      },
+    });
+    const job = (): Promise<LifelongLearningJob> => cluster.getJson<LifelongLearningJob>(['get', 'll', 'faults']);
+    const at = (stage: string, type: string) => async (): Promise<true | undefined> => {
+      const c = (await job()).status?.conditions?.at(-1);
+      return c?.stage === stage && c.type === type ? true : undefined;
+    };
+    const trace = async (): Promise<string> => ((await job()).status?.conditions ?? []).map((c) => `${c.stage}/${c.type}`).join(' ');
+
+    // The GM killed while the train worker is held mid-stage; the worker goes on (and reports) while the GM restarts.
+    await eventually(at('Train', 'Running'), 60_000, 'round 1 training');
+    const gmPid = upState().gm!.pid;
+    process.kill(gmPid, 'SIGKILL');
+    writeFileSync(join(gates, 'train-1'), '');
+    await eventually(() => (upState().gm!.pid !== gmPid ? true : undefined), 60_000, 'the GM restarted');
+
+    // The LC killed while the eval worker is held mid-stage; released once the LC is back.
+    await eventually(at('Eval', 'Running'), 90_000, 'round 1 evaluating');
+    const lcPid = upState().lcs.find((l) => l.node === 'edge-node')!.pid;
+    process.kill(lcPid, 'SIGKILL');
+    await eventually(() => (upState().lcs.find((l) => l.node === 'edge-node')!.pid !== lcPid ? true : undefined), 60_000, 'the LC restarted');
+    writeFileSync(join(gates, 'eval-1'), '');
+    await eventually(async () => ((await job()).status?.round ?? 0) >= 2 ? true : undefined, 120_000, 'round 1 deployed').catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await trace()}`);
+    });
+
+    // Round 2 after the faults: 5 new samples, 4 to train.
+    appendFileSync(data, rows(10, 5));
+    const done = await eventually(async () => {
+      const j = await job();
+      return (j.status?.round ?? 0) >= 3 ? j : undefined;
+    }, 120_000, 'round 2 deployed').catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await trace()}`);
+    });
+    const steps = done.status!.conditions!.map((c) => `${c.stage}/${c.type}`);
+    for (const step of ['Train/Completed', 'Eval/Completed', 'Deploy/Completed']) assert.equal(steps.filter((s) => s === step).length, 2, `${step} once per round: ${steps.join(' ')}`);
+    assert.ok(!steps.includes('Train/Failed') && !steps.includes('Eval/Failed'), steps.join(' '));
+    const lines = (set: string, round: number): number => readFileSync(join(output, 'data', set, String(round), 'data.csv'), 'utf8').trim().split('\n').length - 1;
+    assert.deepEqual([lines('train', 1), lines('train', 2)], [8, 4], 'every sample in one round\'s train file, once');
+    // The knowledge base counted each round's training samples once: 8 + 4.
+    const token = readFileSync(join(cluster.dir, 'kb-token'), 'utf8').trim();
+    const kbUrl = upState().others!.find((c) => c.name === 'kb')!.url!;
+    const query = (await (await fetch(`${kbUrl}/knowledgebase/query`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as KbQueryResult;
+    const counted = query.groups.filter((g) => g.name === 'Spring' || g.name === 'Autumn').reduce((n, g) => n + g.sampleNum, 0);
+    assert.equal(counted, 12);
+    assert.equal(done.status!.knowledgeBase!.AIModels.listOfAIModels!.filter((m) => ['Spring', 'Autumn'].includes(m.modelID)).reduce((n, m) => n + m.numberOfTrainSamples, 0), 12);
   });
 });

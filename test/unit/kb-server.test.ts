@@ -35,7 +35,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 function index(round: number): KbIndex {
   const group = (entry: string, attr: Record<string, string>, samples: number) => ({
     entry,
-    tasks: [{ entry, meta_attr: attr, samples: { sample_num: samples, data_url: `http://kb/samples/train_${entry}.sample`, data_type: 'train' } }],
+    tasks: [{ entry, meta_attr: attr, samples: { sample_num: samples, data_url: `http://kb/samples/train_${entry}-r${round}.sample`, data_type: 'train' } }],
     samples: { sample_num: samples },
     model: { model: `http://kb/models/${entry}-r${round}.model`, result: { accuracy: 0.9 } },
   });
@@ -90,8 +90,8 @@ describe('knowledge-base server', () => {
     assert.equal(await res.json(), '/file/download?files=index.json&name=index.json');
     const result = await query(kb.url);
     assert.deepEqual(result.tasks.map((t) => [t.name, t.attributes, t.sampleNum, t.samples[0]!.dataUrl]), [
-      ['front_sunny', { camera: 'front', weather: 'sunny' }, 40, 'http://kb/samples/train_front_sunny.sample'],
-      ['front_rainy', { camera: 'front', weather: 'rainy' }, 25, 'http://kb/samples/train_front_rainy.sample'],
+      ['front_sunny', { camera: 'front', weather: 'sunny' }, 40, 'http://kb/samples/train_front_sunny-r1.sample'],
+      ['front_rainy', { camera: 'front', weather: 'rainy' }, 25, 'http://kb/samples/train_front_rainy-r1.sample'],
     ]);
     assert.deepEqual(result.groups.map((g) => [g.name, g.taskNum, g.sampleNum, g.models.map((m) => [m.modelUrl, m.isCurrent])]), [
       ['front_sunny', 1, 40, [['http://kb/models/front_sunny-r1.model', true]]],
@@ -110,6 +110,27 @@ describe('knowledge-base server', () => {
     assert.equal(sunny.sampleNum, 80);
     assert.deepEqual(sunny.models.map((m) => [m.modelUrl, m.isCurrent]), [['http://kb/models/front_sunny-r1.model', false], ['http://kb/models/front_sunny-r2.model', true]]);
     assert.equal(result.tasks.find((t) => t.name === 'front_sunny')!.sampleNum, 80);
+  });
+
+  it('counts a sample set once: an update sent again, or a group carried unchanged into the next round, adds nothing', async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'kb-counts-'));
+    const own = await startKb(ownDir);
+    try {
+      for (const round of [1, 2, 2]) assert.equal((await postIndex(own.url, JSON.stringify(index(round)))).status, 200, `round ${round} (the second 2: a retry after a crash)`);
+      // Round 3 trains front_rainy on 7 new samples; front_sunny is carried as round 2 left it.
+      const round3 = index(3);
+      const rainy = round3.seen_task.task_groups[1]!;
+      round3.seen_task.task_groups = [index(2).seen_task.task_groups[0]!, { ...rainy, tasks: [{ ...rainy.tasks[0]!, samples: { ...rainy.tasks[0]!.samples, sample_num: 7 } }], samples: { sample_num: 57 } }];
+      assert.equal((await postIndex(own.url, JSON.stringify(round3))).status, 200);
+      const result = await query(own.url);
+      // What the SDK's index says (the groups' running totals) and what the KB counts agree.
+      assert.deepEqual(result.groups.map((g) => [g.name, g.sampleNum]), [['front_sunny', 80], ['front_rainy', 57]]);
+      assert.deepEqual(result.tasks.map((t) => [t.name, t.sampleNum, t.samples.length]), [['front_sunny', 80, 2], ['front_rainy', 57, 3]]);
+      assert.equal(own.db.counts().samples, 137);
+    } finally {
+      await stopKb(own);
+      rmSync(ownDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a malformed index with the field named, and keeps the accepted one', async () => {

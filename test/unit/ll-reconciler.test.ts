@@ -12,7 +12,7 @@ import type { Dataset } from '../../src/api/sedna/dataset.ts';
 import { SEDNA_API_VERSION } from '../../src/api/sedna/index.ts';
 import type { LifelongLearningJob } from '../../src/api/sedna/lifelong-learning-job.ts';
 import { handleLifelongLearningUpstream, lifelongLearningParts, type LifelongLearningReconciler } from '../../src/features/lifelonglearning/controller.ts';
-import { DEPLOYED_AT_ANNOTATION } from '../../src/features/lifelonglearning/workers.ts';
+import { DEPLOYED_AT_ANNOTATION, HOT_UPDATED, KB_HOT_UPDATE_ANNOTATION } from '../../src/features/lifelonglearning/workers.ts';
 import { POD_FAILED, RETRY_BASE_MS } from '../../src/features/incrementallearning/status.ts';
 import { RejectedMessage } from '../../src/gm/feature.ts';
 import type { Deployment, WorkerPod } from '../../src/gm/workers/index.ts';
@@ -214,6 +214,24 @@ describe('LifelongLearningJob reconciler', () => {
     // A deleted inference worker is recreated.
     await f.client.delete({ ...DEPLOYMENTS, name: INFERENCE });
     assert.deepEqual((await reconcile()).writes, [`create deployments/${INFERENCE}`]);
+  });
+
+  it('with hot update asked for, a later deploy reaches the serving worker in place: no restart, no roll', async () => {
+    await f.client.patch({ ...JOBS, name: NAME }, { metadata: { annotations: { [KB_HOT_UPDATE_ANNOTATION]: 'true' } } }, 'merge');
+    await until('Train/Waiting');
+    await train(1);
+    await evalAndDeploy(1);
+    const first = (await current()).status!.conditions!.findLast((c) => c.stage === 'Deploy' && c.type === 'Completed')!;
+    assert.equal(first.reason, 'InferenceWorkerRestarted', 'the first deploy starts the worker');
+    const deployment = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: INFERENCE });
+    await f.client.updateStatus({ ...DEPLOYMENTS, name: INFERENCE }, { ...deployment, status: { replicas: 1, availableReplicas: 1 } });
+    await f.clock.advance(1000);
+    await train(2);
+    await evalAndDeploy(2);
+    const second = (await current()).status!.conditions!.findLast((c) => c.stage === 'Deploy' && c.type === 'Completed')!;
+    assert.equal(second.reason, HOT_UPDATED);
+    const after = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: INFERENCE });
+    assert.equal(after.spec.template.metadata?.annotations?.[DEPLOYED_AT_ANNOTATION], deployment.spec.template.metadata?.annotations?.[DEPLOYED_AT_ANNOTATION], 'the pod template is unchanged: the worker is not rolled');
   });
 
   it('falls back to the reported models when the KB is unreachable, and records the report', async () => {

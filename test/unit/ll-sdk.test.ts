@@ -106,9 +106,16 @@ describe('LifelongLearning with a real knowledge base', () => {
 
     const labelled: Samples = { ...unseen, y: unseen.meta.map((m) => Number(m.id!.split('-')[2]) >= 10 ? 2 : Number(m.id!.split('-')[2]) >= 5 ? 1 : 0), meta: unseen.meta.map((m) => ({ ...m, camera: 'night' })) };
     const update = new LifelongLearning({ estimator, kb: client, lc: null, env: { ...cloudEnv, HAS_COMPLETED_INITIAL_TRAINING: 'true' }, taskDefinition: definition });
-    const updated = await update.train(labelled, cameraRows('night', 5, 8));
+    // The labelled samples include 3 of a known camera (studio goes on training on them).
+    const updated = await update.train(join2(labelled, cameraRows('studio', 1, 13)), join2(cameraRows('night', 5, 8), cameraRows('studio', 5, 14)));
     assert.deepEqual(updated.seen_task.task_groups.map((g) => g.entry), ['dusk', 'studio', 'night']);
     assert.equal(updated.round, 2);
+    // The SDK's running totals and the KB's counts agree: studio 60 + 3, dusk carried unchanged.
+    const totals = updated.seen_task.task_groups.map((g) => [g.entry, g.samples.sample_num]);
+    assert.deepEqual(totals, [['dusk', 60], ['studio', 63], ['night', 15]]);
+    const counted = await client.query();
+    assert.deepEqual(counted.groups.map((g) => [g.name, g.sampleNum]), totals);
+    assert.deepEqual(counted.tasks.map((t) => [t.name, t.sampleNum]), totals);
     const evaluation = await update.evaluate(join2(cameraRows('studio', 5, 9), cameraRows('dusk', 5, 10), cameraRows('night', 5, 11)));
     assert.deepEqual(evaluation.tasks.map((t) => [t.entry, t.scores.accuracy]).sort(), [['dusk', 1], ['night', 1], ['studio', 1]]);
     assert.deepEqual(evaluation.dropped, []);
@@ -124,6 +131,19 @@ describe('LifelongLearning with a real knowledge base', () => {
     const answered = served.tasks.flatMap((t, i) => (t === null ? [] : [[t, served.predictions[i]!, cameraRows('night', 5, 12).y![i]!] as const]));
     assert.ok(answered.every(([task, predicted, truth]) => task === 'night' && predicted === truth));
     edge.dispose();
+  });
+
+  it('evaluation judges a task only on enough held-out rows: a few wrong ones do not drop a known task', async () => {
+    const env = { OUTPUT_URL: join(dir, 'cloud') };
+    const wrong = cameraRows('dusk', 1, 15);
+    wrong.y = wrong.y!.map((y) => (y + 1) % 3);
+    const rows = join2(cameraRows('studio', 5, 16), wrong);
+    const lenient = await new LifelongLearning({ estimator, kb: client, lc: null, env, taskDefinition: definition }).evaluate(rows);
+    assert.deepEqual(lenient.tasks.map((t) => t.entry), ['studio'], 'dusk has 3 rows, fewer than MIN_EVAL_SAMPLE (10): not judged');
+    assert.deepEqual(lenient.dropped, []);
+    const strict = await new LifelongLearning({ estimator, kb: client, lc: null, env: { ...env, MIN_EVAL_SAMPLE: '3' }, taskDefinition: definition }).evaluate(rows);
+    assert.deepEqual(strict.dropped, ['dusk'], 'judged on its 3 rows, all wrong: dropped');
+    assert.equal((await client.query()).groups.find((g) => g.name === 'dusk')!.deploy, false);
   });
 
   it('a wrong token and a KB that is down are clear errors; a missing index is named', async () => {

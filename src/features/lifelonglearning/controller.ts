@@ -1,8 +1,8 @@
 // The LifelongLearningJob controller (spec §2.4.5): incremental learning's stage machine
 // (../incrementallearning/status.ts, stage-reconciler.ts) with lifelong learning's workers
 // (workers.ts) and its status.knowledgeBase filled from the knowledge base (kb-status.ts). As in
-// Sedna, no inference worker runs before the first deploy and each Deploy/Ready restarts it; unlike
-// Sedna, the worker is a Deployment with an owner reference, recreated when deleted, rolled by a
+// Sedna, no inference worker runs before the first deploy and each Deploy/Ready restarts it (unless
+// the job asks for hot update, workers.ts KB_HOT_UPDATE_ANNOTATION); unlike Sedna, the worker is a Deployment with an owner reference, recreated when deleted, rolled by a
 // deploy; a Train or Eval pod that fails is retried with backoff; a missing Dataset or stage input
 // is written on the latest condition instead of a silent requeue.
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
@@ -20,7 +20,7 @@ import { participatingNodes } from '../incrementallearning/nodes.ts';
 import { type StageInformers, stageScaffold } from '../incrementallearning/stage-scaffold.ts';
 import { handleStageUpstream, type StageReport } from '../incrementallearning/upstream.ts';
 import { kbAccessOf, knowledgeBaseFromModels, knowledgeBaseFromQuery, queryKnowledgeBase, reportedUnseen } from './kb-status.ts';
-import { INFERENCE_WORKER, inferenceDeployment, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
+import { HOT_UPDATED, hotUpdateEnabled, INFERENCE_WORKER, inferenceDeployment, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
 
 export { LL_KIND, LL_PLURAL } from './workers.ts';
 
@@ -51,8 +51,12 @@ export class LifelongLearningReconciler extends StageReconciler<LifelongLearning
     const view: WorkerView = { inferenceAvailable: (inference?.status?.availableReplicas ?? 0) >= 1 };
     const stagePodNow = this.stagePodView(job);
     if (stagePodNow) view.stagePod = stagePodNow;
-    // Without hot update: Deploy/Ready completes at once and the inference worker restarts.
+    // Deploy/Ready completes at once: the inference worker restarts on the new index, or, with hot
+    // update on and a worker serving, takes it in place (no restart, no roll).
     const step = nextStep(job.status, false, view, dateOf(this.ctx.clock));
+    if (step.append?.stage === 'Deploy' && step.append.type === 'Completed' && hotUpdateEnabled(job) && view.inferenceAvailable) {
+      step.append = { type: 'Completed', stage: 'Deploy', reason: HOT_UPDATED, message: 'the inference worker takes the new knowledge base in place (hot update: it re-reads MODEL_URLS)' };
+    }
     if (step.createPod) {
       try {
         await this.createStagePod(job);

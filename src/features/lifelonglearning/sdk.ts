@@ -8,9 +8,10 @@
 // (Sedna's default update strategy was never registered); the task filter's default no longer
 // drops good tasks; and the edge takes a new knowledge base by hot update: it loads the new index
 // and models beside the deployed ones and swaps them in one assignment.
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
+import { ConfigError, numberParameter, workerContext, type Env, type WorkerContext } from '../../lib/context.ts';
 import { download, joinPath, removePathPrefix, upload } from '../../lib/file-ops/index.ts';
 import { LcClient } from '../../lib/lc-client.ts';
 import { KbClient } from './kb-client.ts';
@@ -80,6 +81,8 @@ interface Deployment {
 }
 
 const OWNER_KIND = 'lifelonglearningjob';
+/** Held-out rows a task needs before evaluation may drop it. */
+export const DEFAULT_MIN_EVAL_SAMPLE = 10;
 
 export class LifelongLearning {
   readonly context: Readonly<WorkerContext>;
@@ -174,9 +177,12 @@ export class LifelongLearning {
       const overall = { accuracy: accuracy(predictions, labels) };
       const byEntry = this.validationByEntry(testData);
       const evaluated: Task[] = [];
+      // A task with fewer held-out rows than MIN_EVAL_SAMPLE is not judged (a round's few false
+      // positives of a known camera must not drop its model on one sample): it keeps its flag.
+      const minRows = numberParameter('MIN_EVAL_SAMPLE', DEFAULT_MIN_EVAL_SAMPLE, this.env, { min: 1, integer: true });
       for (const [entry, rows] of byEntry) {
         const position = index.seen_task.extractor.kind === 'attribute' ? index.seen_task.extractor.tasks[entry] : undefined;
-        if (position === undefined || !rows.y) continue;
+        if (position === undefined || !rows.y || rows.x.length < minRows) continue;
         const scores = await deployment.models[position]!.predict(rows);
         evaluated.push({ entry, meta_attr: [], sample_count: rows.x.length, scores: { accuracy: accuracy(scores.map(argMax), rows.y) } });
       }
@@ -184,7 +190,8 @@ export class LifelongLearning {
       const droppedNames = dropped.map((t) => t.entry);
       const groups = index.seen_task.task_groups.map((group) => {
         const task = evaluated.find((t) => t.entry === group.entry);
-        return { ...group, deploy: !droppedNames.includes(group.entry), model: { ...group.model, ...(task?.scores ? { scores: task.scores } : {}) } };
+        const deploy = task ? !droppedNames.includes(group.entry) : group.deploy !== false;
+        return { ...group, deploy, model: { ...group.model, ...(task?.scores ? { scores: task.scores } : {}) } };
       });
       // Sedna posts only the dropped tasks (status 0); the kept ones are posted too (status 1), so
       // the KB's deploy flags say which task models the edge serves.
@@ -474,10 +481,16 @@ export class LifelongLearning {
     return this.withPrefix(first);
   }
 
-  /** A node path the LC reported (prefix stripped) is under DATA_PATH_PREFIX in the container. */
+  /**
+   * A node path the LC reported (prefix stripped) is under DATA_PATH_PREFIX in the container. Where
+   * the node's paths are the container's own (the embedded kubelet rewrites a mounted path to the
+   * host path, so only the node path exists), the node path is used as it is.
+   */
   private withPrefix(url: string): string {
     if (/^[a-z0-9]+:\/\//i.test(url) || url.startsWith(this.context.dataPathPrefix)) return url;
-    return this.env.DATA_PATH_PREFIX === undefined ? url : joinPath(this.context.dataPathPrefix, url);
+    if (this.env.DATA_PATH_PREFIX === undefined) return url;
+    const prefixed = joinPath(this.context.dataPathPrefix, url);
+    return !existsSync(prefixed) && existsSync(url) ? url : prefixed;
   }
 
   private seenDir(): string {
@@ -485,11 +498,14 @@ export class LifelongLearning {
   }
 }
 
+/**
+ * A trained group's tasks: each task's `samples` is the sample set of this round (its count and the
+ * file it was uploaded to), so the KB records every set once; a task of the group not in this
+ * round keeps its last set. The group's own `samples.sample_num` is the running total.
+ */
 function mergeTasks(previous: LifelongGroup, updated: LifelongGroup): LifelongGroup['tasks'] {
-  return updated.tasks.map((task) => {
-    const before = previous.tasks.find((t) => t.entry === task.entry);
-    return { ...task, samples: { ...task.samples, sample_num: task.samples.sample_num + (before?.samples.sample_num ?? 0) } };
-  });
+  const kept = previous.tasks.filter((task) => !updated.tasks.some((t) => t.entry === task.entry));
+  return [...kept, ...updated.tasks];
 }
 
 export function argMax(scores: readonly number[]): number {
@@ -513,7 +529,7 @@ function safeName(entry: string): string {
 }
 
 export { KbClient, KbError } from './kb-client.ts';
-export { samplesFromRows, type Samples } from './samples.ts';
+export { samplesFromRows, subsetSamples, type Samples } from './samples.ts';
 export { readSamplesCsv, writeSamplesCsv, samplesToCsv } from './samples-csv.ts';
 export { taskAllocations, taskDefinitions, taskRelationDiscoveries, unseenSampleRecognitions, type AlgorithmSpec } from './registry.ts';
 export type { LifelongIndex } from './knowledge-base.ts';

@@ -38,6 +38,20 @@ export const INFERENCE_WORKER = 'inference';
 export const DEPLOYED_AT_ANNOTATION = 'sedna.io/deployed-at';
 /** The reason of the Deploy/Completed that restarted the inference worker (status.ts). */
 const RESTARTED = 'InferenceWorkerRestarted';
+/**
+ * On a LifelongLearningJob, `"true"`: a deploy while the inference worker is available is delivered
+ * in place — the worker re-reads MODEL_URLS (`<outputDir>/deploy/index.json`, which the LC rewrites
+ * atomically) every MODEL_POLL_PERIOD_SECONDS and swaps the new knowledge base in (the SDK's
+ * `LifelongLearning` does) — instead of restarting it, as Sedna does (its library cannot hot-swap).
+ * An annotation, not a spec field, so Sedna's CRD and samples stay as they are.
+ */
+export const KB_HOT_UPDATE_ANNOTATION = 'sedna.io/knowledge-base-hot-update';
+/** The reason of the Deploy/Completed delivered by hot update. */
+export const HOT_UPDATED = 'KnowledgeBaseHotUpdate';
+
+export function hotUpdateEnabled(job: LifelongLearningJob): boolean {
+  return job.metadata.annotations?.[KB_HOT_UPDATE_ANNOTATION] === 'true';
+}
 
 /** Where workers reach the knowledge base. */
 export interface KbAccess {

@@ -16,6 +16,7 @@ import {
   type CoreSecret,
   type Deployment,
   type EnvVar,
+  liveWorkerName,
   type Service,
   serviceName,
   type WorkerContainer,
@@ -49,12 +50,6 @@ export function tokenSecret(ji: JointInferenceService): CoreSecret {
 /** The model's URL in the pod: mounted from the node, or fetched by the storage initializer. */
 export function modelMount(model: Model, secret: CoreSecret | undefined): WorkerMount {
   return { envName: 'MODEL_URL', urls: [{ url: model.spec.url, downloadByInitializer: true, ...(secret ? { secret } : {}) }] };
-}
-
-/** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name and is not rolled. */
-export function liveWorkerName(live: Deployment | undefined): string | undefined {
-  const env = live?.spec.template.spec.containers[0]?.env ?? [];
-  return env.findLast((e) => e.name === 'WORKER_NAME')?.value;
 }
 
 function tokenEnv(ji: JointInferenceService): EnvVar {

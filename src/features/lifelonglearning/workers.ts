@@ -17,6 +17,7 @@ import {
   type Deployment,
   type EnvVar,
   labelPrefix,
+  liveWorkerName,
   type MountUrl,
   type WorkerMount,
   workerName,
@@ -24,7 +25,7 @@ import {
   WorkerSpecError,
 } from '../../gm/workers/index.ts';
 import { dataOf, inputModelUrls, type StageData } from '../incrementallearning/data.ts';
-import { liveWorkerName, originalDatasetMount, requiredInput, stageWorkerEnv } from '../incrementallearning/workers.ts';
+import { originalDatasetMount, requiredInput, stageWorkerEnv } from '../incrementallearning/workers.ts';
 
 export const LL_KIND = lifelongLearningJobKind.kind;
 export const LL_PLURAL = lifelongLearningJobKind.plural;

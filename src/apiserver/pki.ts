@@ -59,9 +59,15 @@ function newKeyPair(): forge.pki.rsa.KeyPair {
   return forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
 }
 
-function serialNumber(): string {
-  // Positive, 16 random bytes: what RFC 5280 asks for.
-  return '00' + randomBytes(16).toString('hex');
+/**
+ * 16 random bytes, positive and minimally encoded, as RFC 5280 and DER ask: the first byte is
+ * 0x01–0x7f. (A '00' prefix before random bytes was not minimal whenever the first random byte was
+ * 0x00: OpenSSL then refused the certificate with "illegal padding", one start in about 128.)
+ */
+export function serialNumber(random: Buffer = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
+  return bytes.toString('hex');
 }
 
 function validity(cert: forge.pki.Certificate, days: number): void {

@@ -4,7 +4,7 @@
 // fresh start in 128 (CI saw it).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -50,6 +50,38 @@ describe('apiserver PKI', () => {
       assert.equal(serving.checkHost('example.test'), 'example.test');
       assert.equal(serving.checkIP('127.0.0.1'), '127.0.0.1');
       assert.deepEqual(ensureCredentials(dir, ['example.test']), first, 'a restart keeps the same CA, certificate and token');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes again a certificate Node refuses (an earlier version\'s non-minimal serial), and the serving one with a remade CA', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sedna-pki-'));
+    try {
+      const first = ensureCredentials(dir, []);
+      const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
+      const refused = (): string => {
+        const cert = forge.pki.createCertificate();
+        cert.publicKey = keys.publicKey;
+        cert.serialNumber = '00005d' + '11'.repeat(14);
+        cert.setSubject([{ name: 'commonName', value: 'bad' }]);
+        cert.setIssuer([{ name: 'commonName', value: 'bad' }]);
+        cert.sign(keys.privateKey, forge.md.sha256.create());
+        const pem = forge.pki.certificateToPem(cert);
+        assert.throws(() => new X509Certificate(pem), /illegal padding/);
+        return pem;
+      };
+      writeFileSync(join(dir, 'pki', 'apiserver.crt'), refused());
+      const servingRemade = ensureCredentials(dir, []);
+      assert.equal(servingRemade.caCert, first.caCert, 'the CA is kept');
+      assert.ok(new X509Certificate(servingRemade.cert).checkIssued(new X509Certificate(first.caCert)));
+
+      writeFileSync(join(dir, 'pki', 'ca.crt'), refused());
+      const caRemade = ensureCredentials(dir, []);
+      assert.notEqual(caRemade.caCert, first.caCert);
+      createSecureContext({ key: caRemade.key, cert: caRemade.cert, ca: caRemade.caCert });
+      assert.ok(new X509Certificate(caRemade.cert).checkIssued(new X509Certificate(caRemade.caCert)), 'the serving certificate follows the new CA');
+      assert.equal(caRemade.token, first.token, 'the token is kept');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 // The server's own certificate authority, serving certificate and bearer token, created on first
 // start in DATA_DIR/pki and reused after, so kubeconfigs written earlier stay valid.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -27,7 +27,9 @@ export function ensureCredentials(dir: string, hosts: string[]): ServerCredentia
     key: join(pki, 'apiserver.key'),
     token: join(pki, 'admin.token'),
   };
-  if (!existsSync(files.caCert) || !existsSync(files.caKey)) {
+  // A certificate Node's OpenSSL refuses (one an earlier version wrote with a non-minimal serial)
+  // is made again: the server could not serve it, nor a client trust it.
+  if (!existsSync(files.caCert) || !existsSync(files.caKey) || !acceptedByNode(files.caCert)) {
     const ca = createCa();
     writeFileSync(files.caCert, ca.cert);
     writeFileSync(files.caKey, ca.key, { mode: 0o600 });
@@ -35,7 +37,7 @@ export function ensureCredentials(dir: string, hosts: string[]): ServerCredentia
   const caCert = readFileSync(files.caCert, 'utf8');
   const caKey = readFileSync(files.caKey, 'utf8');
   const wanted = servingNames(hosts);
-  if (!existsSync(files.cert) || !existsSync(files.key) || !coversNames(readFileSync(files.cert, 'utf8'), wanted)) {
+  if (!existsSync(files.cert) || !existsSync(files.key) || !acceptedByNode(files.cert) || !coversNames(readFileSync(files.cert, 'utf8'), wanted) || !issuedBy(files.cert, caCert)) {
     const serving = createServingCert(caCert, caKey, wanted);
     writeFileSync(files.cert, serving.cert);
     writeFileSync(files.key, serving.key, { mode: 0o600 });
@@ -49,6 +51,22 @@ export function ensureCredentials(dir: string, hosts: string[]): ServerCredentia
   };
 }
 
+function acceptedByNode(file: string): boolean {
+  try {
+    new X509Certificate(readFileSync(file));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the serving certificate was signed by this CA (a remade CA needs a new one). */
+function issuedBy(file: string, caPem: string): boolean {
+  const ca = new X509Certificate(caPem);
+  const cert = new X509Certificate(readFileSync(file));
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+}
+
 function servingNames(hosts: string[]): string[] {
   const names = new Set(['127.0.0.1', '::1', 'localhost', ...hosts.filter((h) => h && h !== '0.0.0.0' && h !== '::')]);
   return [...names].sort();
@@ -59,9 +77,15 @@ function newKeyPair(): forge.pki.rsa.KeyPair {
   return forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
 }
 
-function serialNumber(): string {
-  // Positive, 16 random bytes: what RFC 5280 asks for.
-  return '00' + randomBytes(16).toString('hex');
+/**
+ * 16 random bytes, positive and minimally encoded, as RFC 5280 and DER ask: the first byte is
+ * 0x01–0x7f. (A '00' prefix before random bytes was not minimal whenever the first random byte was
+ * 0x00: OpenSSL then refused the certificate with "illegal padding", one start in about 128.)
+ */
+export function serialNumber(random: Buffer = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
+  return bytes.toString('hex');
 }
 
 function validity(cert: forge.pki.Certificate, days: number): void {

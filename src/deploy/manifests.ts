@@ -1,7 +1,8 @@
 // Every object of a Sedna install on Kubernetes, written once (render.ts makes the kustomize base
 // and the Helm chart from it). What differs from Sedna's chart (spec §5.1, §5.2, §6 item 4):
 // - no namespace is written into a template: kustomize's `namespace:` or Helm's release namespace;
-// - the GM's ClusterRole is deploy/rbac/gm.yaml, the one the least-privilege tests run under;
+// - the GM's ClusterRole is deploy/rbac/gm.yaml, the one the least-privilege tests run under, and
+//   the dashboard's deploy/rbac/dashboard.yaml (read-only), the one `sedna up` runs it under;
 // - the LC mounts the host root read-only, and read-write only its data folder (Sedna: / rw);
 // - the LC proves its node with its pod's projected ServiceAccount token (audience sedna-gm),
 //   which the GM checks with a TokenReview and the pod's node, not with a shared secret;
@@ -13,6 +14,7 @@ import { namespace, value } from './markers.ts';
 type Obj = Record<string, unknown>;
 
 export const GM_RBAC_PATH = new URL('../../deploy/rbac/gm.yaml', import.meta.url);
+export const DASHBOARD_RBAC_PATH = new URL('../../deploy/rbac/dashboard.yaml', import.meta.url);
 /** The audience of the LC's token: useless against the API server, and API tokens useless here. */
 export const LC_TOKEN_AUDIENCE = 'sedna-gm';
 const LC_TOKEN_DIR = '/var/run/secrets/sedna';
@@ -41,11 +43,16 @@ const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
 /** Where the KB's token Secret (sedna-kb-token) is mounted, in the KB and in the GM. */
 const KB_TOKEN_DIR = '/var/run/secrets/sedna-kb';
 
-/** The GM's ClusterRole rules, from deploy/rbac/gm.yaml (what `sedna up` runs the GM under). */
-export function gmClusterRoleRules(text = readFileSync(GM_RBAC_PATH, 'utf8')): Obj[] {
+/** The rules of the ClusterRole in an RBAC file of deploy/rbac (what `sedna up` runs that component under). */
+function clusterRoleRules(path: URL, text = readFileSync(path, 'utf8')): Obj[] {
   const role = parseAllDocuments(text).map((d) => d.toJS() as Obj).find((d) => d?.kind === 'ClusterRole');
-  if (!role || !Array.isArray(role.rules)) throw new Error('deploy/rbac/gm.yaml has no ClusterRole with rules');
+  if (!role || !Array.isArray(role.rules)) throw new Error(`${path.pathname} has no ClusterRole with rules`);
   return role.rules as Obj[];
+}
+
+/** The GM's ClusterRole rules, from deploy/rbac/gm.yaml. */
+export function gmClusterRoleRules(text?: string): Obj[] {
+  return clusterRoleRules(GM_RBAC_PATH, text);
 }
 
 /** Sedna's gm.yaml (spec §2.1), with the node check of a cluster. */
@@ -250,12 +257,8 @@ function dashboard(): Obj[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: meta('sedna-dashboard', 'dashboard', false),
-      // Read-only: what the pages show, and pod logs.
-      rules: [
-        { apiGroups: [''], resources: ['nodes', 'pods', 'events'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-        { apiGroups: ['sedna.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
-      ],
+      // Read-only: what the pages show, and pod logs; the rules `sedna up` runs the dashboard under.
+      rules: clusterRoleRules(DASHBOARD_RBAC_PATH),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

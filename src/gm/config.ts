@@ -35,7 +35,7 @@ export interface GmConfig {
   localController: { server: string };
   /**
    * Injected into lifelong-learning workers as `KB_SERVER`; the file holding the knowledge base's
-   * bearer token ('' = none), injected as `KB_TOKEN`.
+   * bearer token ('' = none), injected as `KB_TOKEN` from a Secret the job owns (secretKeyRef).
    */
   knowledgeBaseServer: { server: string; tokenFile: string };
   /** Each informer factory resyncs after a random period in [min, 2·min) seconds. */

@@ -4,13 +4,14 @@
 // and token to lifelong-learning workers), the GM and the dashboard, one LC with its embedded
 // kubelet per node. Each runs under its own identity: the GM as
 // ServiceAccount sedna/sedna bound to deploy/rbac/gm.yaml, each LC as system:node:<node>, the
-// dashboard with the admin kubeconfig it shows the user. A restarted component gets the port of its previous run, so the kubeconfig,
+// dashboard as the read-only ServiceAccount sedna/sedna-dashboard (deploy/rbac/dashboard.yaml), not
+// with the admin kubeconfig it shows the user. A restarted component gets the port of its previous run, so the kubeconfig,
 // the LCs' GM URL and the pods' LC_SERVER stay valid.
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { applyCrds, loadKubeConfig } from './cluster.ts';
-import { createGmIdentity, ensureNodeIdentities, writeNodeKubeconfig } from './identities.ts';
+import { createDashboardIdentity, createGmIdentity, ensureNodeIdentities, writeNodeKubeconfig } from './identities.ts';
 
 /** URL of a component's current (or last) run, by component name. */
 export type UrlOf = (name: string) => string | undefined;
@@ -68,6 +69,7 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
   const apiKubeconfig = join(apiDir, 'kubeconfig');
   const adminKubeconfig = join(dataDir, 'kubeconfig');
   const gmKubeconfig = join(dataDir, 'gm.kubeconfig');
+  const dashboardKubeconfig = join(dataDir, 'dashboard.kubeconfig');
   // tokens.csv must exist before the API server starts: it reads the node identities from it.
   const nodeIdentities = ensureNodeIdentities(apiDir, nodes);
   const metrics = { line: /^metrics listening on (\S+)$/m, tokenFile: options.metricsTokenFile };
@@ -86,6 +88,7 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
       const crds = await applyCrds(kc, undefined, remainingMs);
       out.write(`applied ${crds.length} Sedna CRDs\n`);
       await createGmIdentity(kc, adminKubeconfig, gmKubeconfig);
+      await createDashboardIdentity(kc, adminKubeconfig, dashboardKubeconfig);
     },
   };
   const kb: ComponentSpec = {
@@ -118,7 +121,7 @@ export function sednaComponents(options: SednaComponentsOptions): ComponentSpec[
     logName: 'dashboard',
     stage: 1,
     role: 'dashboard',
-    args: (urlOf) => ['dashboard', '--kubeconfig', apiKubeconfig, '--port', portOf(urlOf('dashboard'), 0), '--token-file', options.dashboardTokenFile],
+    args: (urlOf) => ['dashboard', '--kubeconfig', dashboardKubeconfig, '--port', portOf(urlOf('dashboard'), 0), '--token-file', options.dashboardTokenFile],
     ready: /^dashboard listening on (\S+)$/m,
     metrics: { urlOf: (url) => `${url}metrics`, tokenFile: options.dashboardTokenFile },
     tokenFile: options.dashboardTokenFile,

@@ -1,7 +1,8 @@
 // Who each component of `sedna up` is to the API server. The user gets the admin kubeconfig
 // (DATA_DIR/kubeconfig, system:masters). The GM runs as ServiceAccount sedna/sedna, bound to the
 // ClusterRole the project ships for real clusters (deploy/rbac/gm.yaml), with a token from the
-// TokenRequest API. Each node's LC and kubelet run as system:node:<node> (group system:nodes), a
+// TokenRequest API; the dashboard likewise as sedna/sedna-dashboard under deploy/rbac/dashboard.yaml
+// (read-only: it never uses the admin kubeconfig it shows the user). Each node's LC and kubelet run as system:node:<node> (group system:nodes), a
 // static token in the API server's token file, so the Node authorizer and NodeRestriction limit a
 // node to its own Node, Lease, pods and the Secrets/ConfigMaps those pods use.
 import { randomBytes } from 'node:crypto';
@@ -13,8 +14,10 @@ import { PROJECT_ROOT } from '../lc/kubelet/images.ts';
 
 export const GM_RBAC_FILE = resolve(PROJECT_ROOT, 'deploy/rbac/gm.yaml');
 export const GM_SERVICE_ACCOUNT = { namespace: 'sedna', name: 'sedna' };
-/** The GM's token lasts a year; `sedna up` issues a fresh one each time it starts. */
-const GM_TOKEN_SECONDS = 365 * 24 * 3600;
+export const DASHBOARD_RBAC_FILE = resolve(PROJECT_ROOT, 'deploy/rbac/dashboard.yaml');
+export const DASHBOARD_SERVICE_ACCOUNT = { namespace: 'sedna', name: 'sedna-dashboard' };
+/** A ServiceAccount token lasts a year; `sedna up` issues a fresh one each time it starts. */
+const SERVICE_ACCOUNT_TOKEN_SECONDS = 365 * 24 * 3600;
 
 interface KubeconfigFile {
   users: { name: string; user: Record<string, unknown> }[];
@@ -74,15 +77,25 @@ export async function applyManifest(kc: k8s.KubeConfig, file: string): Promise<v
   }
 }
 
-/** Applies deploy/rbac/gm.yaml and writes the GM's kubeconfig with a fresh ServiceAccount token. */
-export async function createGmIdentity(kc: k8s.KubeConfig, adminKubeconfig: string, file: string): Promise<string> {
-  await applyManifest(kc, GM_RBAC_FILE);
+/** Applies an RBAC file and writes a kubeconfig for its ServiceAccount with a fresh token. */
+async function createServiceAccountIdentity(kc: k8s.KubeConfig, adminKubeconfig: string, file: string, rbacFile: string, account: { namespace: string; name: string }): Promise<string> {
+  await applyManifest(kc, rbacFile);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const request = await core.createNamespacedServiceAccountToken({
-    name: GM_SERVICE_ACCOUNT.name,
-    namespace: GM_SERVICE_ACCOUNT.namespace,
-    body: { spec: { audiences: [], expirationSeconds: GM_TOKEN_SECONDS } },
+    name: account.name,
+    namespace: account.namespace,
+    body: { spec: { audiences: [], expirationSeconds: SERVICE_ACCOUNT_TOKEN_SECONDS } },
   });
-  writeKubeconfigAs(adminKubeconfig, file, `system:serviceaccount:${GM_SERVICE_ACCOUNT.namespace}:${GM_SERVICE_ACCOUNT.name}`, request.status!.token);
+  writeKubeconfigAs(adminKubeconfig, file, `system:serviceaccount:${account.namespace}:${account.name}`, request.status!.token);
   return file;
+}
+
+/** The GM's kubeconfig: ServiceAccount sedna/sedna under deploy/rbac/gm.yaml. */
+export function createGmIdentity(kc: k8s.KubeConfig, adminKubeconfig: string, file: string): Promise<string> {
+  return createServiceAccountIdentity(kc, adminKubeconfig, file, GM_RBAC_FILE, GM_SERVICE_ACCOUNT);
+}
+
+/** The dashboard's kubeconfig: ServiceAccount sedna/sedna-dashboard under deploy/rbac/dashboard.yaml (read-only). */
+export function createDashboardIdentity(kc: k8s.KubeConfig, adminKubeconfig: string, file: string): Promise<string> {
+  return createServiceAccountIdentity(kc, adminKubeconfig, file, DASHBOARD_RBAC_FILE, DASHBOARD_SERVICE_ACCOUNT);
 }

@@ -11,6 +11,7 @@
 //   apiserver/            the API server's data dir (state.db, certificates, kubeconfig, logs/ of pods)
 //   kubeconfig            a copy of apiserver/kubeconfig (the admin's)
 //   gm.kubeconfig         the GM's identity, ServiceAccount sedna/sedna (see identities.ts)
+//   dashboard.kubeconfig  the dashboard's read-only identity, ServiceAccount sedna/sedna-dashboard
 //   apiserver/tokens.csv  one API identity per node (system:node:<node>); nodes/<node>/kubeconfig uses it
 //   node-tokens.yaml      node: token (0600), read by the GM; each LC reads nodes/<node>/token
 //   nodes/<node>/         the LC's data dir (database.db with its pods' process records, token, kubelet/)

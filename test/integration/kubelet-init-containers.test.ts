@@ -4,7 +4,7 @@
 // (Init:Error) and under Always loops (Init:CrashLoopBackOff); and a pod shaped like the GM's
 // storage-initializer injection downloads a model from a local HTTP server into /downloads.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,8 +85,12 @@ describe('embedded kubelet: init containers', () => {
   });
 
   it('an init container writes into an emptyDir that the main container then reads: Init:0/1, then Running', async () => {
-    const init = nodeContainer('writer', `setTimeout(() => { require('node:fs').writeFileSync(process.env.OUT, 'hello from init'); console.log('init wrote'); }, 2500)`, {
-      env: [{ name: 'OUT', value: '/shared/greeting.txt' }],
+    // The init container writes once the test has seen it running (the file WRITE_WHEN exists):
+    // a fixed delay raced kubectl's start-up on a loaded machine.
+    const writeWhen = join(workDir, 'init-may-write');
+    const write = `require('node:fs').writeFileSync(process.env.OUT, 'hello from init'); console.log('init wrote')`;
+    const init = nodeContainer('writer', `const t = setInterval(() => { if (!require('node:fs').existsSync(process.env.WRITE_WHEN)) return; clearInterval(t); ${write}; }, 100)`, {
+      env: [{ name: 'OUT', value: '/shared/greeting.txt' }, { name: 'WRITE_WHEN', value: writeWhen }],
       volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
     });
     const main = nodeContainer('main', `console.log('main read: ' + require('node:fs').readFileSync(process.env.IN, 'utf8')); setInterval(() => {}, 1000)`, {
@@ -99,6 +103,7 @@ describe('embedded kubelet: init containers', () => {
     assert.equal(initializing.status!.phase, 'Pending');
     assert.deepEqual(initializing.status!.containerStatuses![0]!.state, { waiting: { reason: 'PodInitializing' } });
     assert.equal(initializing.status!.conditions!.find((c) => c.type === 'Initialized')!.status, 'False');
+    writeFileSync(writeWhen, '');
 
     await statusBecomes('handoff', 'Running');
     const pod = (await getPod('handoff'))!;

@@ -3,6 +3,9 @@
 // process listens on its PORT; an httpGet probe answered 500 keeps it 0/1 with "Readiness probe
 // failed" events; a failing liveness probe restarts the container; an exec probe runs a command.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, kubectl, kubectlOk, type RunningApiServer, startApiServer } from '../helpers/apiserver.ts';
 import { parseTable } from '../helpers/kubectl-table.ts';
@@ -22,8 +25,9 @@ function podManifest(name: string, container: Container): string {
 
 const nodeContainer = (script: string, extra: Partial<Container> = {}): Container => ({ name: 'main', image: 'node:20', command: ['node', '-e', script], ...extra });
 
-// Listens on PORT only after 2 s.
-const LATE_LISTENER = `setTimeout(() => require('node:net').createServer((s) => s.end()).listen(Number(process.env.PORT), '127.0.0.1'), 2000)`;
+// Listens on PORT only once the file LISTEN_WHEN exists: the test says when, after it has seen the
+// pod Running and not ready (a fixed delay raced kubectl's start-up on a loaded machine).
+const LATE_LISTENER = `const t = setInterval(() => { if (!require('node:fs').existsSync(process.env.LISTEN_WHEN)) return; clearInterval(t); require('node:net').createServer((s) => s.end()).listen(Number(process.env.PORT), '127.0.0.1'); }, 100)`;
 // Answers every request with 500.
 const ALWAYS_500 = `require('node:http').createServer((q, r) => { r.statusCode = 500; r.end('no'); }).listen(Number(process.env.PORT), '127.0.0.1')`;
 const IDLE = 'setInterval(() => {}, 1000)';
@@ -31,6 +35,7 @@ const IDLE = 'setInterval(() => {}, 1000)';
 describe('embedded kubelet: container probes', () => {
   let api: RunningApiServer;
   let lc: RunningLc;
+  let listenWhen = '';
   const kc = (args: string[], input?: string): Promise<string> => kubectlOk(api.kubeconfig, args, input);
   const row = async (name: string): Promise<Record<string, string> | undefined> => parseTable(await kc(['get', 'pod', name])).rows[0];
   const getPod = async (name: string): Promise<Pod> => JSON.parse(await kc(['get', 'pod', name, '-o', 'json'])) as Pod;
@@ -43,8 +48,8 @@ describe('embedded kubelet: container probes', () => {
   before(async () => {
     api = await startApiServer();
     lc = await startLcWithKubelet(api, NODE);
-    // The pods run side by side to keep the test short; `late` goes last, so its 2 s before
-    // listening are still ahead when its test starts.
+    // The pods run side by side to keep the test short.
+    listenWhen = join(mkdtempSync(join(tmpdir(), 'sedna-probes-')), 'listen');
     await Promise.all([
       kc(
         ['apply', '-f', '-'],
@@ -53,13 +58,14 @@ describe('embedded kubelet: container probes', () => {
       kc(['apply', '-f', '-'], podManifest('dead', nodeContainer(IDLE, { ports: [{ containerPort: 8080 }], livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 2 } }))),
       kc(['apply', '-f', '-'], podManifest('exec', nodeContainer(IDLE, { readinessProbe: { exec: { command: ['node', '-e', 'process.exit(0)'] }, periodSeconds: 1 } }))),
     ]);
-    await kc(['apply', '-f', '-'], podManifest('late', nodeContainer(LATE_LISTENER, { ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } })));
+    await kc(['apply', '-f', '-'], podManifest('late', nodeContainer(LATE_LISTENER, { env: [{ name: 'LISTEN_WHEN', value: listenWhen }], ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } })));
   });
 
   after(async () => {
     if (api) await kubectl(api.kubeconfig, ['delete', 'pod', '--all', '--wait=true', '--timeout=20s']);
     await lc?.stop();
     await api?.stop();
+    if (listenWhen) rmSync(dirname(listenWhen), { recursive: true, force: true });
   });
 
   it('a tcpSocket readiness probe shows READY 0/1 until the process listens on its PORT, then 1/1', async () => {
@@ -69,7 +75,8 @@ describe('embedded kubelet: container probes', () => {
     const pod = await getPod('late');
     assert.equal(pod.status!.containerStatuses![0]!.ready, false);
     assert.equal(pod.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'False');
-    await columnBecomes('late', 'READY', (r) => r === '1/1', 10_000);
+    writeFileSync(listenWhen, '');
+    await columnBecomes('late', 'READY', (r) => r === '1/1', 15_000);
     const ready = await getPod('late');
     assert.equal(ready.status!.conditions!.find((c) => c.type === 'ContainersReady')!.status, 'True');
     assert.equal(ready.status!.containerStatuses![0]!.restartCount, 0);

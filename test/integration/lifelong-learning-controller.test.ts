@@ -174,7 +174,8 @@ describe('LifelongLearningJob: the seed\'s sample and a cycle with workers that 
     assert.equal((await fetch(`${kb.url}/knowledgebase/query`, { method: 'POST' })).status, 401);
     const query = (await (await fetch(`${kb.url}/knowledgebase/query`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as KbQueryResult;
     assert.deepEqual(query.groups.map((g) => [g.name, g.deploy]).sort(), [['Summer', true], ['Winter', true]]);
-    // The inference worker runs on the deployed index with the KB's address and token.
+    // The inference worker runs on the deployed index with the KB's address and token; the token
+    // reaches it from the job's Secret, and no one who reads pods or Deployments sees it.
     const deployment = await eventually(async () => {
       const r = await cluster.kubectl(['get', 'deployment', 'cycle-deployment-inference', '-o', 'json']);
       return r.code === 0 ? (JSON.parse(r.stdout) as Deployment) : undefined;
@@ -182,7 +183,13 @@ describe('LifelongLearningJob: the seed\'s sample and a cycle with workers that 
     const env = envOf(deployment.spec.template.spec.containers);
     assert.match(env.MODEL_URLS!, /output\/deploy\/index\.json$/);
     assert.equal(env.KB_SERVER, kb.url);
-    assert.equal(env.KB_TOKEN, token);
+    const containers = deployment.spec.template.spec.containers;
+    assert.deepEqual(containers[0]?.env?.find((e) => e.name === 'KB_TOKEN')?.valueFrom, { secretKeyRef: { name: 'cycle-kb-token', key: 'token' } });
+    const pods = await cluster.kubectl(['get', 'pods', '-l', 'lifelonglearningjob.sedna.io/name=cycle', '-o', 'json']);
+    assert.ok(pods.stdout.includes('cycle-kb-token') && !pods.stdout.includes(token), 'the workers\' pods name the Secret, never the token');
+    const secret = JSON.parse((await cluster.kubectl(['get', 'secret', 'cycle-kb-token', '-o', 'json'])).stdout) as { data: { token: string }; metadata: { ownerReferences: { name: string }[] } };
+    assert.equal(Buffer.from(secret.data.token, 'base64').toString(), token);
+    assert.equal(secret.metadata.ownerReferences[0]?.name, 'cycle');
     assert.equal(deployment.metadata.ownerReferences?.[0]?.name, 'cycle');
   });
 

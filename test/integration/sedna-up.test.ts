@@ -1,7 +1,7 @@
 // End to end: `sedna up --detach` starts the API server, the GM and three LCs with their embedded
 // kubelets; the real kubectl sees three Ready nodes, runs a Pod on edge-1 and reads its logs, and a
-// Deployment's killed worker process comes back; `sedna status` lists the nodes; `sedna down`
-// stops every process in up.json.
+// Deployment's killed worker process comes back; each component has its own identity (the dashboard
+// a read-only one); `sedna status` lists the nodes; `sedna down` stops every process in up.json.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -140,6 +140,29 @@ describe('sedna up / status / down', () => {
     assert.match(write.stderr, /node "edge-1" can only modify pods bound to itself/);
     const theirs = await kubectl(edge1, ['delete', 'pod', 'edge2-secret-user']);
     assert.match(theirs.stderr, /Forbidden.*node "edge-1" can only modify pods bound to itself/);
+  });
+
+  it('the dashboard runs as its own read-only ServiceAccount: it reads what it shows and pod logs, and cannot write', async () => {
+    const dashboard = join(dir, 'dashboard.kubeconfig');
+    const argv = readFileSync(`/proc/${state.dashboard!.pid}/cmdline`, 'utf8').split('\0');
+    assert.equal(argv[argv.indexOf('--kubeconfig') + 1], dashboard, 'the running dashboard uses it, not the admin kubeconfig');
+    assert.equal((await kubectlOk(dashboard, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).trim(), 'system:serviceaccount:sedna:sedna-dashboard');
+    assert.match(await kubectlOk(dashboard, ['get', 'nodes', '-o', 'name']), /node\/edge-1/);
+    assert.match(await kubectlOk(dashboard, ['get', 'pods', '-A', '-o', 'name']), /pod\/hello/);
+    assert.match(await kubectlOk(dashboard, ['logs', 'hello']), /hello from hello/);
+    await kubectlOk(dashboard, ['get', 'datasets,models,jointinferenceservices', '-A']);
+    const refused = async (args: string[], input?: string): Promise<void> => {
+      const r = await kubectl(dashboard, args, input);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} must be refused`);
+      assert.match(r.stderr, /forbidden: User "system:serviceaccount:sedna:sedna-dashboard" cannot/, args.join(' '));
+    };
+    await refused(['create', 'configmap', 'from-dashboard', '--from-literal=k=v']);
+    await refused(['delete', 'pod', 'hello']);
+    await refused(['label', 'node', 'edge-1', 'by=dashboard']);
+    await refused(['get', 'secret', 'edge2-only']);
+    await refused(['create', '-f', '-'], JSON.stringify({ apiVersion: 'sedna.io/v1alpha1', kind: 'Dataset', metadata: { name: 'from-dashboard', namespace: 'default' }, spec: { url: '/d.txt', format: 'txt', nodeName: 'edge-1' } }));
+    await refused(['create', 'clusterrolebinding', 'escalate', '--clusterrole=cluster-admin', '--serviceaccount=sedna:sedna-dashboard']);
+    assert.equal((await kubectl(kubeconfig, ['get', 'configmap', 'from-dashboard'])).code, 1, 'nothing was written');
   });
 
   it('a pod writes into a PersistentVolumeClaim: the claim is bound to a host directory the kubelet mounts', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JointInferenceService } from '../../src/api/sedna/joint-inference-service.ts';
 import type { Model } from '../../src/api/sedna/model.ts';
-import { cloudDeployment, edgeDeployment, hemParameters, liveWorkerName } from '../../src/features/jointinference/workers.ts';
+import { cloudDeployment, edgeDeployment, hemParameters } from '../../src/features/jointinference/workers.ts';
 import { nextStatus } from '../../src/features/jointinference/status.ts';
 import { metricsFromOwnerInfo, parseOwnerInfo } from '../../src/features/jointinference/upstream.ts';
 import {
@@ -22,6 +22,7 @@ import {
   dirPath,
   injectStorage,
   isSubset,
+  liveWorkerName,
   needsUpdate,
   RAND_ALPHABET,
   randomSuffix,

@@ -216,8 +216,9 @@ describe('running one probe', () => {
   });
 
   it('exec runs the command with the container env; a failure reports its output; a hung command times out', async () => {
-    assert.deepEqual(await runProbe({ exec: { command: ['node', '-e', 'process.exit(process.env.PROBE_VALUE === "ok" ? 0 : 1)'] } }, target(), 5_000), { ok: true });
-    assert.deepEqual(await runProbe({ exec: { command: ['node', '-e', 'console.log("not healthy"); process.exit(2)'] } }, target(), 5_000), { ok: false, message: 'not healthy' });
+    // Each starts a node process: a generous timeout, as a loaded CI machine can take seconds to start one.
+    assert.deepEqual(await runProbe({ exec: { command: ['node', '-e', 'process.exit(process.env.PROBE_VALUE === "ok" ? 0 : 1)'] } }, target(), 30_000), { ok: true });
+    assert.deepEqual(await runProbe({ exec: { command: ['node', '-e', 'console.log("not healthy"); process.exit(2)'] } }, target(), 30_000), { ok: false, message: 'not healthy' });
     const hung = await runProbe({ exec: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } }, target(), 300);
     assert.match((hung as { message: string }).message, /timed out/);
   });

@@ -15,7 +15,7 @@ import { handleLifelongLearningUpstream, lifelongLearningParts, type LifelongLea
 import { DEPLOYED_AT_ANNOTATION, HOT_UPDATED, KB_HOT_UPDATE_ANNOTATION } from '../../src/features/lifelonglearning/workers.ts';
 import { POD_FAILED, RETRY_BASE_MS } from '../../src/features/incrementallearning/status.ts';
 import { RejectedMessage } from '../../src/gm/feature.ts';
-import type { Deployment, WorkerPod } from '../../src/gm/workers/index.ts';
+import type { CoreSecret, Deployment, EnvVar, WorkerPod } from '../../src/gm/workers/index.ts';
 import { KbDatabase } from '../../src/kb/db.ts';
 import { KbFiles } from '../../src/kb/files.ts';
 import { KbServer } from '../../src/kb/server.ts';
@@ -29,6 +29,8 @@ const DATASETS = { apiVersion: SEDNA_API_VERSION, plural: 'datasets', namespace:
 const PODS = { apiVersion: 'v1', plural: 'pods', namespace: NS };
 const DEPLOYMENTS = { apiVersion: 'apps/v1', plural: 'deployments', namespace: NS };
 const INFERENCE = `${NAME}-deployment-inference`;
+const SECRETS = { apiVersion: 'v1', plural: 'secrets', namespace: NS };
+const KB_SECRET = `${NAME}-kb-token`;
 const EDGE = 'edge-node';
 const KB_TOKEN = 'll-test-kb-token';
 type Pod = WorkerPod & { status?: { phase?: string } };
@@ -97,6 +99,18 @@ describe('LifelongLearningJob reconciler', () => {
     const c = (await current()).status?.conditions?.at(-1);
     return c ? `${c.stage}/${c.type}` : '';
   };
+  /**
+   * KB_TOKEN comes from the job's Secret by secretKeyRef, and the token is nowhere in the worker's
+   * spec (anyone who may read pods or Deployments reads their env); the Secret holds it and the job
+   * owns it, so it goes with the job.
+   */
+  function assertKbTokenFromSecret(worker: { spec?: { containers: { env?: EnvVar[] }[] } }): void {
+    assert.deepEqual(worker.spec?.containers[0]?.env?.find((e) => e.name === 'KB_TOKEN'), { name: 'KB_TOKEN', valueFrom: { secretKeyRef: { name: KB_SECRET, key: 'token' } } });
+    assert.ok(!JSON.stringify(worker).includes(KB_TOKEN), 'the token is not in the spec');
+    const secret = f.client.objects<CoreSecret>(SECRETS).find((s) => s.metadata.name === KB_SECRET);
+    assert.equal(Buffer.from(secret?.data?.token ?? '', 'base64').toString(), KB_TOKEN);
+    assert.deepEqual(secret?.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.controller]), [['LifelongLearningJob', NAME, true]]);
+  }
   const pods = (type: string): Pod[] => f.client.objects<Pod>(PODS).filter((p) => p.metadata.labels?.['lifelonglearningjob.sedna.io/worker-type'] === type);
   function report(content: unknown, node = EDGE): Promise<void> {
     const message: EdgeMessage = { header: { namespace: NS, resourceKind: 'LifelongLearningJob', resourceName: NAME, operation: 'status' }, content };
@@ -159,7 +173,7 @@ describe('LifelongLearningJob reconciler', () => {
     assert.equal(trainEnv.HAS_COMPLETED_INITIAL_TRAINING, 'false');
     assert.equal(trainEnv.CLOUD_KB_INDEX, undefined);
     assert.equal(trainEnv.KB_SERVER, kbUrl);
-    assert.equal(trainEnv.KB_TOKEN, KB_TOKEN);
+    assertKbTokenFromSecret(trainPod);
     assert.match(trainEnv.WORKER_NAME!, /^train-worker-[a-z0-9]{5}$/);
     assert.ok(trainEnv.OUTPUT_URL!.endsWith('/output/train/1'));
     assert.ok(trainEnv.TRAIN_DATASET_URL!.endsWith('/output/data/train/1/data.csv'));
@@ -183,7 +197,7 @@ describe('LifelongLearningJob reconciler', () => {
     await evalAndDeploy(1);
     const evalEnv = envOf(pods('eval')[0]!);
     assert.ok(evalEnv.MODEL_URLS!.endsWith('/output/train/1/index.json'), evalEnv.MODEL_URLS);
-    assert.equal(evalEnv.KB_TOKEN, KB_TOKEN);
+    assertKbTokenFromSecret(pods('eval')[0]!);
     assert.match(evalEnv.WORKER_NAME!, /^eval-worker-[a-z0-9]{5}$/);
     assert.equal((await current()).status!.knowledgeBase!.samples.numberOfUnseenSample, 7);
 
@@ -195,6 +209,7 @@ describe('LifelongLearningJob reconciler', () => {
     assert.ok(inferEnv.MODEL_URLS!.endsWith('/output/deploy/index.json'), inferEnv.MODEL_URLS);
     assert.equal(inferEnv.OUTPUT_URL, '/output');
     assert.equal(inferEnv.KB_SERVER, kbUrl);
+    assertKbTokenFromSecret(deployment.spec.template);
     assert.match(inferEnv.WORKER_NAME!, /^inferworker-[a-z0-9]{5}$/);
     assert.equal(deployment.metadata.ownerReferences?.[0]?.kind, 'LifelongLearningJob');
     const firstDeploy = deployment.spec.template.metadata?.annotations?.[DEPLOYED_AT_ANNOTATION];
@@ -232,6 +247,29 @@ describe('LifelongLearningJob reconciler', () => {
     assert.equal(second.reason, HOT_UPDATED);
     const after = await f.client.get<Deployment>({ ...DEPLOYMENTS, name: INFERENCE });
     assert.equal(after.spec.template.metadata?.annotations?.[DEPLOYED_AT_ANNOTATION], deployment.spec.template.metadata?.annotations?.[DEPLOYED_AT_ANNOTATION], 'the pod template is unchanged: the worker is not rolled');
+  });
+
+  it('brings the KB token Secret back when deleted and to the GM\'s token when it changes; without a token, neither Secret nor KB_TOKEN', async () => {
+    await until('Train/Waiting');
+    await train(1);
+    await evalAndDeploy(1);
+    await f.client.delete({ ...SECRETS, name: KB_SECRET });
+    assert.deepEqual((await reconcile()).writes, [`create secrets/${KB_SECRET}`], 'the inference worker needs it');
+    writeFileSync(join(dir, 'kb-token-rotated'), 'rotated-token\n');
+    f.ctx.config.knowledgeBaseServer = { server: kbUrl, tokenFile: join(dir, 'kb-token-rotated') };
+    assert.deepEqual((await reconcile()).writes, [`update secrets/${KB_SECRET}`], 'the pod spec is unchanged: it names the Secret only');
+    const secret = await f.client.get<CoreSecret>({ ...SECRETS, name: KB_SECRET });
+    assert.equal(Buffer.from(secret.data?.token ?? '', 'base64').toString(), 'rotated-token');
+
+    f = fakeFeatureContext();
+    f.ctx.config.knowledgeBaseServer = { server: kbUrl, tokenFile: '' };
+    reconciler = lifelongLearningParts(f.ctx).reconciler;
+    f.client.seed(JOBS, job());
+    f.client.seed(DATASETS, dataset);
+    await until('Train/Waiting');
+    await train(1);
+    assert.equal(envOf(pods('train')[0]!).KB_TOKEN, undefined);
+    assert.deepEqual(f.client.objects<CoreSecret>(SECRETS), []);
   });
 
   it('falls back to the reported models when the KB is unreachable, and records the report', async () => {

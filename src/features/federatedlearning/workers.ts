@@ -4,23 +4,24 @@
 // functions: the controller reads what they need (Models, Datasets, Secrets) and creates what they
 // return. Every pod carries the job generation it was built from and its slot (the aggregator, or
 // a trainer's index), so the controller can tell stale pods from missing ones.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import type { Dataset } from '../../api/sedna/dataset.ts';
 import { type FederatedLearningJob, federatedLearningJobKind } from '../../api/sedna/federated-learning-job.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
 import type { Model } from '../../api/sedna/model.ts';
 import type { GroupVersionKind } from '../../controller/owner.ts';
-import { controllerRef } from '../../controller/owner.ts';
 import {
-  allWorkersLabels,
   buildPod,
   buildService,
+  buildTokenSecret,
   type CoreSecret,
   type EnvVar,
   RAND_ALPHABET,
+  randomToken,
   type Service,
   serviceName,
+  tokenSecretEnv,
   type WorkerContainer,
   type WorkerMount,
   type WorkerPod,
@@ -32,7 +33,6 @@ export const FL_GVK: GroupVersionKind = { apiVersion: SEDNA_API_VERSION, kind: F
 export const AGGREGATION = 'Aggregation';
 export const TRAIN = 'train';
 export const AGG_PORT = 7363;
-export const TOKEN_KEY = 'token';
 /** The trainer's index in spec.trainingWorkers (absent on the aggregator). */
 export const WORKER_INDEX_ANNOTATION = 'sedna.io/worker-index';
 /** The job's metadata.generation the pod was built from. */
@@ -93,13 +93,7 @@ export function tokenSecretName(job: KubeObject): string {
 
 /** The generated token Secret; its value is random, so it is only ever created, never updated. */
 export function tokenSecret(job: FederatedLearningJob): CoreSecret {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: { name: tokenSecretName(job), namespace: job.metadata.namespace, labels: allWorkersLabels(job, FL_KIND), ownerReferences: [controllerRef(job, FL_GVK)] },
-    data: { [TOKEN_KEY]: Buffer.from(randomBytes(32).toString('hex')).toString('base64') },
-  };
+  return buildTokenSecret(job, FL_GVK, tokenSecretName(job), randomToken());
 }
 
 /**
@@ -124,7 +118,7 @@ export function transmitterName(job: FederatedLearningJob): 's3' | 'ws' {
 }
 
 function tokenEnv(job: FederatedLearningJob): EnvVar {
-  return { name: 'AGG_TOKEN', valueFrom: { secretKeyRef: { name: tokenSecretName(job), key: TOKEN_KEY } } };
+  return tokenSecretEnv('AGG_TOKEN', tokenSecretName(job));
 }
 
 function modelMount(envName: string, resolved: ResolvedModel): WorkerMount {

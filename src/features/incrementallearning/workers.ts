@@ -18,6 +18,7 @@ import {
   type Deployment,
   type EnvVar,
   labelPrefix,
+  liveWorkerName,
   type MountUrl,
   type PodTemplateSpec,
   type WorkerMount,
@@ -170,11 +171,6 @@ function withHotUpdate(template: PodTemplateSpec, job: IncrementalLearningJob): 
   const containers = spec.containers.map((c) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), { name: HOT_UPDATE_VOLUME, mountPath: HOT_UPDATE_MOUNT }] }));
   const volumes = [...(spec.volumes ?? []), { name: HOT_UPDATE_VOLUME, hostPath: { path: dir, type: 'DirectoryOrCreate' } }];
   return { ...template, spec: { ...spec, containers, volumes } };
-}
-
-/** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name. */
-export function liveWorkerName(live: Deployment | undefined): string | undefined {
-  return live?.spec.template.spec.containers[0]?.env?.findLast((e) => e.name === 'WORKER_NAME')?.value;
 }
 
 export interface InferenceInputs {

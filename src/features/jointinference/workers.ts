@@ -2,22 +2,23 @@
 // Service in front of it, the edge Deployment, their optional HPAs, and the Secret holding the
 // token the edge presents to the cloud (our addition: Sedna's big-model service had no
 // authentication). Pure functions: the controller reads what they need and applies what they return.
-import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import { SEDNA_API_VERSION } from '../../api/sedna/index.ts';
 import { type JointInferenceService, jointInferenceServiceKind } from '../../api/sedna/joint-inference-service.ts';
 import type { Model } from '../../api/sedna/model.ts';
 import type { GroupVersionKind } from '../../controller/owner.ts';
-import { controllerRef } from '../../controller/owner.ts';
 import {
-  allWorkersLabels,
   buildDeployment,
+  buildTokenSecret,
   buildService,
   type CoreSecret,
   type Deployment,
   type EnvVar,
+  liveWorkerName,
+  randomToken,
   type Service,
   serviceName,
+  tokenSecretEnv,
   type WorkerContainer,
   workerName,
   type WorkerMount,
@@ -29,7 +30,6 @@ export const JI_GVK: GroupVersionKind = { apiVersion: SEDNA_API_VERSION, kind: J
 export const CLOUD = 'Cloud';
 export const EDGE = 'Edge';
 export const BIG_MODEL_PORT = 5000;
-export const TOKEN_KEY = 'token';
 
 export function tokenSecretName(ji: KubeObject): string {
   return `${ji.metadata.name}-cloud-token`;
@@ -37,13 +37,7 @@ export function tokenSecretName(ji: KubeObject): string {
 
 /** The generated token Secret; its value is random, so it is only ever created, never updated. */
 export function tokenSecret(ji: JointInferenceService): CoreSecret {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: { name: tokenSecretName(ji), namespace: ji.metadata.namespace, labels: allWorkersLabels(ji, JI_KIND), ownerReferences: [controllerRef(ji, JI_GVK)] },
-    data: { [TOKEN_KEY]: Buffer.from(randomBytes(32).toString('hex')).toString('base64') },
-  };
+  return buildTokenSecret(ji, JI_GVK, tokenSecretName(ji), randomToken());
 }
 
 /** The model's URL in the pod: mounted from the node, or fetched by the storage initializer. */
@@ -51,14 +45,8 @@ export function modelMount(model: Model, secret: CoreSecret | undefined): Worker
   return { envName: 'MODEL_URL', urls: [{ url: model.spec.url, downloadByInitializer: true, ...(secret ? { secret } : {}) }] };
 }
 
-/** WORKER_NAME as the live Deployment has it, so an unchanged worker keeps its name and is not rolled. */
-export function liveWorkerName(live: Deployment | undefined): string | undefined {
-  const env = live?.spec.template.spec.containers[0]?.env ?? [];
-  return env.findLast((e) => e.name === 'WORKER_NAME')?.value;
-}
-
 function tokenEnv(ji: JointInferenceService): EnvVar {
-  return { name: 'BIG_MODEL_TOKEN', valueFrom: { secretKeyRef: { name: tokenSecretName(ji), key: TOKEN_KEY } } };
+  return tokenSecretEnv('BIG_MODEL_TOKEN', tokenSecretName(ji));
 }
 
 function commonEnv(ji: JointInferenceService, worker: string): EnvVar[] {

@@ -2,9 +2,11 @@
 // (../incrementallearning/status.ts, stage-reconciler.ts) with lifelong learning's workers
 // (workers.ts) and its status.knowledgeBase filled from the knowledge base (kb-status.ts). As in
 // Sedna, no inference worker runs before the first deploy and each Deploy/Ready restarts it (unless
-// the job asks for hot update, workers.ts KB_HOT_UPDATE_ANNOTATION); unlike Sedna, the worker is a Deployment with an owner reference, recreated when deleted, rolled by a
+// the job asks for hot update, workers.ts KB_HOT_UPDATE_ANNOTATION); unlike Sedna, the worker is a
+// Deployment with an owner reference, recreated when deleted, rolled by a
 // deploy; a Train or Eval pod that fails is retried with backoff; a missing Dataset or stage input
-// is written on the latest condition instead of a silent requeue.
+// is written on the latest condition instead of a silent requeue; the KB token reaches the workers
+// through a Secret the job owns, not as a value in their pod spec.
 import type { EdgeMessage } from '../../api/edge-protocol.ts';
 import type { Stage } from '../../api/sedna/incremental-learning-job.ts';
 import type { KnowledgeBaseStatus, LifelongLearningJob, LifelongLearningJobStatus } from '../../api/sedna/lifelong-learning-job.ts';
@@ -20,7 +22,7 @@ import { participatingNodes } from '../incrementallearning/nodes.ts';
 import { type StageInformers, stageScaffold } from '../incrementallearning/stage-scaffold.ts';
 import { handleStageUpstream, type StageReport } from '../incrementallearning/upstream.ts';
 import { kbAccessOf, knowledgeBaseFromModels, knowledgeBaseFromQuery, queryKnowledgeBase, reportedUnseen } from './kb-status.ts';
-import { HOT_UPDATED, hotUpdateEnabled, INFERENCE_WORKER, inferenceDeployment, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
+import { HOT_UPDATED, hotUpdateEnabled, INFERENCE_WORKER, inferenceDeployment, type KbAccess, kbTokenSecret, LL_KIND, LL_PLURAL, stagePod, workerTypeOf, workerTypeSelector } from './workers.ts';
 
 export { LL_KIND, LL_PLURAL } from './workers.ts';
 
@@ -75,13 +77,28 @@ export class LifelongLearningReconciler extends StageReconciler<LifelongLearning
     return name ? this.informers.secrets.lister.get(namespace, name) : undefined;
   }
 
+  /** Before a worker is made: the Secret its KB_TOKEN comes from, created or brought to the GM's token. */
+  private async applyKbTokenSecret(job: LifelongLearningJob, kb: KbAccess): Promise<void> {
+    const secret = kbTokenSecret(job, kb);
+    if (!secret) return;
+    const namespace = job.metadata.namespace ?? '';
+    const name = secret.metadata.name!;
+    await applyObject<CoreSecret>(this.ctx.client, {
+      ref: this.scaffold.ref(job, 'v1', 'secrets', name),
+      desired: () => secret,
+      cached: () => this.secret(namespace, name),
+    });
+  }
+
   /** Once a cycle deployed an index: the inference Deployment, created (again) or brought to the spec. */
   private async applyInference(job: LifelongLearningJob): Promise<Deployment | undefined> {
     if (!job.status?.deployedModel) return undefined;
     const namespace = job.metadata.namespace ?? '';
     const name = deploymentName(job, INFERENCE_WORKER);
     const jobSecret = this.secret(namespace, job.spec.credentialName);
-    const inputs = { lcServer: this.ctx.config.localController.server, kb: kbAccessOf(this.ctx.config), ...(jobSecret ? { jobSecret } : {}) };
+    const kb = kbAccessOf(this.ctx.config);
+    await this.applyKbTokenSecret(job, kb);
+    const inputs = { lcServer: this.ctx.config.localController.server, kb, ...(jobSecret ? { jobSecret } : {}) };
     const result = await applyObject<Deployment>(this.ctx.client, {
       ref: this.scaffold.ref(job, 'apps/v1', 'deployments', name),
       desired: (live) => inferenceDeployment(job, inputs, live),
@@ -101,12 +118,14 @@ export class LifelongLearningReconciler extends StageReconciler<LifelongLearning
     if (!dataset) throw new Problem(DATASET_NOT_FOUND, `dataset ${namespace}/${job.spec.dataset.name} (spec.dataset.name) not found`);
     const datasetSecret = this.secret(namespace, dataset.spec.credentialName);
     const jobSecret = this.secret(namespace, job.spec.credentialName);
+    const kb = kbAccessOf(this.ctx.config);
+    await this.applyKbTokenSecret(job, kb);
     const pod = stagePod(job, stage, {
       data,
       dataset: { object: dataset, ...(datasetSecret ? { secret: datasetSecret } : {}) },
       ...(jobSecret ? { jobSecret } : {}),
       lcServer: this.ctx.config.localController.server,
-      kb: kbAccessOf(this.ctx.config),
+      kb,
     });
     await this.createRunPod(job, stage, pod);
   }

@@ -1,7 +1,8 @@
 // The workers of a LifelongLearningJob (spec §2.4.5): a train pod and an eval pod per attempt of
 // those stages, built from the latest Ready condition's `data`, and the inference Deployment on the
 // deployed knowledge-base index. Names, env and mounts are Sedna's; added: KB_TOKEN beside
-// KB_SERVER (the knowledge base authenticates callers), the KB env on the inference worker too
+// KB_SERVER (the knowledge base authenticates callers), taken from the Secret `<job>-kb-token` the
+// job owns, never written in the pod spec; the KB env on the inference worker too
 // (it downloads the task models the index names), and the inference worker as a Deployment that
 // is recreated when deleted and rolled when a cycle deploys a new index. Pure functions.
 import type { KubeObject } from '../../api/meta.ts';
@@ -13,18 +14,21 @@ import type { GroupVersionKind } from '../../controller/owner.ts';
 import {
   buildDeployment,
   buildPod,
+  buildTokenSecret,
   type CoreSecret,
   type Deployment,
   type EnvVar,
   labelPrefix,
+  liveWorkerName,
   type MountUrl,
+  tokenSecretEnv,
   type WorkerMount,
   workerName,
   type WorkerPod,
   WorkerSpecError,
 } from '../../gm/workers/index.ts';
 import { dataOf, inputModelUrls, type StageData } from '../incrementallearning/data.ts';
-import { liveWorkerName, originalDatasetMount, requiredInput, stageWorkerEnv } from '../incrementallearning/workers.ts';
+import { originalDatasetMount, requiredInput, stageWorkerEnv } from '../incrementallearning/workers.ts';
 
 export const LL_KIND = lifelongLearningJobKind.kind;
 export const LL_PLURAL = lifelongLearningJobKind.plural;
@@ -79,8 +83,17 @@ export function workerTypeSelector(job: KubeObject, workerType: string): string 
   return `${prefix}uid=${job.metadata.uid},${prefix}worker-type=${workerType.toLowerCase()}`;
 }
 
-function kbEnv(kb: KbAccess): EnvVar[] {
-  return [{ name: 'KB_SERVER', value: kb.server }, ...(kb.token ? [{ name: 'KB_TOKEN', value: kb.token }] : [])];
+export function kbTokenSecretName(job: KubeObject): string {
+  return `${job.metadata.name}-kb-token`;
+}
+
+/** The job's copy of the KB token, for its workers' KB_TOKEN; undefined when the KB takes none. */
+export function kbTokenSecret(job: LifelongLearningJob, kb: KbAccess): CoreSecret | undefined {
+  return kb.token ? buildTokenSecret(job, LL_GVK, kbTokenSecretName(job), kb.token) : undefined;
+}
+
+function kbEnv(job: KubeObject, kb: KbAccess): EnvVar[] {
+  return [{ name: 'KB_SERVER', value: kb.server }, ...(kb.token ? [tokenSecretEnv('KB_TOKEN', kbTokenSecretName(job))] : [])];
 }
 
 /** Whether a training has completed: then the train worker updates the knowledge base instead of building it. */
@@ -128,7 +141,7 @@ function evalMounts(inputs: LlStageInputs): WorkerMount[] {
 export function stagePod(job: LifelongLearningJob, stage: 'Train' | 'Eval', inputs: LlStageInputs): WorkerPod {
   const train = stage === 'Train';
   const conditions = job.status?.conditions ?? [];
-  const env = [...stageWorkerEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer), ...kbEnv(inputs.kb)];
+  const env = [...stageWorkerEnv(job, workerName(train ? 'train-worker' : 'eval-worker'), inputs.lcServer), ...kbEnv(job, inputs.kb)];
   if (train) {
     const completed = hasCompletedInitialTraining(conditions);
     env.splice(3, 0, { name: 'HAS_COMPLETED_INITIAL_TRAINING', value: String(completed) });
@@ -161,7 +174,7 @@ export function inferenceDeployment(job: LifelongLearningJob, inputs: { lcServer
   const env: EnvVar[] = [
     ...stageWorkerEnv(job, liveWorkerName(live) ?? workerName('inferworker'), inputs.lcServer),
     { name: 'OUTPUT_URL', value: job.spec.outputDir },
-    ...kbEnv(inputs.kb),
+    ...kbEnv(job, inputs.kb),
   ];
   const mounts: WorkerMount[] = [{ envName: 'MODEL_URLS', urls: [withSecret(deployIndexUrl(job), inputs.jobSecret, false)] }];
   const deployment = buildDeployment(job, LL_GVK, { workerType: INFERENCE_WORKER, template: job.spec.deploySpec.template, env, mounts, replicas: 1 });

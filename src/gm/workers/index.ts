@@ -5,4 +5,5 @@ export * from './labels.ts';
 export * from './names.ts';
 export * from './storage.ts';
 export * from './templates.ts';
+export * from './token-secret.ts';
 export type * from '../../api/workloads.ts';

@@ -2,6 +2,7 @@
 // draws from an alphabet without vowels or look-alike digits (so no accidental words), and
 // ConvertK8SValidName, which turns a host path into a volume name.
 import { randomInt } from 'node:crypto';
+import type { Deployment } from '../../api/workloads.ts';
 
 /** k8s.io/apimachinery/pkg/util/rand's alphabet. */
 export const RAND_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -15,6 +16,14 @@ export function randomSuffix(length = 5): string {
 /** `<prefix>-<5 random>`, e.g. WORKER_NAME `cloudworker-x7k2b`. */
 export function workerName(prefix: string): string {
   return `${prefix}-${randomSuffix()}`;
+}
+
+/**
+ * WORKER_NAME as the live Deployment has it (the last one, as the kubelet resolves a repeated
+ * name), so a worker whose spec did not change keeps its name and is not rolled.
+ */
+export function liveWorkerName(live: Deployment | undefined): string | undefined {
+  return live?.spec.template.spec.containers[0]?.env?.findLast((e) => e.name === 'WORKER_NAME')?.value;
 }
 
 const MAX_NAME_LENGTH = 63;

@@ -4,7 +4,6 @@ import { replaceSection } from '../shared/readme-section.ts';
 import type { MeanSd } from '../shared/stats.ts';
 import type { StrategyChoice } from './simulation.ts';
 
-
 export interface CellResult {
   alpha: number;
   seed: number;
@@ -48,12 +47,17 @@ export interface FlStudyResults {
   mergedFrom?: number;
 }
 
-export const FL_SECTION_START = '<!-- study:federated-learning:start (written by npm run study:federated-learning) -->';
-export const FL_SECTION_END = '<!-- study:federated-learning:end -->';
+/** The README markers of a study part ('' for the default section). */
+export function flSectionMarkers(part = ''): { start: string; end: string } {
+  const name = part === '' ? 'study:federated-learning' : `study:federated-learning:${part}`;
+  return { start: `<!-- ${name}:start (written by npm run study:federated-learning) -->`, end: `<!-- ${name}:end -->` };
+}
 
 const pts = (m: MeanSd) => `${(m.mean * 100).toFixed(2)} ± ${(m.sd * 100).toFixed(2)}`;
 
-export function formatFlStudy(r: FlStudyResults): string {
+const percent = (m: MeanSd) => `${(m.mean * 100).toFixed(2)} ± ${(m.sd * 100).toFixed(2)}`;
+
+export function formatFlStudy(r: FlStudyResults, plotFile = 'study.svg'): string {
   const s = r.scale;
   const alphas = s.alphas;
   const strategies = r.strategies.map((x) => x.name);
@@ -74,12 +78,20 @@ export function formatFlStudy(r: FlStudyResults): string {
     ...strategies.map((st) => `| ${st} | ${alphas.map((a) => pts(cell(a, st).gap)).join(' | ')} |`),
     `| best on validation | ${r.bestPerAlpha.map((b) => `${pts(b.gap)} (${b.chosen.join('/')})`).join(' | ')} |`,
     '',
+    'Test accuracy, %, mean ± sd over split seeds, with the client learning rate chosen on validation per seed:',
+    '',
+    `| | ${alphas.map((a) => `α = ${a === 'Infinity' ? '∞ (IID)' : a}`).join(' | ')} |`,
+    `|---|${alphas.map(() => '---:').join('|')}|`,
+    `| centralized | ${alphas.map(() => `${percent(r.centralizedTest)} (lr ${r.centralized.map((c) => c.learningRate).join('/')})`).join(' | ')} |`,
+    ...strategies.map((st) => `| ${st} | ${alphas.map((a) => `${percent(cell(a, st).testAccuracy)} (lr ${cell(a, st).learningRates.join('/')})`).join(' | ')} |`),
+    '',
     `Target (α = 0.5, best tuned strategy within ${r.target.maxGap * 100} points of centralized, mean over seeds): **${r.target.met === null ? 'not run' : r.target.met ? 'met' : 'missed'}**.`,
     '',
-    '![test accuracy per round](study.svg)',
+    `![test accuracy per round](${plotFile})`,
   ].join('\n');
 }
 
-export function replaceFlSection(readme: string, body: string): string {
-  return replaceSection(readme, body, FL_SECTION_START, FL_SECTION_END);
+export function replaceFlSection(readme: string, body: string, part = ''): string {
+  const { start, end } = flSectionMarkers(part);
+  return replaceSection(readme, body, start, end);
 }

@@ -44,6 +44,8 @@ interface Options {
   readme: string;
   /** Result files of runs over other seeds, written with --results-dir, to combine instead of running. */
   merge: string[];
+  /** Names a study of its own scale (its own result file, plot and README section); '' for the default one. */
+  part: string;
 }
 
 function parseOptions(): Options {
@@ -63,10 +65,12 @@ function parseOptions(): Options {
       'results-dir': { type: 'string', default: '.sedna/results' },
       readme: { type: 'string', default: join(import.meta.dirname, 'README.md') },
       merge: { type: 'string', default: '' },
+      part: { type: 'string', default: '' },
     },
   });
   const list = (text: string) => text.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v)));
   if (values.scheme !== 'per-class-dirichlet' && values.scheme !== 'hsu') throw new Error(`--scheme must be per-class-dirichlet or hsu, got ${values.scheme}`);
+  if (!/^[a-z0-9.-]*$/.test(values.part)) throw new Error(`--part must be lower-case letters, digits, dots and dashes, got ${JSON.stringify(values.part)}`);
   return {
     alphas: list(values.alphas),
     seeds: list(values.seeds),
@@ -81,6 +85,7 @@ function parseOptions(): Options {
     out: resolve(values['results-dir']),
     readme: values.readme,
     merge: values.merge === '' ? [] : values.merge.split(',').map((f) => resolve(f)),
+    part: values.part,
   };
 }
 
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
     const summary = summarize(done, mine(cells), mine(centralized), mine(curves), Math.round((Date.now() - started) / 1000));
     const pendingCells = cells.filter((c) => !seeds.has(c.seed));
     mkdirSync(options.out, { recursive: true });
-    writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify({ ...summary, partial: seedsDone < options.seeds.length, ...(pendingCells.length > 0 ? { pendingCells } : {}) }, null, 2)}\n`);
+    writeFileSync(join(options.out, `${studyFileName(options.part)}.json`), `${JSON.stringify({ ...summary, partial: seedsDone < options.seeds.length, ...(pendingCells.length > 0 ? { pendingCells } : {}) }, null, 2)}\n`);
   };
   for (const seed of options.seeds) {
     // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
@@ -167,38 +172,63 @@ async function main(): Promise<void> {
 /** The result file, the plot and the README section. */
 function writeOutputs(options: Options, results: FlStudyResults): void {
   mkdirSync(options.out, { recursive: true });
-  writeFileSync(join(options.out, 'federated-learning-study.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(options.out, `${studyFileName(options.part)}.json`), `${JSON.stringify(results, null, 2)}\n`);
   const svg = plot(results, options);
-  writeFileSync(join(options.out, 'federated-learning-study.svg'), svg);
-  writeFileSync(join(dirname(options.readme), 'study.svg'), svg);
-  const section = formatFlStudy(results);
-  writeFileSync(options.readme, replaceFlSection(readFileSync(options.readme, 'utf8'), section));
+  writeFileSync(join(options.out, `${studyFileName(options.part)}.svg`), svg);
+  writeFileSync(join(dirname(options.readme), plotFileName(options.part)), svg);
+  const section = formatFlStudy(results, plotFileName(options.part));
+  writeFileSync(options.readme, replaceFlSection(readFileSync(options.readme, 'utf8'), section, options.part));
   console.log(section);
 }
 
-/** The settings that must agree for result files to be combined (everything but the seeds). */
-const SAME_SCALE = ['trainImages', 'validationImages', 'validationSeed', 'clients', 'rounds', 'localEpochs', 'batchSize', 'learningRateGrid', 'alphas', 'scheme'] as const;
+/** The result file's name (without extension): one per part, so studies of different scales coexist. */
+function studyFileName(part: string): string {
+  return part === '' ? 'federated-learning-study' : `federated-learning-study-${part}`;
+}
+
+/** The plot beside the README. */
+function plotFileName(part: string): string {
+  return part === '' ? 'study.svg' : `study-${part}.svg`;
+}
+
+/** The settings that must agree for result files to be combined (all but the seeds and the α). */
+const SAME_SCALE = ['trainImages', 'validationImages', 'validationSeed', 'clients', 'rounds', 'localEpochs', 'batchSize', 'learningRateGrid', 'scheme'] as const;
+
+type ParsedResults = FlStudyResults & { partial?: boolean };
 
 /**
- * Combines result files of the same scale over different seeds (runs split across processes so a
- * machine's cores are used), as if one run had done every seed; only the seeds a file completed count.
+ * Combines result files of the same scale over different seeds or α (runs split across processes so
+ * a machine's cores are used), as if one run had done them all; only the seeds a file completed count.
+ * Every α must end up with every seed, and a seed's centralized baseline (which does not depend on α)
+ * must agree wherever it was trained.
  */
 function merge(options: Options): void {
-  const parts = options.merge.map((file) => ({ file, results: JSON.parse(readFileSync(file, 'utf8')) as FlStudyResults }));
+  const parts = options.merge.map((file) => ({ file, results: JSON.parse(readFileSync(file, 'utf8')) as ParsedResults }));
   const first = parts[0]!.results;
   for (const { file, results } of parts) {
     for (const key of SAME_SCALE) {
       if (JSON.stringify(results.scale[key]) !== JSON.stringify(first.scale[key])) throw new Error(`--merge: ${file} has ${key} ${JSON.stringify(results.scale[key])}, ${parts[0]!.file} has ${JSON.stringify(first.scale[key])}`);
     }
   }
-  const seeds = parts.flatMap((p) => p.results.scale.seeds);
-  if (new Set(seeds).size !== seeds.length) throw new Error(`--merge: a seed appears in more than one file (${seeds.join(', ')})`);
+  const covered = new Set<string>();
+  for (const { results } of parts) {
+    for (const alpha of results.scale.alphas) {
+      for (const seed of results.scale.seeds) {
+        if (covered.has(`${alpha}/${seed}`)) throw new Error(`--merge: a seed appears in more than one file for the same α (α ${alpha}, seed ${seed})`);
+        covered.add(`${alpha}/${seed}`);
+      }
+    }
+  }
+  const alphas = [...new Set(parts.flatMap((p) => p.results.scale.alphas))].map(Number).sort((a, b) => a - b);
+  const seeds = [...new Set(parts.flatMap((p) => p.results.scale.seeds))].sort((a, b) => a - b);
+  const missing = alphas.flatMap((a) => seeds.filter((s) => !covered.has(`${a}/${s}`)).map((s) => `α ${a} seed ${s}`));
+  if (missing.length > 0) throw new Error(`--merge: the files do not cover every α with every seed; missing ${missing.join(', ')}`);
   const done = (p: (typeof parts)[number]) => new Set(p.results.scale.seeds);
   const scale = first.scale;
   const merged: Options = {
     ...options,
-    alphas: scale.alphas.map(Number),
-    seeds: [...seeds].sort((a, b) => a - b),
+    alphas,
+    seeds,
     clients: scale.clients,
     trainImages: scale.trainImages,
     rounds: scale.rounds,
@@ -210,10 +240,22 @@ function merge(options: Options): void {
   // JSON writes α = ∞ as null.
   const alphaOf = <T extends { alpha: number | null }>(row: T): T & { alpha: number } => ({ ...row, alpha: row.alpha ?? Infinity });
   const cells = parts.flatMap((p) => p.results.cells.filter((c) => done(p).has(c.seed)).map(alphaOf));
-  const centralized = parts.flatMap((p) => p.results.centralized.filter((c) => done(p).has(c.seed))).sort((a, b) => a.seed - b.seed);
   const curves = parts.flatMap((p) => p.results.curves.filter((c) => done(p).has(c.seed)).map(alphaOf));
   const seconds = parts.reduce((sum, p) => sum + p.results.seconds, 0);
-  writeOutputs(merged, { ...summarize(merged, cells, centralized, curves, seconds), mergedFrom: parts.length });
+  writeOutputs(merged, { ...summarize(merged, cells, centralizedOnce(parts), curves, seconds), mergedFrom: parts.length });
+}
+
+/** Each seed's centralized baseline once; files that trained it again must have reached the same model. */
+function centralizedOnce(parts: { file: string; results: ParsedResults }[]): FlStudyResults['centralized'] {
+  const bySeed = new Map<number, FlStudyResults['centralized'][number]>();
+  for (const { file, results } of parts) {
+    for (const row of results.centralized.filter((c) => results.scale.seeds.includes(c.seed))) {
+      const seen = bySeed.get(row.seed);
+      if (seen && (seen.testAccuracy !== row.testAccuracy || seen.learningRate !== row.learningRate)) throw new Error(`--merge: ${file} has another centralized baseline for seed ${row.seed} (test ${row.testAccuracy}, lr ${row.learningRate}; elsewhere ${seen.testAccuracy}, lr ${seen.learningRate})`);
+      bySeed.set(row.seed, row);
+    }
+  }
+  return [...bySeed.values()].sort((a, b) => a.seed - b.seed);
 }
 
 function summarize(options: Options, cells: CellResult[], centralized: FlStudyResults['centralized'], curves: FlStudyResults['curves'], seconds: number): FlStudyResults {
@@ -246,7 +288,7 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
       fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000 && options.rounds >= 20,
     },
     strategies: STRATEGIES,
-    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}`,
+    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --batch-size ${options.local.batchSize} --local-epochs ${options.local.localEpochs} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}${options.part === '' ? '' : ` --part ${options.part}`}`,
     target: { alpha: 0.5, maxGap: 0.03, met: atHalf ? atHalf.gap.mean <= 0.03 : null },
     centralized: centralized,
     centralizedTest: meanSd(centralized.map((c) => c.testAccuracy)),

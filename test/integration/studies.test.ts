@@ -88,4 +88,34 @@ describe('the studies write their result files (tiny runs)', { timeout: 600_000 
     await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${b}`, '--results-dir', out, '--readme', readme]), /has rounds 3/);
     await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${a}`, '--results-dir', out, '--readme', readme]), /a seed appears in more than one file/);
   });
+
+  it('federated learning: --merge combines runs over other α into one table, a --part of its own, and refuses gaps or a different baseline', async () => {
+    // A process that ran α = 0.1 for seed 1 (the first run's cells moved to α = 0.1).
+    const first = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults;
+    const otherAlpha: FlStudyResults = { ...first, scale: { ...first.scale, alphas: ['0.1'] }, cells: first.cells.filter((c) => c.alpha === 0.5).map((c) => ({ ...c, alpha: 0.1 })), curves: [] };
+    const a = join(dir, 'alpha-a.json');
+    const c = join(dir, 'alpha-c.json');
+    writeFileSync(a, JSON.stringify(first));
+    writeFileSync(c, JSON.stringify(otherAlpha));
+    const out = join(dir, 'by-alpha');
+    const readme = join(dir, 'FL-parts.md');
+    copyFileSync(join(ROOT, 'examples/federated-learning/README.md'), readme);
+    await study('examples/federated-learning/study.ts', ['--merge', `${c},${a}`, '--part', 'tiny', '--results-dir', out, '--readme', readme]);
+    const m = JSON.parse(readFileSync(join(out, 'federated-learning-study-tiny.json'), 'utf8')) as FlStudyResults;
+    assert.deepEqual(m.scale.alphas, ['0.1', '0.5', 'Infinity']);
+    assert.equal(m.centralized.length, 1, 'the seed\'s baseline once');
+    assert.equal(m.table.length, 3 * 4);
+    assert.match(m.command, /--alphas 0\.1,0\.5,inf .* --part tiny$/);
+    const text = readFileSync(readme, 'utf8');
+    assert.equal(text.split('<!-- study:federated-learning:tiny:start').length, 2, 'its own section');
+    assert.match(text, /!\[test accuracy per round\]\(study-tiny\.svg\)/);
+    assert.match(readFileSync(join(dir, 'study-tiny.svg'), 'utf8'), /^<svg/);
+    // α = 0.1 for seed 2 is missing: the table would mix seeds, so it is refused.
+    const seed2 = join(dir, 'alpha-seed2.json');
+    writeFileSync(seed2, JSON.stringify({ ...first, scale: { ...first.scale, seeds: [2] }, cells: first.cells.map((x) => ({ ...x, seed: 2 })), centralized: first.centralized.map((x) => ({ ...x, seed: 2 })), curves: [] }));
+    await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${c},${seed2}`, '--results-dir', out, '--readme', readme]), /missing α 0\.1 seed 2/);
+    const otherBaseline = join(dir, 'alpha-baseline.json');
+    writeFileSync(otherBaseline, JSON.stringify({ ...otherAlpha, centralized: first.centralized.map((x) => ({ ...x, testAccuracy: x.testAccuracy + 0.01 })) }));
+    await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${a},${otherBaseline}`, '--results-dir', out, '--readme', readme]), /another centralized baseline for seed 1/);
+  });
 });

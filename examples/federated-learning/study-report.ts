@@ -65,7 +65,7 @@ export function formatFlStudy(r: FlStudyResults, plotFile = 'study.svg'): string
   return [
     `Scale: ${s.trainImages} training images over ${s.clients} clients (${s.scheme}), ${s.validationImages} validation images to choose on (of the 10,000 split with seed ${s.validationSeed}), ${s.testImages} test; ` +
       `${s.rounds} rounds × ${s.localEpochs} local epoch, batch ${s.batchSize}, SGD; client learning rate chosen on validation from {${s.learningRateGrid.join(', ')}} for every strategy and for centralized; ` +
-      `split seeds ${s.seeds.join(', ')}${s.fullScale ? ' (full scale)' : ' (reduced scale; full scale: `--train-images 50000 --rounds 20 --validation-images 10000`)'}; ${r.seconds} s${r.mergedFrom ? ` summed over ${r.mergedFrom} processes run side by side (seeds split between them, then combined with --merge)` : ''}.`,
+      `split seeds ${s.seeds.join(', ')}${s.fullScale ? ' (full scale)' : ' (reduced scale; full scale: `--train-images 50000 --rounds 20 --validation-images 10000`, with the other flags as in the command)'}; ${r.seconds} s${r.mergedFrom ? ` summed over ${r.mergedFrom} processes run side by side (seeds split between them, then combined with --merge)` : ''}.`,
     `Server settings (fixed): ${r.strategies.map((x) => `${x.name} ${JSON.stringify(x.params)}`).join(', ')}.`,
     `Command: \`${r.command}\``,
     '',

@@ -50,7 +50,7 @@ describe('the studies write their result files (tiny runs)', { timeout: 600_000 
   it('federated learning: every α × strategy cell with its gap, the tuned learning rates, the per-round curve', async () => {
     const readme = join(dir, 'FL.md');
     copyFileSync(join(ROOT, 'examples/federated-learning/README.md'), readme);
-    await study('examples/federated-learning/study.ts', ['--alphas', '0.5,inf', '--seeds', '1', '--train-images', '300', '--rounds', '2', '--learning-rates', '0.1', '--results-dir', dir, '--readme', readme]);
+    await study('examples/federated-learning/study.ts', ['--alphas', '0.5,inf', '--seeds', '1', '--train-images', '300', '--rounds', '2', '--learning-rates', '0.1', '--batch-size', '32', '--validation-images', '2000', '--results-dir', dir, '--readme', readme]);
     const r = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults & { partial?: boolean };
     assert.equal(r.partial, undefined);
     assert.deepEqual(r.scale.alphas, ['0.5', 'Infinity']);

@@ -46,6 +46,8 @@ interface Options {
   readme: string;
   /** Result files of runs over other seeds, written with --results-dir, to combine instead of running. */
   merge: string[];
+  /** Keep each run's best round (epoch, for centralized) on validation instead of its last. */
+  bestRound: boolean;
   /** Names a study of its own scale (its own result file, plot and README section); '' for the default one. */
   part: string;
 }
@@ -68,6 +70,7 @@ function parseOptions(): Options {
       readme: { type: 'string', default: join(import.meta.dirname, 'README.md') },
       merge: { type: 'string', default: '' },
       part: { type: 'string', default: '' },
+      'best-round': { type: 'boolean', default: false },
     },
   });
   const list = (text: string) => text.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v)));
@@ -88,6 +91,7 @@ function parseOptions(): Options {
     readme: values.readme,
     merge: values.merge === '' ? [] : values.merge.split(',').map((f) => resolve(f)),
     part: values.part,
+    bestRound: values['best-round'],
   };
 }
 
@@ -146,20 +150,20 @@ async function main(): Promise<void> {
     // The union is the same for every α of a seed (the same seeded subset), so one baseline per seed.
     const first = dirichletSplit(all.y, { nodes: clientNames, alpha: Infinity, records: train, total: options.trainImages, seed });
     const union = subset(all, first.flatMap((s) => s.records));
-    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed, step(`seed ${seed} centralized lr ${lr}`)));
+    const base = await tuned(options.learningRates, (lr) => runCentralized(union, { ...options.local, learningRate: lr }, options.rounds * options.local.localEpochs, sets.validation, seed, step(`seed ${seed} centralized lr ${lr}`), options.bestRound));
     const [baseTest] = await testAccuracies([base.result.finalWeights], sets.test);
-    centralized.push({ seed, learningRate: base.learningRate, validationAccuracy: base.result.validationAccuracy, testAccuracy: baseTest!, tried: base.tried });
+    centralized.push({ seed, learningRate: base.learningRate, epoch: base.result.round, validationAccuracy: base.result.validationAccuracy, testAccuracy: baseTest!, tried: base.tried });
     log(`seed ${seed}: centralized lr ${base.learningRate} validation ${base.result.validationAccuracy.toFixed(4)} test ${baseTest!.toFixed(4)}`);
     for (const alpha of options.alphas) {
       const shards = dirichletSplit(all.y, { nodes: clientNames, alpha, records: train, total: options.trainImages, seed, scheme: options.scheme, minPerNode: 10 });
       const clients = shards.map((s) => subset(all, s.records));
       for (const strategy of STRATEGIES) {
         const perRound = alpha === options.curveAlpha;
-        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound, step(`seed ${seed} α ${alpha} ${strategy.name} lr ${lr}`)));
+        const best = await tuned(options.learningRates, (lr) => runFederated(clients, strategy, { ...options.local, learningRate: lr }, options.rounds, sets.validation, seed, perRound, step(`seed ${seed} α ${alpha} ${strategy.name} lr ${lr}`), options.bestRound));
         // Test is scored for the configuration chosen on validation only.
         const [testAccuracy] = await testAccuracies([best.result.finalWeights], sets.test);
         const gap = baseTest! - testAccuracy!;
-        cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
+        cells.push({ alpha, seed, strategy: strategy.name, learningRate: best.learningRate, round: best.result.round, validationAccuracy: best.result.validationAccuracy, testAccuracy: testAccuracy!, gap, tried: best.tried });
         if (perRound) curves.push({ alpha, seed, strategy: strategy.name, testPerRound: await testAccuracies(best.result.roundWeights, sets.test) });
         checkpoint(centralized.length - 1);
         log(`  α ${alpha} ${strategy.name}: lr ${best.learningRate} validation ${best.result.validationAccuracy.toFixed(4)} test ${testAccuracy!.toFixed(4)} gap ${(gap * 100).toFixed(2)} pts`);
@@ -194,7 +198,7 @@ function plotFileName(part: string): string {
 }
 
 /** The settings that must agree for result files to be combined (all but the seeds and the α). */
-const SAME_SCALE = ['trainImages', 'validationImages', 'validationSeed', 'clients', 'rounds', 'localEpochs', 'batchSize', 'learningRateGrid', 'scheme'] as const;
+const SAME_SCALE = ['trainImages', 'validationImages', 'validationSeed', 'clients', 'rounds', 'localEpochs', 'batchSize', 'learningRateGrid', 'scheme', 'roundChosenOnValidation'] as const;
 
 type ParsedResults = FlStudyResults & { partial?: boolean };
 
@@ -209,7 +213,9 @@ function merge(options: Options): void {
   const first = parts[0]!.results;
   for (const { file, results } of parts) {
     for (const key of SAME_SCALE) {
-      if (JSON.stringify(results.scale[key]) !== JSON.stringify(first.scale[key])) throw new Error(`--merge: ${file} has ${key} ${JSON.stringify(results.scale[key])}, ${parts[0]!.file} has ${JSON.stringify(first.scale[key])}`);
+      // Files written before rounds could be chosen on validation kept the last round.
+      const value = (scale: FlStudyResults['scale']) => JSON.stringify(key === 'roundChosenOnValidation' ? (scale[key] ?? false) : scale[key]);
+      if (value(results.scale) !== value(first.scale)) throw new Error(`--merge: ${file} has ${key} ${value(results.scale)}, ${parts[0]!.file} has ${value(first.scale)}`);
     }
   }
   const covered = new Set<string>();
@@ -238,6 +244,7 @@ function merge(options: Options): void {
     local: { batchSize: scale.batchSize, localEpochs: scale.localEpochs },
     scheme: scale.scheme as SplitScheme,
     validationImages: scale.validationImages,
+    bestRound: scale.roundChosenOnValidation === true,
   };
   // JSON writes α = ∞ as null.
   const alphaOf = <T extends { alpha: number | null }>(row: T): T & { alpha: number } => ({ ...row, alpha: row.alpha ?? Infinity });
@@ -264,7 +271,7 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
   const table = options.alphas.flatMap((alpha) =>
     STRATEGIES.map((s) => {
       const mine = cells.filter((c) => c.alpha === alpha && c.strategy === s.name);
-      return { alpha: String(alpha), strategy: s.name, testAccuracy: meanSd(mine.map((c) => c.testAccuracy)), gap: meanSd(mine.map((c) => c.gap)), learningRates: mine.map((c) => c.learningRate) };
+      return { alpha: String(alpha), strategy: s.name, testAccuracy: meanSd(mine.map((c) => c.testAccuracy)), gap: meanSd(mine.map((c) => c.gap)), learningRates: mine.map((c) => c.learningRate), rounds: mine.map((c) => c.round ?? options.rounds) };
     }),
   );
   // "Best tuned strategy" per α and seed: the one with the best validation accuracy.
@@ -287,10 +294,11 @@ function summarize(options: Options, cells: CellResult[], centralized: FlStudyRe
       alphas: options.alphas.map(String),
       seeds: options.seeds,
       scheme: options.scheme,
+      roundChosenOnValidation: options.bestRound,
       fullScale: options.trainImages >= 50_000 && options.validationImages >= 10_000 && options.rounds >= 20,
     },
     strategies: STRATEGIES,
-    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --batch-size ${options.local.batchSize} --local-epochs ${options.local.localEpochs} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}${options.part === '' ? '' : ` --part ${options.part}`}`,
+    command: `node --import tsx examples/federated-learning/study.ts --alphas ${options.alphas.map((a) => (a === Infinity ? 'inf' : a)).join(',')} --seeds ${options.seeds.join(',')} --clients ${options.clients} --train-images ${options.trainImages} --rounds ${options.rounds} --batch-size ${options.local.batchSize} --local-epochs ${options.local.localEpochs} --learning-rates ${options.learningRates.join(',')} --validation-images ${options.validationImages} --scheme ${options.scheme}${options.bestRound ? ' --best-round' : ''}${options.part === '' ? '' : ` --part ${options.part}`}`,
     target: { alpha: 0.5, maxGap: 0.03, met: atHalf ? atHalf.gap.mean <= 0.03 : null },
     centralized: centralized,
     centralizedTest: meanSd(centralized.map((c) => c.testAccuracy)),

@@ -64,6 +64,24 @@ describe('the studies write their result files (tiny runs)', { timeout: 600_000 
     assert.match(readFileSync(readme, 'utf8'), /\| best on validation \|/);
   });
 
+  it('federated learning: --best-round keeps each run\'s best round (epoch) on validation, recorded per cell, and is not merged with last-round files', async () => {
+    const readme = join(dir, 'FL-best.md');
+    copyFileSync(join(ROOT, 'examples/federated-learning/README.md'), readme);
+    const out = join(dir, 'best');
+    await study('examples/federated-learning/study.ts', ['--alphas', '0.5', '--seeds', '1', '--train-images', '300', '--rounds', '3', '--learning-rates', '0.1', '--batch-size', '32', '--validation-images', '500', '--best-round', '--part', 'best', '--results-dir', out, '--readme', readme]);
+    const r = JSON.parse(readFileSync(join(out, 'federated-learning-study-best.json'), 'utf8')) as FlStudyResults;
+    assert.equal(r.scale.roundChosenOnValidation, true);
+    for (const c of r.cells) assert.ok(Number.isInteger(c.round) && c.round! >= 1 && c.round! <= 3, `${c.strategy} kept round ${c.round}`);
+    const epoch = r.centralized[0]!.epoch!;
+    assert.ok(Number.isInteger(epoch) && epoch >= 1 && epoch <= 3);
+    assert.match(r.command, /--best-round/);
+    assert.match(readFileSync(readme, 'utf8'), /keeps its best round/);
+    const last = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults;
+    const lastFile = join(dir, 'last.json');
+    writeFileSync(lastFile, JSON.stringify({ ...last, scale: { ...r.scale, seeds: [2], roundChosenOnValidation: false }, cells: last.cells.map((c) => ({ ...c, seed: 2 })) }));
+    await assert.rejects(study('examples/federated-learning/study.ts', ['--merge', `${join(out, 'federated-learning-study-best.json')},${lastFile}`, '--results-dir', out, '--readme', readme]), /has roundChosenOnValidation false/);
+  });
+
   it('federated learning: --merge combines runs over other seeds of the same scale, and refuses another scale', async () => {
     // A second process's file for seed 2 (the first run's figures moved to seed 2 and shifted).
     const first = JSON.parse(readFileSync(join(dir, 'federated-learning-study.json'), 'utf8')) as FlStudyResults;

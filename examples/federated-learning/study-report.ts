@@ -61,7 +61,8 @@ const pts = (m: MeanSd) => `${(m.mean * 100).toFixed(2)} ± ${(m.sd * 100).toFix
 
 const percent = (m: MeanSd) => `${(m.mean * 100).toFixed(2)} ± ${(m.sd * 100).toFixed(2)}`;
 
-export function formatFlStudy(r: FlStudyResults, plotFile = 'study.svg'): string {
+/** The section's text; `plotFile` null when the run kept no per-round curve (its α did not include the curve's). */
+export function formatFlStudy(r: FlStudyResults, plotFile: string | null = 'study.svg'): string {
   const s = r.scale;
   const alphas = s.alphas;
   const strategies = r.strategies.map((x) => x.name);
@@ -94,7 +95,7 @@ export function formatFlStudy(r: FlStudyResults, plotFile = 'study.svg'): string
     '',
     `Target (α = 0.5, best tuned strategy within ${r.target.maxGap * 100} points of centralized, mean over seeds): **${r.target.met === null ? 'not run' : r.target.met ? 'met' : 'missed'}**.`,
     '',
-    `![test accuracy per round](${plotFile})`,
+    plotFile === null ? '(No per-round plot: per-round test accuracy is kept for α = 0.5 only, which this run did not include.)' : `![test accuracy per round](${plotFile})`,
   ].join('\n');
 }
 

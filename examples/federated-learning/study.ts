@@ -179,10 +179,14 @@ async function main(): Promise<void> {
 function writeOutputs(options: Options, results: FlStudyResults): void {
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, `${studyFileName(options.part)}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  const svg = plot(results, options);
-  writeFileSync(join(options.out, `${studyFileName(options.part)}.svg`), svg);
-  writeFileSync(join(dirname(options.readme), plotFileName(options.part)), svg);
-  const section = formatFlStudy(results, plotFileName(options.part));
+  // Per-round curves are kept at --curve-alpha only; a run without that α has no plot.
+  const hasCurves = results.curves.length > 0;
+  if (hasCurves) {
+    const svg = plot(results, options);
+    writeFileSync(join(options.out, `${studyFileName(options.part)}.svg`), svg);
+    writeFileSync(join(dirname(options.readme), plotFileName(options.part)), svg);
+  }
+  const section = formatFlStudy(results, hasCurves ? plotFileName(options.part) : null);
   writeFileSync(options.readme, replaceFlSection(readFileSync(options.readme, 'utf8'), section, options.part));
   console.log(section);
 }

@@ -3,7 +3,7 @@
 // replaced in place, and the plot is an SVG. The full studies are not part of `npm test`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,6 +128,10 @@ describe('the studies write their result files (tiny runs)', { timeout: 600_000 
     assert.equal(text.split('<!-- study:federated-learning:tiny:start').length, 2, 'its own section');
     assert.match(text, /!\[test accuracy per round\]\(study-tiny\.svg\)/);
     assert.match(readFileSync(join(dir, 'study-tiny.svg'), 'utf8'), /^<svg/);
+    // A run without α = 0.5 kept no per-round curve: no plot, and the section says why.
+    await study('examples/federated-learning/study.ts', ['--merge', c, '--part', 'no-curve', '--results-dir', out, '--readme', readme]);
+    assert.equal(existsSync(join(out, 'federated-learning-study-no-curve.svg')), false);
+    assert.match(readFileSync(readme, 'utf8'), /No per-round plot/);
     // α = 0.1 for seed 2 is missing: the table would mix seeds, so it is refused.
     const seed2 = join(dir, 'alpha-seed2.json');
     writeFileSync(seed2, JSON.stringify({ ...first, scale: { ...first.scale, seeds: [2] }, cells: first.cells.map((x) => ({ ...x, seed: 2 })), centralized: first.centralized.map((x) => ({ ...x, seed: 2 })), curves: [] }));

@@ -19,6 +19,8 @@ export interface StrategyChoice {
 
 export interface RunResult {
   validationAccuracy: number;
+  /** The round (or epoch) whose model is kept: the last, or the best on validation when asked for. */
+  round: number;
   /** The final global model, scored on test only if this run is the one chosen on validation. */
   finalWeights: ModelWeights;
   /** The global model after every round (only when asked for: the study's per-round plot). */
@@ -44,12 +46,40 @@ export function subset(data: ClassifierData, records: readonly number[], pixels 
 /** Told after each round (federated) or epoch (centralized): how many of how many are done. */
 export type OnStep = (done: number, total: number) => void;
 
-export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, validation: ClassifierData, seed: number, keepRounds: boolean, onStep: OnStep = () => {}): Promise<RunResult> {
+/**
+ * Keeps the model of the best round on validation (ties: the earlier), or only the last one: a
+ * constant-rate SGD model swings by several points between epochs, so a last-iterate comparison
+ * measures that swing as much as the method.
+ */
+class RoundKeeper {
+  private best: { round: number; accuracy: number; weights: ModelWeights } | undefined;
+  constructor(
+    private readonly model: TfjsClassifier,
+    private readonly validation: ClassifierData,
+    private readonly bestOnValidation: boolean,
+    private readonly rounds: number,
+  ) {}
+
+  async offer(round: number, weights: ModelWeights): Promise<void> {
+    if (!this.bestOnValidation && round < this.rounds) return;
+    this.model.setWeights(weights);
+    const accuracy = (await this.model.evaluate(this.validation)).accuracy!;
+    if (!this.best || accuracy > this.best.accuracy) this.best = { round, accuracy, weights };
+  }
+
+  result(roundWeights: ModelWeights[]): RunResult {
+    const best = this.best!;
+    return { validationAccuracy: best.accuracy, round: best.round, finalWeights: best.weights, roundWeights };
+  }
+}
+
+export async function runFederated(clients: readonly ClassifierData[], strategyChoice: StrategyChoice, local: LocalSettings, rounds: number, validation: ClassifierData, seed: number, keepRounds: boolean, onStep: OnStep = () => {}, bestRound = false): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
   const strategy = createAggregation(strategyChoice.name, strategyChoice.params);
   const proximalMu = (strategy as { proximalMu?: number }).proximalMu ?? 0;
   let global: ModelWeights = model.getWeights();
   const roundWeights: ModelWeights[] = [];
+  const keeper = new RoundKeeper(model, validation, bestRound, rounds);
   for (let round = 1; round <= rounds; round++) {
     const updates: ClientUpdate[] = [];
     for (const [c, data] of clients.entries()) {
@@ -59,24 +89,26 @@ export async function runFederated(clients: readonly ClassifierData[], strategyC
     }
     global = strategy.aggregate(global, updates);
     if (keepRounds) roundWeights.push(global);
+    await keeper.offer(round, global);
     onStep(round, rounds);
   }
-  model.setWeights(global);
-  const validationAccuracy = (await model.evaluate(validation)).accuracy!;
   model.dispose();
-  return { validationAccuracy, finalWeights: global, roundWeights };
+  return keeper.result(roundWeights);
 }
 
 /** The centralized baseline: the same model, optimiser and epochs (rounds × local epochs) on the union. */
-export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, validation: ClassifierData, seed: number, onStep: OnStep = () => {}): Promise<RunResult> {
+export async function runCentralized(union: ClassifierData, local: LocalSettings, epochs: number, validation: ClassifierData, seed: number, onStep: OnStep = () => {}, bestEpoch = false): Promise<RunResult> {
   const model = await TfjsClassifier.create(buildMlp, { optimizer: 'sgd', batchSize: local.batchSize, learningRate: local.learningRate });
+  const scorer = await TfjsClassifier.create(buildMlp);
+  const keeper = new RoundKeeper(scorer, validation, bestEpoch, epochs);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     await model.train(union, { epochs: 1, seed: seed * 1_000_003 + epoch * 101 });
+    await keeper.offer(epoch, model.getWeights());
     onStep(epoch, epochs);
   }
-  const result = { validationAccuracy: (await model.evaluate(validation)).accuracy!, finalWeights: model.getWeights(), roundWeights: [] };
   model.dispose();
-  return result;
+  scorer.dispose();
+  return keeper.result([]);
 }
 
 /** Test accuracy of each model: the chosen configurations only, once each. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EventRing } from '../../src/apiserver/storage/event-ring.ts';
+import { EventRing, eventBytes } from '../../src/apiserver/storage/event-ring.ts';
 import { SqliteStore } from '../../src/apiserver/storage/sqlite-store.ts';
 import { CompactedError, ConflictError, KeyExistsError, type StoredEvent } from '../../src/apiserver/storage/types.ts';
 
@@ -112,6 +112,42 @@ describe('EventRing', () => {
     ring.dropThrough(4);
     assert.deepEqual(ring.after(4)?.map((e) => e.rev), [5]);
     assert.equal(ring.after(3), undefined);
+  });
+});
+
+describe('EventRing byte bound', () => {
+  const sized = (rev: number, chars: number): StoredEvent => ({ rev, key: 'k', type: 'MODIFIED', value: 'v'.repeat(chars), prev: 'p'.repeat(chars) });
+
+  it('never holds more JSON text than its byte cap, however many events were pushed', () => {
+    const cap = 10_000;
+    const ring = new EventRing(1_000, cap);
+    for (let rev = 1; rev <= 5_000; rev++) {
+      ring.push(sized(rev, 1 + (rev % 700)));
+      assert.ok(ring.heldBytes <= cap, `ring holds ${ring.heldBytes} bytes after revision ${rev}`);
+    }
+    assert.ok(ring.length < 1_000, 'the byte cap, not the count, bounded it');
+    const held = ring.after(5_000 - ring.length);
+    assert.equal(held?.length, ring.length, 'it still replays everything it holds');
+    assert.equal(ring.heldBytes, held.reduce((sum, e) => sum + eventBytes(e), 0), 'its byte count matches what it holds');
+    assert.equal(ring.after(5_000 - ring.length - 1), undefined, 'an evicted revision falls back to the log table');
+  });
+
+  it('keeps the newest event even when it alone is over the cap', () => {
+    const ring = new EventRing(10, 100);
+    ring.push(sized(1, 10));
+    ring.push(sized(2, 500));
+    assert.deepEqual(ring.after(1)?.map((e) => e.rev), [2]);
+    assert.equal(ring.after(0), undefined);
+  });
+
+  it('bounds the store: a stream of status writes leaves the ring at its cap while the log keeps every event', () => {
+    const store = new SqliteStore({ path: ':memory:', ringSize: 20_000, ringBytes: 50_000 });
+    let obj = store.create('s/a', value('x'.repeat(400)));
+    for (let i = 0; i < 2_000; i++) obj = store.update('s/a', obj.rev, value(`${i}`.padEnd(400, 'y')));
+    assert.ok(store.ringStats().bytes <= 50_000);
+    assert.ok(store.ringStats().events < 2_001);
+    assert.equal(store.eventsAfter(0).length, 2_001, 'older events are read from the log table');
+    store.close();
   });
 });
 

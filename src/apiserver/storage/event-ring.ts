@@ -1,21 +1,48 @@
 // The most recent events in memory, so that watches resuming from a recent resourceVersion (the
 // common case: an informer reconnecting) replay without touching the database.
+//
+// Bounded by count AND by the bytes of the JSON text it holds: each event carries the object and
+// its previous state, so 20,000 events of a few-kB status object are tens of MB. A count cap alone
+// made the API server's heap grow for hours under a steady status stream (the soak's +33 MB/h)
+// until the ring was full. Watches older than the ring fall back to the log table, as before.
 import type { StoredEvent } from './types.ts';
+
+/** Characters of JSON text an event pins in memory (one byte each for the ASCII JSON we store). */
+export function eventBytes(event: StoredEvent): number {
+  return event.key.length + event.value.length + (event.prev?.length ?? 0);
+}
 
 export class EventRing {
   private readonly events: (StoredEvent | undefined)[];
   private start = 0;
   private size = 0;
+  private bytes = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.events = new Array<StoredEvent | undefined>(capacity);
   }
 
+  /** Events held now. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Bytes of JSON text held now (see eventBytes). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   push(event: StoredEvent): void {
+    if (this.size === this.capacity) this.dropOldest();
     const end = (this.start + this.size) % this.capacity;
     this.events[end] = event;
-    if (this.size < this.capacity) this.size++;
-    else this.start = (this.start + 1) % this.capacity;
+    this.size++;
+    this.bytes += eventBytes(event);
+    // Keep at least the newest event so a watch at the head still replays from memory.
+    while (this.bytes > this.maxBytes && this.size > 1) this.dropOldest();
   }
 
   /**
@@ -34,11 +61,14 @@ export class EventRing {
 
   /** Forgets events at or below `rev` (they were compacted away). */
   dropThrough(rev: number): void {
-    while (this.size > 0 && this.at(0).rev <= rev) {
-      this.events[this.start] = undefined;
-      this.start = (this.start + 1) % this.capacity;
-      this.size--;
-    }
+    while (this.size > 0 && this.at(0).rev <= rev) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    this.bytes -= eventBytes(this.at(0));
+    this.events[this.start] = undefined;
+    this.start = (this.start + 1) % this.capacity;
+    this.size--;
   }
 
   private at(i: number): StoredEvent {

@@ -20,6 +20,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Events kept in memory for fast watch replay. */
   ringSize?: number;
+  /** Bytes of JSON text (object + previous state) those events may hold; the older ones go first. */
+  ringBytes?: number;
 }
 
 export interface ListPage {
@@ -29,6 +31,12 @@ export interface ListPage {
 }
 
 type Listener = (event: StoredEvent) => void;
+
+/**
+ * 4 MB of recent events: about 15 minutes of the soak's status stream (~1,300 events), enough for
+ * informers that reconnect; older resumes are read from the log table.
+ */
+export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /** The upper bound of a key prefix range: every key that starts with `prefix` sorts below it. */
 export function prefixEnd(prefix: string): string {
@@ -51,7 +59,7 @@ export class SqliteStore {
     this.sql = prepareStatements(this.db);
     this.revision = Number((this.sql.maxRev.get() as { rev: number | null }).rev ?? 0);
     this.compacted = Number((this.sql.getMeta.get('compact_rev') as { value: number } | undefined)?.value ?? 0);
-    this.ring = new EventRing(options.ringSize ?? 20_000);
+    this.ring = new EventRing(options.ringSize ?? 20_000, options.ringBytes ?? DEFAULT_RING_BYTES);
   }
 
   currentRevision(): number {
@@ -192,6 +200,11 @@ export class SqliteStore {
     this.compacted = target;
     this.ring.dropThrough(target);
     return target;
+  }
+
+  /** Events and bytes of JSON text the in-memory replay ring holds (for memory probes). */
+  ringStats(): { events: number; bytes: number } {
+    return { events: this.ring.length, bytes: this.ring.heldBytes };
   }
 
   close(): void {

@@ -28,6 +28,18 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
 
+  /** The in-memory replay ring (kube-apiserver's watch cache plays this part): what it holds now. */
+  readonly watchCacheEvents = new Gauge({
+    name: 'apiserver_watch_cache_events',
+    help: 'Recent events held in memory for watch replay.',
+    registers: [this.registry],
+  });
+  readonly watchCacheBytes = new Gauge({
+    name: 'apiserver_watch_cache_bytes',
+    help: 'Bytes of JSON text (object and previous state) the watch replay ring holds.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -48,6 +48,10 @@ export interface ApiServerOptions {
   /** How often old revisions are compacted, and how many of the newest are always kept. */
   compactIntervalMs?: number;
   compactRetain?: number;
+  /** Bytes of recent events kept in memory for watch replay (default 4 MB; see storage/event-ring.ts). */
+  watchCacheBytes?: number;
+  /** Bytes of older events a resuming watch may replay from the log before it gets 410 Gone (default 8 MB). */
+  watchReplayBytes?: number;
   /** Skip the built-in controllers (tests of the bare REST layer). */
   controllers?: boolean;
   /** Where Service ClusterIPs come from (kube-apiserver's --service-cluster-ip-range); default 127.96.0.0/12, on loopback. */
@@ -114,7 +118,11 @@ export class ApiServer {
 
   constructor(private readonly options: ApiServerOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    this.storage = new SqliteStore({ path: join(options.dataDir, 'state.db') });
+    this.storage = new SqliteStore({
+      path: join(options.dataDir, 'state.db'),
+      ...(options.watchCacheBytes !== undefined ? { ringBytes: options.watchCacheBytes } : {}),
+      ...(options.watchReplayBytes !== undefined ? { replayBytes: options.watchReplayBytes } : {}),
+    });
     const clusterIPs = new ClusterIpAllocator(options.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE, () => this.serviceClusterIps());
     this.store = new GenericStore(this.storage, new ResourceRegistry(makeBuiltinResources({ clusterIPs })));
     this.crdController = new CrdController(this.store, options.log.child({ controller: 'crd' }));
@@ -275,6 +283,9 @@ export class ApiServer {
       this.authorize(requestAttributes(req, url, info, user));
       if (url.pathname === '/metrics') {
         this.metrics.revision.set(this.storage.currentRevision());
+        const ring = this.storage.ringStats();
+        this.metrics.watchCacheEvents.set(ring.events);
+        this.metrics.watchCacheBytes.set(ring.bytes);
         res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
         res.end(await this.metrics.registry.metrics());
       } else if (info) {

@@ -19,9 +19,15 @@ export interface ApiserverFlags {
   nodeMonitorGracePeriod?: number;
   /** Seconds a pod without its own not-ready/unreachable toleration stays before NoExecute eviction. */
   defaultTolerationSeconds?: number;
+  /** MiB of recent events held in memory for watch replay. */
+  watchCacheMib?: number;
+  /** MiB of older events a resuming watch may replay from the database before it gets 410 Gone. */
+  watchReplayMib?: number;
   /** Append one JSON line per authorization decision here (default: $SEDNA_AUDIT_LOG, else none). */
   auditLog?: string;
 }
+
+const MIB = 1024 * 1024;
 
 /** JSON lines, written asynchronously: a slow disk must not stall requests. */
 function auditWriter(file: string): (entry: AuditEntry) => void {
@@ -42,6 +48,8 @@ export async function apiserverCommand(flags: ApiserverFlags): Promise<void> {
     ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}),
     ...(flags.nodeMonitorGracePeriod !== undefined ? { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000 } : {}),
     ...(flags.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: flags.defaultTolerationSeconds } : {}),
+    ...(flags.watchCacheMib !== undefined ? { watchCacheBytes: flags.watchCacheMib * MIB } : {}),
+    ...(flags.watchReplayMib !== undefined ? { watchReplayBytes: flags.watchReplayMib * MIB } : {}),
     log,
     ...(auditLog ? { audit: auditWriter(auditLog) } : {}),
   });

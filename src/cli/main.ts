@@ -39,6 +39,8 @@ program
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from (default 127.96.0.0/12, on loopback)')
   .option('--node-monitor-grace-period <seconds>', 'a node whose kubelet does not renew its Lease for this long becomes Ready=Unknown, tainted unreachable, its pods not Ready', positiveInt, 40)
   .option('--default-toleration-seconds <seconds>', 'how long a pod without its own toleration stays on a not-ready or unreachable node before it is evicted (upstream\'s --default-not-ready/unreachable-toleration-seconds)', positiveInt, 300)
+  .option('--watch-cache-mib <MiB>', 'recent events kept in memory so resuming watches replay without the database (default 4)', positiveInt)
+  .option('--watch-replay-mib <MiB>', 'older events a resuming watch may replay from the database; a watch further behind gets 410 Gone and relists (default 8)', positiveInt)
   .option('--audit-log <file>', 'append one JSON line per authorization decision (who, verb, resource, allowed); default $SEDNA_AUDIT_LOG')
   .option('--demo', 'after start-up, apply a sample CRD, resource and deployment and print how to use kubectl')
   .action(async (flags: Flags<typeof import('./apiserver.ts').apiserverCommand>) => (await import('./apiserver.ts')).apiserverCommand(flags));

@@ -625,4 +625,46 @@ describe('client-node informers across restarts and compaction', { timeout: TEST
       await server.stop();
     }
   });
+
+  it('a resume whose backlog is over the replay limit gets 410 Expired, and a stale informer re-lists', async () => {
+    // Every write below is ~200 kB of event (object and previous state): the ring holds the newest ~5,
+    // the database may replay the newest ~10, and the first of 16 is beyond both.
+    const server = await startApiServer({ args: ['--watch-cache-mib', '1', '--watch-replay-mib', '2'] });
+    let rec: Recorder | undefined;
+    try {
+      const kc = server.kubeConfig();
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const path = `/api/v1/namespaces/${NS}/configmaps`;
+      const big = (v: number): Record<string, string> => ({ v: String(v), pad: 'p'.repeat(100_000) });
+      const informer = k8s.makeInformer(kc, path, () => core.listNamespacedConfigMap({ namespace: NS }));
+      rec = record(informer);
+      const first = await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'big' }, data: big(0) } });
+      await rec.start();
+      await eventually(() => (informer.get('big', NS) ? true : undefined), 10_000, 'the informer to see big');
+      await rec.stop();
+      const connectsBefore = rec.connects;
+      let last = first;
+      for (let i = 1; i <= 15; i++) last = await core.replaceNamespacedConfigMap({ namespace: NS, name: 'big', body: { ...last, data: big(i) } });
+
+      const expired = await firstWatchEvent(kc, path, { resourceVersion: first.metadata!.resourceVersion! });
+      assert.ok(expired !== 'closed');
+      assert.equal(expired.type, 'ERROR');
+      assert.equal(expired.object.code, 410);
+      assert.equal(expired.object.reason, 'Expired');
+      assert.match(String(expired.object.message), /too old resource version/);
+      // A resume within the replay limit but older than the ring replays from the database.
+      const recent = await firstWatchEvent(kc, path, { resourceVersion: String(Number(last.metadata!.resourceVersion!) - 7) });
+      assert.ok(recent !== 'closed');
+      assert.equal(recent.type, 'MODIFIED');
+
+      // The informer that was away re-lists and catches up, with no error reported.
+      await rec.start();
+      await eventually(() => (informer.get('big', NS)?.data?.v === '15' ? true : undefined), 15_000, 'the informer to re-list to v=15');
+      assert.deepEqual(rec.errors, [], 'a 410 is handled by re-listing, not reported');
+      assert.ok(rec.connects >= connectsBefore + 2, 'the informer connected again after the 410 (re-list)');
+    } finally {
+      await rec?.stop();
+      await server.stop();
+    }
+  });
 });

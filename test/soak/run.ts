@@ -64,6 +64,33 @@ function watchChurn(kc: k8s.KubeConfig, count: number): Promise<void> {
 
 const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
 
+/** The API server's own view of its memory, from its /metrics: V8 heap in use, Buffers, and the watch replay ring. */
+const API_SERVER_GAUGES = { 'apiserver heap used': 'nodejs_heap_size_used_bytes', 'apiserver external': 'nodejs_external_memory_bytes', 'apiserver watch cache': 'apiserver_watch_cache_bytes' } as const;
+
+function apiServerGauges(kc: k8s.KubeConfig): Promise<Map<string, number>> {
+  const cluster = kc.getCurrentCluster()!;
+  const url = new URL('/metrics', cluster.server);
+  const ca = Buffer.from(cluster.caData!, 'base64').toString('utf8');
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { ca, headers: { authorization: `Bearer ${kc.getCurrentUser()!.token}` }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        const found = new Map<string, number>();
+        for (const [name, metric] of Object.entries(API_SERVER_GAUGES)) {
+          const value = new RegExp(`^${metric} (\\S+)$`, 'm').exec(text)?.[1];
+          if (value !== undefined) found.set(name, Number(value));
+        }
+        resolve(found);
+      });
+    });
+    // A restart of the API server in the soak only costs this minute's gauges.
+    req.on('error', () => resolve(new Map()));
+    req.end();
+  });
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sedna-soak-'));
   const samples = new Map<string, { t: number; y: number }[]>();
@@ -91,14 +118,21 @@ async function main(): Promise<void> {
           if (id) pids.push([`pod/${p.metadata!.name!.replace(/-[a-z0-9]+-[a-z0-9]+$/, '')}`, Number(id.replace('process://', ''))]);
         }
         const parts: string[] = [];
+        // Growth is fitted only after the warm-up.
+        const record = (name: string, bytes: number): void => {
+          if (now - start < warmupMs) return;
+          if (!samples.has(name)) samples.set(name, []);
+          samples.get(name)!.push({ t: now - start, y: bytes });
+        };
         for (const [name, pid] of pids) {
           const rss = rssOf(pid);
           if (rss === undefined) continue;
           parts.push(`${name}=${mb(rss)}MB`);
-          if (now - start >= warmupMs) {
-            if (!samples.has(name)) samples.set(name, []);
-            samples.get(name)!.push({ t: now - start, y: rss });
-          }
+          record(name, rss);
+        }
+        for (const [name, bytes] of await apiServerGauges(kc)) {
+          parts.push(`${name.replace(/ /g, '_')}=${mb(bytes)}MB`);
+          record(name, bytes);
         }
         log(`t=${((now - start) / 60_000).toFixed(0)}min ${parts.join(' ')} watches=${churned} gmRestarts=${gmRestarts}`);
       }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventRing, eventBytes } from '../../src/apiserver/storage/event-ring.ts';
 import { SqliteStore } from '../../src/apiserver/storage/sqlite-store.ts';
-import { CompactedError, ConflictError, KeyExistsError, type StoredEvent } from '../../src/apiserver/storage/types.ts';
+import { CompactedError, ConflictError, KeyExistsError, ReplayTooLargeError, type StoredEvent } from '../../src/apiserver/storage/types.ts';
 
 const value = (name: string) => (rev: number) => JSON.stringify({ name, rev });
 
@@ -147,6 +147,24 @@ describe('EventRing byte bound', () => {
     assert.ok(store.ringStats().bytes <= 50_000);
     assert.ok(store.ringStats().events < 2_001);
     assert.equal(store.eventsAfter(0).length, 2_001, 'older events are read from the log table');
+    store.close();
+  });
+
+  it('answers a resume whose log backlog is over the replay limit with ReplayTooLargeError (410 Gone), never reading it all', () => {
+    const store = new SqliteStore({ path: ':memory:', ringSize: 20_000, ringBytes: 20_000, replayBytes: 100_000 });
+    let obj = store.create('s/a', value('x'.repeat(400)));
+    for (let i = 0; i < 1_000; i++) obj = store.update('s/a', obj.rev, value(`${i}`.padEnd(400, 'y')));
+    const eventSize = eventBytes(store.eventsAfter(obj.rev - 1)[0]!);
+    let error: unknown;
+    assert.throws(() => store.eventsAfter(0), (err: unknown) => ((error = err), err instanceof ReplayTooLargeError));
+    assert.ok(error instanceof CompactedError, 'the watch maps it to 410 Gone as it does a compacted revision');
+    const oldestResumable = (error).compacted;
+    assert.match((error as Error).message, /exceed the 100000-byte replay limit/);
+    assert.equal(store.eventsAfter(oldestResumable).at(-1)!.rev, obj.rev, 'the revision it names resumes, from the ring');
+    // Just inside the limit the log still replays: the backlog of the newest (replayBytes / size) events.
+    const fits = Math.floor(100_000 / eventSize);
+    assert.equal(store.eventsAfter(obj.rev - fits).length, fits);
+    assert.throws(() => store.eventsAfter(obj.rev - fits - 1), ReplayTooLargeError);
     store.close();
   });
 });

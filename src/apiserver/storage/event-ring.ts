@@ -30,6 +30,11 @@ export class EventRing {
     return this.size;
   }
 
+  /** Revision of the oldest event held, undefined when empty. */
+  oldestRevision(): number | undefined {
+    return this.size === 0 ? undefined : this.at(0).rev;
+  }
+
   /** Bytes of JSON text held now (see eventBytes). */
   get heldBytes(): number {
     return this.bytes;

@@ -8,9 +8,9 @@
 // see events in revision order with no polling and no gaps.
 import type { Database as DatabaseType } from 'better-sqlite3';
 import { openExclusiveDatabase } from '../../lib/sqlite.ts';
-import { EventRing } from './event-ring.ts';
+import { EventRing, eventBytes } from './event-ring.ts';
 import type { StoredEvent, StoredEventType, StoredObject } from './types.ts';
-import { CompactedError, ConflictError, KeyExistsError, NotFoundError } from './types.ts';
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError, ReplayTooLargeError } from './types.ts';
 
 const TYPE_CODE: Record<StoredEventType, number> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
 const CODE_TYPE: StoredEventType[] = ['ADDED', 'MODIFIED', 'DELETED'];
@@ -22,6 +22,8 @@ export interface SqliteStoreOptions {
   ringSize?: number;
   /** Bytes of JSON text (object + previous state) those events may hold; the older ones go first. */
   ringBytes?: number;
+  /** Bytes of JSON text a resume older than the ring may read from the log table; more is 410 Gone. */
+  replayBytes?: number;
 }
 
 export interface ListPage {
@@ -38,6 +40,12 @@ type Listener = (event: StoredEvent) => void;
  */
 export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
+/**
+ * 8 MB of older events a resuming watch may replay from the log table (twice the ring): an informer
+ * back after an API server restart or a short outage replays; one further behind relists, paged.
+ */
+export const DEFAULT_REPLAY_BYTES = 8 * 1024 * 1024;
+
 /** The upper bound of a key prefix range: every key that starts with `prefix` sorts below it. */
 export function prefixEnd(prefix: string): string {
   return prefix + '\uffff';
@@ -46,6 +54,7 @@ export function prefixEnd(prefix: string): string {
 export class SqliteStore {
   private readonly db: DatabaseType;
   private readonly ring: EventRing;
+  private readonly replayBytes: number;
   private readonly listeners = new Set<Listener>();
   /** Committed events not yet handed to every listener, oldest first. */
   private readonly undelivered: StoredEvent[] = [];
@@ -60,6 +69,7 @@ export class SqliteStore {
     this.revision = Number((this.sql.maxRev.get() as { rev: number | null }).rev ?? 0);
     this.compacted = Number((this.sql.getMeta.get('compact_rev') as { value: number } | undefined)?.value ?? 0);
     this.ring = new EventRing(options.ringSize ?? 20_000, options.ringBytes ?? DEFAULT_RING_BYTES);
+    this.replayBytes = options.replayBytes ?? DEFAULT_REPLAY_BYTES;
   }
 
   currentRevision(): number {
@@ -165,14 +175,30 @@ export class SqliteStore {
 
   /**
    * Every event after `rev`, oldest first. Throws CompactedError when `rev` is older than the
-   * log still holds, which the watch turns into 410 Gone.
+   * log still holds, and ReplayTooLargeError when the events after it hold more than the replay
+   * limit; the watch turns both into 410 Gone.
    */
   eventsAfter(rev: number): StoredEvent[] {
     if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
     const fromRing = this.ring.after(rev);
     if (fromRing) return fromRing;
-    const rows = this.sql.logAfter.all(rev) as { rev: number; key: string; type: number; value: string; prev: string | null }[];
-    return rows.map((r) => ({ rev: r.rev, key: r.key, type: CODE_TYPE[r.type]!, value: r.value, prev: r.prev ?? undefined }));
+    // Rows are read one at a time and the read stops at the limit, so an old resume never loads
+    // (or holds the event loop for) more than replayBytes of the log.
+    const events: StoredEvent[] = [];
+    let bytes = 0;
+    for (const row of this.sql.logAfter.iterate(rev) as IterableIterator<{ rev: number; key: string; type: number; value: string; prev: string | null }>) {
+      const event: StoredEvent = { rev: row.rev, key: row.key, type: CODE_TYPE[row.type]!, value: row.value, prev: row.prev ?? undefined };
+      bytes += eventBytes(event);
+      if (bytes > this.replayBytes) throw new ReplayTooLargeError(rev, this.oldestResumable(), this.replayBytes);
+      events.push(event);
+    }
+    return events;
+  }
+
+  /** The oldest revision a watch can resume from without hitting the replay limit (the ring's start). */
+  private oldestResumable(): number {
+    const oldest = this.ring.oldestRevision();
+    return oldest === undefined ? this.revision : oldest - 1;
   }
 
   /** Listeners run synchronously after each commit, in revision order. */

@@ -51,8 +51,21 @@ export class CompactedError extends Error {
   constructor(
     readonly requested: number,
     readonly compacted: number,
+    message = `revision ${requested} has been compacted (oldest available: ${compacted})`,
   ) {
-    super(`revision ${requested} has been compacted (oldest available: ${compacted})`);
+    super(message);
     this.name = 'CompactedError';
+  }
+}
+
+/**
+ * A watch resuming from a revision whose backlog is larger than the store will replay in one go.
+ * Like kube-apiserver's watch cache answering "too old resource version", it ends in 410 Gone and
+ * the client relists (a paged list) instead of pinning the whole backlog in memory at once.
+ */
+export class ReplayTooLargeError extends CompactedError {
+  constructor(requested: number, oldestResumable: number, limitBytes: number) {
+    super(requested, oldestResumable, `the events after revision ${requested} exceed the ${limitBytes}-byte replay limit (resume from ${oldestResumable} or later, or list again)`);
+    this.name = 'ReplayTooLargeError';
   }
 }

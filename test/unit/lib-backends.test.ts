@@ -63,17 +63,15 @@ describe('initTensorflow', () => {
 
 describe('Conv2D gradient on wasm', () => {
   const xShape: [number, number, number, number] = [2, 7, 6, 3];
-  const filterShape: [number, number, number, number] = [3, 3, 3, 4];
   const xData = values(2 * 7 * 6 * 3, 1);
-  const filterData = values(3 * 3 * 3 * 4, 2);
 
   /** The cpu backend's own Conv2DBackpropInput/Filter kernels: the stock gradient. */
-  async function stockGradients(pad: 'same' | 'valid', dyShape: number[], dyData: Float32Array): Promise<{ dx: Float32Array; dw: Float32Array }> {
+  async function stockGradients(pad: 'same' | 'valid', filterShape: number[], filterData: Float32Array, dyShape: number[], dyData: Float32Array): Promise<{ dx: Float32Array; dw: Float32Array }> {
     const cpu = await initTensorflow('cpu');
     try {
       return cpu.tidy(() => {
         const x = cpu.tensor4d(xData, xShape);
-        const filter = cpu.tensor4d(filterData, filterShape);
+        const filter = cpu.tensor(filterData, filterShape);
         const dy = cpu.tensor(dyData, dyShape);
         const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] };
         const dx = cpu.engine().runKernel<Tensor4D>('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: xShape });
@@ -85,26 +83,31 @@ describe('Conv2D gradient on wasm', () => {
     }
   }
 
-  for (const pad of ['same', 'valid'] as const) {
-    it(`matches the cpu backend's stock gradient (${pad} padding)`, async () => {
-      const outShape = pad === 'same' ? [2, 7, 6, 4] : [2, 5, 4, 4];
-      const dyData = values(outShape.reduce((a, b) => a * b, 1), 3);
-      const expected = await stockGradients(pad, outShape, dyData);
-      assert.equal(tf.getBackend(), 'wasm');
-      const [dx, dw] = tf.tidy(() => {
-        const dy = tf.tensor(dyData, outShape);
-        const gradients = tf.grads((...args) => tf.sum(tf.mul(tf.conv2d(args[0] as Tensor4D, args[1] as Tensor4D, 1, pad), dy)));
-        return gradients([tf.tensor4d(xData, xShape), tf.tensor4d(filterData, filterShape)]).map((t) => t.dataSync());
+  // Square odd kernels (the example CNN's) and an even, oblong one, whose 'same' padding is uneven.
+  for (const [kernelH, kernelW] of [[3, 3], [2, 4]] as const) {
+    for (const pad of ['same', 'valid'] as const) {
+      it(`matches the cpu backend's stock gradient (${kernelH}x${kernelW} kernel, ${pad} padding)`, async () => {
+        const filterShape = [kernelH, kernelW, 3, 4];
+        const filterData = values(filterShape.reduce((a, b) => a * b, 1), 2);
+        const outShape = pad === 'same' ? [2, 7, 6, 4] : [2, 7 - kernelH + 1, 6 - kernelW + 1, 4];
+        const dyData = values(outShape.reduce((a, b) => a * b, 1), 3);
+        const expected = await stockGradients(pad, filterShape, filterData, outShape, dyData);
+        assert.equal(tf.getBackend(), 'wasm');
+        const [dx, dw] = tf.tidy(() => {
+          const dy = tf.tensor(dyData, outShape);
+          const gradients = tf.grads((...args) => tf.sum(tf.mul(tf.conv2d(args[0] as Tensor4D, args[1] as Tensor4D, 1, pad), dy)));
+          return gradients([tf.tensor4d(xData, xShape), tf.tensor(filterData, filterShape)]).map((t) => t.dataSync());
+        });
+        assert.ok(dx && dw);
+        assert.ok(maxAbsDiff(dx, expected.dx) < 1e-4, `dX differs by ${maxAbsDiff(dx, expected.dx)}`);
+        assert.ok(maxAbsDiff(dw, expected.dw) < 1e-4, `dW differs by ${maxAbsDiff(dw, expected.dw)}`);
       });
-      assert.ok(dx && dw);
-      assert.ok(maxAbsDiff(dx, expected.dx) < 1e-4, `dX differs by ${maxAbsDiff(dx, expected.dx)}`);
-      assert.ok(maxAbsDiff(dw, expected.dw) < 1e-4, `dW differs by ${maxAbsDiff(dw, expected.dw)}`);
-    });
+    }
   }
 
   it('rejects strides other than 1 with a clear error', () => {
     const gradients = tf.grads((...args) => tf.sum(tf.conv2d(args[0] as Tensor4D, args[1] as Tensor4D, 2, 'valid')));
-    assert.throws(() => gradients([tf.tensor4d(xData, xShape), tf.tensor4d(filterData, filterShape)]), /Conv2D gradient: unsupported strides/);
+    assert.throws(() => gradients([tf.tensor4d(xData, xShape), tf.tensor4d(values(3 * 3 * 3 * 4, 2), [3, 3, 3, 4])]), /Conv2D gradient: unsupported strides/);
   });
 
   it('lets a small CNN train on wasm', async () => {

@@ -61,6 +61,66 @@ describe('initTensorflow', () => {
   });
 });
 
+describe('matMul with transposes on wasm', () => {
+  /** Every transpose combination, plain and fused (bias + relu), against the cpu backend's kernels. */
+  async function products(backend: 'wasm' | 'cpu'): Promise<Float32Array[]> {
+    const tfb = await initTensorflow(backend);
+    try {
+      return tfb.tidy(() => {
+        const out: Float32Array[] = [];
+        for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const a = tfb.tensor(values(7 * 5, 11), transposeA ? [5, 7] : [7, 5]);
+          const b = tfb.tensor(values(5 * 3, 12), transposeB ? [3, 5] : [5, 3]);
+          out.push(tfb.matMul(a, b, transposeA, transposeB).dataSync() as Float32Array);
+          const bias = tfb.tensor(values(3, 13), [3]);
+          out.push(tfb.fused.matMul({ a, b, transposeA, transposeB, bias, activation: 'relu' }).dataSync() as Float32Array);
+          // Batched (leading dimension 2) stays on the stock kernel.
+          const a3 = tfb.tensor(values(2 * 7 * 5, 14), transposeA ? [2, 5, 7] : [2, 7, 5]);
+          out.push(tfb.matMul(a3, tfb.stack([b, b]), transposeA, transposeB).dataSync() as Float32Array);
+        }
+        return out;
+      });
+    } finally {
+      await initTensorflow('wasm');
+    }
+  }
+
+  it('gives the cpu backend\'s products for every transpose, fused or not, batched or not', async () => {
+    assert.ok('stock' in tf.getKernel('BatchMatMul', 'wasm') && 'stock' in tf.getKernel('_FusedMatMul', 'wasm'), 'the wasm kernels are the wrapped ones');
+    const expected = await products('cpu');
+    const actual = await products('wasm');
+    assert.equal(actual.length, 12);
+    actual.forEach((got, i) => assert.ok(maxAbsDiff(got, expected[i]!) < 1e-5, `product ${i} differs by ${maxAbsDiff(got, expected[i]!)}`));
+  });
+
+  it('leaves no tensors behind (the transposed copies are freed)', () => {
+    const before = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    tf.tidy(() => tf.matMul(tf.ones([4, 6]), tf.ones([5, 4]), true, true).dataSync());
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(tf.memory().numBytes, bytesBefore);
+  });
+
+  it('trains a dense layer to the same gradients as the cpu backend', async () => {
+    const gradients = async (backend: 'wasm' | 'cpu'): Promise<Float32Array[]> => {
+      const tfb = await initTensorflow(backend);
+      try {
+        return tfb.tidy(() => {
+          const x = tfb.tensor(values(8 * 6, 21), [8, 6]);
+          const w = tfb.tensor(values(6 * 4, 22), [6, 4]);
+          const g = tfb.grads((xs, ws) => tfb.sum(tfb.square(tfb.fused.matMul({ a: xs, b: ws, activation: 'relu' }))));
+          return g([x, w]).map((t) => t.dataSync() as Float32Array);
+        });
+      } finally {
+        await initTensorflow('wasm');
+      }
+    };
+    const expected = await gradients('cpu');
+    const actual = await gradients('wasm');
+    actual.forEach((got, i) => assert.ok(maxAbsDiff(got, expected[i]!) < 1e-4, `gradient ${i} differs by ${maxAbsDiff(got, expected[i]!)}`));
+  });
+});
+
 describe('Conv2D gradient on wasm', () => {
   const xShape: [number, number, number, number] = [2, 7, 6, 3];
   const xData = values(2 * 7 * 6 * 3, 1);

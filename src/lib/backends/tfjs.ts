@@ -16,13 +16,14 @@ export type Tf = typeof tfCore & typeof tfLayers;
 let loading: Promise<Tf> | undefined;
 let pendingSwitch: Promise<void> = Promise.resolve();
 
-/** Imports tfjs once: core and layers, both backends, and the Conv2D gradient wasm lacks. */
+/** Imports tfjs once: core and layers, both backends, the Conv2D gradient wasm lacks and its faster transposed matMul. */
 function loadTensorflow(): Promise<Tf> {
   loading ??= (async () => {
     const [core, layers] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers')]);
     await Promise.all([import('@tensorflow/tfjs-backend-cpu'), import('@tensorflow/tfjs-backend-wasm')]);
-    const { registerConv2dGradient } = await import('./tfjs-conv2d-gradient.ts');
+    const [{ registerConv2dGradient }, { registerWasmMatMulWithoutTransposes }] = await Promise.all([import('./tfjs-conv2d-gradient.ts'), import('./tfjs-wasm-matmul.ts')]);
     registerConv2dGradient();
+    registerWasmMatMulWithoutTransposes();
     return Object.assign({}, core, layers) as Tf;
   })();
   return loading;

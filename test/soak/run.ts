@@ -23,11 +23,20 @@ const warmupMs = Number(values.warmup) * 60_000;
 const churn = Number(values.churn);
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
-/** Resident set size of a pid in bytes (VmRSS), or undefined when it is gone. */
-function rssOf(pid: number): number | undefined {
+/**
+ * Resident set size of a pid in bytes (VmRSS) and its anonymous part (RssAnon: heap, malloc arenas),
+ * or undefined when it is gone. The rest is file-backed, mostly the pages of the node binary a
+ * process has executed so far: shared, reclaimable, and bounded by the binary's size.
+ */
+function rssOf(pid: number): { rss: number; anon: number } | undefined {
   try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number | undefined => {
+      const value = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+      return value === undefined ? undefined : Number(value) * 1024;
+    };
+    const rss = kb('VmRSS');
+    return rss === undefined ? undefined : { rss, anon: kb('RssAnon') ?? rss };
   } catch {
     return undefined;
   }
@@ -125,10 +134,11 @@ async function main(): Promise<void> {
           samples.get(name)!.push({ t: now - start, y: bytes });
         };
         for (const [name, pid] of pids) {
-          const rss = rssOf(pid);
-          if (rss === undefined) continue;
-          parts.push(`${name}=${mb(rss)}MB`);
-          record(name, rss);
+          const memory = rssOf(pid);
+          if (memory === undefined) continue;
+          parts.push(`${name}=${mb(memory.rss)}MB`);
+          record(name, memory.rss);
+          record(`${name} (anonymous)`, memory.anon);
         }
         for (const [name, bytes] of await apiServerGauges(kc)) {
           parts.push(`${name.replace(/ /g, '_')}=${mb(bytes)}MB`);
@@ -141,9 +151,11 @@ async function main(): Promise<void> {
         process.kill(readState(dir).gm!.pid, 'SIGTERM');
         gmRestarts++;
         // One series per GM lifetime: a restart resets its memory.
-        const lifetime = samples.get('gm');
-        samples.delete('gm');
-        if (lifetime && lifetime.length >= 2) samples.set(`gm (lifetime ${gmRestarts})`, lifetime);
+        for (const series of ['gm', 'gm (anonymous)']) {
+          const lifetime = samples.get(series);
+          samples.delete(series);
+          if (lifetime && lifetime.length >= 2) samples.set(`${series} lifetime ${gmRestarts}`, lifetime);
+        }
       }
       await watchChurn(kc, churn);
       churned += churn;

@@ -65,6 +65,8 @@ export interface JobOverrides {
   jobName?: string;
   exitRound?: number;
   roundDeadlineSeconds?: number;
+  /** Overrides the aggregator's min_clients: with every client, no round closes while one is missing. */
+  minClients?: number;
 }
 
 type Doc = k8s.KubernetesObject & { spec?: Record<string, unknown> };
@@ -117,6 +119,7 @@ export function exampleObjects(dataDir: string, datasetDir: string, overrides: J
   const aggregator = (job.spec as unknown as JobSpec).aggregationWorker.template.spec.containers[0]!;
   if (overrides.exitRound !== undefined) setEnv(aggregator, 'exit_round', String(overrides.exitRound));
   if (overrides.roundDeadlineSeconds !== undefined) setEnv(aggregator, 'round_deadline_seconds', String(overrides.roundDeadlineSeconds));
+  if (overrides.minClients !== undefined) setEnv(aggregator, 'min_clients', String(overrides.minClients));
   return expanded.map((d) => ({ ...d, metadata: { namespace: NAMESPACE, ...d.metadata } }));
 }
 

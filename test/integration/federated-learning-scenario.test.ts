@@ -20,6 +20,8 @@ interface Pod {
 }
 
 const REJOIN_JOB = 'fl-rejoin';
+/** Long enough that the deletion after round 1 lands mid-job; min_clients makes the rounds wait for the rejoin. */
+const REJOIN_ROUNDS = 12;
 const TEST_TRAIN_IMAGES = 10_000;
 
 describe('federated learning on Fashion-MNIST, end to end (npm run example:federated-learning)', { timeout: 480_000 }, () => {
@@ -65,7 +67,9 @@ describe('federated learning on Fashion-MNIST, end to end (npm run example:feder
   });
 
   it('a training pod deleted mid-job is recreated, rejoins, and the job completes', async () => {
-    await startFederatedJob(cluster.dir, { jobName: REJOIN_JOB, exitRound: 8 });
+    // min_clients = every client: no round closes without the deleted trainer, so the job cannot
+    // run ahead of its rejoin however fast the rounds are (a round takes ~2 s at this scale).
+    await startFederatedJob(cluster.dir, { jobName: REJOIN_JOB, exitRound: REJOIN_ROUNDS, minClients: CLIENTS });
     const aggregator = await podOf(REJOIN_JOB, 'aggregation');
     await eventually(async () => ((await logs(aggregator.metadata.name)).includes('round 1:') ? true : undefined), 90_000, 'round 1 of the rejoin job');
     const victim = await podOf(REJOIN_JOB, 'train');
@@ -78,10 +82,10 @@ describe('federated learning on Fashion-MNIST, end to end (npm run example:feder
     }, 30_000, 'the deleted training pod recreated');
     await waitForJob(kubeConfigFor(cluster.dir), REJOIN_JOB, 150_000);
     const trainerLog = await logs(recreated.metadata.name);
-    assert.match(trainerLog, /finished after round 8/);
+    assert.match(trainerLog, new RegExp(`finished after round ${REJOIN_ROUNDS}`));
     const workerName = /trainer (trainworker-\w+):/.exec(trainerLog)?.[1];
     assert.ok(workerName, trainerLog);
-    const lastRound = (await logs(aggregator.metadata.name)).split('\n').find((l) => l.startsWith('round 8: clients'));
+    const lastRound = (await logs(aggregator.metadata.name)).split('\n').find((l) => l.startsWith(`round ${REJOIN_ROUNDS}: clients`));
     assert.ok(lastRound?.includes(workerName), `the rejoined ${workerName} is in the last round: ${lastRound}`);
   });
 

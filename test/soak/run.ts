@@ -94,7 +94,8 @@ function apiServerGauges(kc: k8s.KubeConfig): Promise<Map<string, number>> {
         resolve(found);
       });
     });
-    // A restart of the API server in the soak only costs this minute's gauges.
+    // A restart of the API server in the soak only costs this minute's gauges; a hung one, too.
+    req.setTimeout(10_000, () => req.destroy(new Error('/metrics timed out')));
     req.on('error', () => resolve(new Map()));
     req.end();
   });
